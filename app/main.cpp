@@ -1,0 +1,42 @@
+// bondcast: multipath SRT transport for live video. One executable, one subcommand
+// per job; see `bondcast --help`.
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <exception>
+
+#include "app/commands.h"
+
+int main(int argc, char** argv) {
+  using namespace bondcast::app;
+  CLI::App root{
+      "bondcast: send one live MPEG-TS stream over several network links with SRT and "
+      "rebuild it at the receiver"};
+  root.require_subcommand(1);
+  root.set_version_flag("--version", "bondcast 0.1.0");
+  Runner chosen;
+  addSend(root, chosen);
+  addRecv(root, chosen);
+  addEmulate(root, chosen);
+  addSim(root, chosen);
+  addDemo(root, chosen);
+  try {
+    root.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return root.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return root.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return root.exit(e);
+  } catch (const CLI::ParseError& e) {
+    root.exit(e);
+    return kExitUsage;
+  }
+  if (!chosen) return kExitUsage;
+  try {
+    return chosen();
+  } catch (const std::exception& e) {
+    spdlog::error("{}", e.what());
+    return kExitFailure;
+  }
+}

@@ -1,0 +1,48 @@
+#include "common/units.h"
+
+#include <gtest/gtest.h>
+
+namespace bondcast {
+namespace {
+
+TEST(ParseBitrate, AcceptsCommonSpellings) {
+  EXPECT_EQ(parseBitrateBps("10mbit").value(), 10'000'000u);
+  EXPECT_EQ(parseBitrateBps("10Mbit/s").value(), 10'000'000u);
+  EXPECT_EQ(parseBitrateBps("2.5mbps").value(), 2'500'000u);
+  EXPECT_EQ(parseBitrateBps("500kbit").value(), 500'000u);
+  EXPECT_EQ(parseBitrateBps("64000").value(), 64'000u);
+  EXPECT_EQ(parseBitrateBps("1gbit").value(), 1'000'000'000u);
+}
+
+TEST(ParseBitrate, RejectsGarbageNamingTheValue) {
+  auto r = parseBitrateBps("fast");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("'fast'"), std::string::npos);
+  EXPECT_FALSE(parseBitrateBps("10parsecs").ok());
+  EXPECT_FALSE(parseBitrateBps("-3mbit").ok());
+}
+
+TEST(ParseDuration, UnitsAndBareMilliseconds) {
+  EXPECT_EQ(parseDuration("15ms").value(), Micros(15'000));
+  EXPECT_EQ(parseDuration("2.5s").value(), Micros(2'500'000));
+  EXPECT_EQ(parseDuration("300us").value(), Micros(300));
+  EXPECT_EQ(parseDuration("40").value(), Micros(40'000));
+  EXPECT_FALSE(parseDuration("5 fortnights").ok());
+}
+
+TEST(ParseProbability, PercentAndFraction) {
+  EXPECT_DOUBLE_EQ(parseProbability("0.5%").value(), 0.005);
+  EXPECT_DOUBLE_EQ(parseProbability("0.02").value(), 0.02);
+  EXPECT_FALSE(parseProbability("150%").ok());
+  EXPECT_FALSE(parseProbability("often").ok());
+}
+
+TEST(ParseBytes, Suffixes) {
+  EXPECT_EQ(parseBytes("200kb").value(), 200'000u);
+  EXPECT_EQ(parseBytes("1500b").value(), 1500u);
+  EXPECT_EQ(parseBytes("3000").value(), 3000u);
+  EXPECT_FALSE(parseBytes("12 apples").ok());
+}
+
+}  // namespace
+}  // namespace bondcast
