@@ -1,0 +1,541 @@
+#include "eval/emulator/config.h"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <charconv>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "common/units.h"
+
+namespace bondcast::emu {
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())))
+    s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
+    s.remove_suffix(1);
+  return s;
+}
+
+struct Field {
+  std::string key;
+  std::string value;
+  bool has_value = false;
+};
+
+// "a=1, b=2,c" -> {a,1} {b,2} {c}
+Result<std::vector<Field>> splitFields(std::string_view spec, const char* what) {
+  std::vector<Field> out;
+  while (!spec.empty()) {
+    std::size_t comma = spec.find(',');
+    std::string_view item = trim(spec.substr(0, comma));
+    spec = comma == std::string_view::npos ? std::string_view{} : spec.substr(comma + 1);
+    if (item.empty())
+      continue;
+    Field f;
+    std::size_t eq = item.find('=');
+    f.key = std::string(trim(item.substr(0, eq)));
+    if (eq != std::string_view::npos) {
+      f.value = std::string(trim(item.substr(eq + 1)));
+      f.has_value = true;
+    }
+    if (f.key.empty())
+      return Error{std::string(what) + ": empty field name in '" + std::string(item) + "'"};
+    out.push_back(std::move(f));
+  }
+  if (out.empty())
+    return Error{std::string(what) + " is empty"};
+  return out;
+}
+
+Error fieldError(const char* what, const Field& f, const std::string& why) {
+  return Error{std::string(what) + ": " + f.key + "='" + f.value + "': " + why};
+}
+
+std::string resolvePath(const std::string& path, const std::string& base_dir) {
+  if (base_dir.empty() || path.empty() || path.front() == '/')
+    return path;
+  return (std::filesystem::path(base_dir) / path).string();
+}
+
+Result<RateSpec> parseRate(const std::string& text, const std::string& base_dir) {
+  RateSpec r;
+  r.text = text;
+  if (text == "unlimited" || text == "none")
+    return r;
+  auto loadTrace = [&](std::string_view prefix, auto loader) -> Result<RateSpec> {
+    std::string path = resolvePath(text.substr(prefix.size()), base_dir);
+    if (path.empty())
+      return Error{"missing trace path after '" + std::string(prefix) + "'"};
+    auto t = loader(path);
+    if (!t)
+      return t.error();
+    r.kind = RateSpec::Kind::Trace;
+    r.trace = std::make_shared<const CapacityTrace>(std::move(t).value());
+    return r;
+  };
+  if (text.starts_with("trace:"))
+    return loadTrace("trace:", CapacityTrace::loadMahimahi);
+  if (text.starts_with("series:"))
+    return loadTrace("series:", CapacityTrace::loadRateSeries);
+  auto bps = parseBitrateBps(text);
+  if (!bps)
+    return bps.error();
+  if (*bps == 0)
+    return Error{"rate must be above 0 (use 'unlimited' for no limit)"};
+  r.kind = RateSpec::Kind::Constant;
+  r.bps = *bps;
+  return r;
+}
+
+Result<LossSpec> parseBernoulli(const std::string& text) {
+  auto p = parseProbability(text);
+  if (!p)
+    return p.error();
+  LossSpec l;
+  l.kind = *p > 0 ? LossSpec::Kind::Bernoulli : LossSpec::Kind::None;
+  l.p_loss = *p;
+  return l;
+}
+
+// "p:r[:loss_bad[:loss_good]]", each a probability ("1%", "0.01").
+Result<LossSpec> parseGilbertElliott(const std::string& text) {
+  std::vector<double> v;
+  std::string_view rest = text;
+  while (true) {
+    std::size_t colon = rest.find(':');
+    auto p = parseProbability(rest.substr(0, colon));
+    if (!p)
+      return p.error();
+    v.push_back(*p);
+    if (colon == std::string_view::npos)
+      break;
+    rest = rest.substr(colon + 1);
+  }
+  if (v.size() < 2 || v.size() > 4) {
+    return Error{"expected p:r[:loss_bad[:loss_good]] (e.g. 1%:30%:100%:0%)"};
+  }
+  LossSpec l;
+  l.kind = LossSpec::Kind::GilbertElliott;
+  l.p_good_bad = v[0];
+  l.p_bad_good = v[1];
+  l.loss_bad = v.size() > 2 ? v[2] : 1.0;
+  l.loss_good = v.size() > 3 ? v[3] : 0.0;
+  if (l.p_bad_good == 0 && l.p_good_bad > 0)
+    return Error{"r must be above 0 (else the bad state never ends)"};
+  return l;
+}
+
+Result<bool> parseBool(const std::string& text) {
+  if (text == "1" || text == "true" || text == "yes" || text == "on")
+    return true;
+  if (text == "0" || text == "false" || text == "no" || text == "off")
+    return false;
+  return Error{"expected 1 or 0"};
+}
+
+// "5x200ms" or "5x200ms/800ms": count, down time, up time (default: the down time).
+Status parseFlap(const std::string& text, Event& e) {
+  std::size_t x = text.find('x');
+  if (x == std::string::npos)
+    return Error{"expected COUNTxDOWN[/UP] (e.g. 5x200ms)"};
+  std::uint32_t count = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + x, count);
+  if (ec != std::errc() || ptr != text.data() + x || count == 0 || count > 100000) {
+    return Error{"expected a count from 1 to 100000 before 'x'"};
+  }
+  std::string times = text.substr(x + 1);
+  std::size_t slash = times.find('/');
+  auto down = parseDuration(times.substr(0, slash));
+  if (!down)
+    return down.error();
+  auto up = slash == std::string::npos ? down : parseDuration(times.substr(slash + 1));
+  if (!up)
+    return up.error();
+  if (down->count() <= 0)
+    return Error{"the down time must be above 0"};
+  e.flap_count = count;
+  e.flap_down = *down;
+  e.flap_up = *up;
+  return okStatus();
+}
+
+// Settings a link spec and an event share: rate, delay, jitter, loss, ge (and for a
+// link, queue and reorder). Returns false if `key` is none of them.
+Result<bool> applyDirectionField(DirectionConfig* cfg, DirectionChange* change,
+                                 const std::string& key, const std::string& value,
+                                 const std::string& base_dir) {
+  if (key == "rate") {
+    auto r = parseRate(value, base_dir);
+    if (!r)
+      return r.error();
+    if (cfg)
+      cfg->rate = *r;
+    if (change)
+      change->rate = *r;
+  } else if (key == "delay" || key == "jitter") {
+    auto d = parseDuration(value);
+    if (!d)
+      return d.error();
+    if (cfg)
+      (key == "delay" ? cfg->delay : cfg->jitter) = *d;
+    if (change)
+      (key == "delay" ? change->delay : change->jitter) = *d;
+  } else if (key == "loss" || key == "ge") {
+    auto l = key == "loss" ? parseBernoulli(value) : parseGilbertElliott(value);
+    if (!l)
+      return l.error();
+    if (cfg)
+      cfg->loss = *l;
+    if (change)
+      change->loss = *l;
+  } else if (cfg && key == "queue") {
+    // A time ends in s (200ms, 1s, 500us); anything else is a size (300kb, 1mb, 64000).
+    if (value.ends_with("s")) {
+      auto d = parseDuration(value);
+      if (!d)
+        return d.error();
+      cfg->queue = QueueLimit{std::nullopt, *d};
+    } else {
+      auto b = parseBytes(value);
+      if (!b)
+        return Error{b.error().message + " (or a time, e.g. 200ms)"};
+      cfg->queue = QueueLimit{*b, std::nullopt};
+    }
+  } else if (cfg && key == "reorder") {
+    auto b = parseBool(value);
+    if (!b)
+      return b.error();
+    cfg->reorder = *b;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+constexpr std::string_view kRevPrefix = "rev-";
+
+}  // namespace
+
+const char* toString(Direction d) {
+  return d == Direction::Forward ? "fwd" : "rev";
+}
+
+std::string Endpoint::toString() const {
+  in_addr a{htonl(addr)};
+  char buf[INET_ADDRSTRLEN] = {};
+  inet_ntop(AF_INET, &a, buf, sizeof buf);
+  return std::string(buf) + ":" + std::to_string(port);
+}
+
+Result<Endpoint> parseEndpoint(std::string_view text, bool allow_port0) {
+  std::size_t colon = text.rfind(':');
+  if (colon == std::string_view::npos)
+    return Error{"expected IPv4-ADDRESS:PORT"};
+  std::string host(text.substr(0, colon));
+  if (host == "localhost")
+    host = "127.0.0.1";
+  in_addr a{};
+  if (inet_pton(AF_INET, host.c_str(), &a) != 1)
+    return Error{"'" + host + "' is not an IPv4 address"};
+  std::string_view port_text = text.substr(colon + 1);
+  unsigned port = 0;
+  auto [ptr, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (ec != std::errc() || ptr != port_text.data() + port_text.size() || port > 65535 ||
+      (port == 0 && !allow_port0)) {
+    return Error{"'" + std::string(port_text) + "' is not a port" +
+                 (allow_port0 ? " (0 to 65535)" : " (1 to 65535)")};
+  }
+  return Endpoint{ntohl(a.s_addr), static_cast<std::uint16_t>(port)};
+}
+
+double LossSpec::meanLoss() const {
+  switch (kind) {
+    case Kind::None:
+      return 0;
+    case Kind::Bernoulli:
+      return p_loss;
+    case Kind::GilbertElliott: {
+      if (p_good_bad + p_bad_good == 0)
+        return loss_good;
+      double pi_bad = p_good_bad / (p_good_bad + p_bad_good);
+      return pi_bad * loss_bad + (1 - pi_bad) * loss_good;
+    }
+  }
+  return 0;
+}
+
+Result<LinkConfig> parseLinkSpec(std::string_view spec, const std::string& base_dir) {
+  constexpr const char* kWhat = "link spec";
+  auto fields = splitFields(spec, kWhat);
+  if (!fields)
+    return fields.error();
+  LinkConfig link;
+  bool have_to = false, have_rev_delay = false;
+  for (const Field& f : *fields) {
+    if (!f.has_value)
+      return fieldError(kWhat, f, "expected key=value");
+    if (f.key == "listen" || f.key == "to" || f.key == "via") {
+      auto ep = parseEndpoint(f.value, f.key != "to");
+      if (!ep)
+        return fieldError(kWhat, f, ep.error().message);
+      (f.key == "listen" ? link.listen : f.key == "to" ? link.to : link.via) = *ep;
+      have_to |= f.key == "to";
+      continue;
+    }
+    bool rev = f.key.starts_with(kRevPrefix);
+    std::string key = rev ? f.key.substr(kRevPrefix.size()) : f.key;
+    auto known = applyDirectionField(rev ? &link.rev : &link.fwd, nullptr, key, f.value, base_dir);
+    if (!known)
+      return fieldError(kWhat, f, known.error().message);
+    if (!*known) {
+      return fieldError(kWhat, f,
+                        "unknown field (known: listen, to, via, rate, queue, delay, jitter, loss, "
+                        "ge, reorder, and rev- before rate..reorder)");
+    }
+    have_rev_delay |= rev && key == "delay";
+  }
+  if (!have_to)
+    return Error{std::string(kWhat) + ": to= is missing (the receiver's address:port)"};
+  if (!have_rev_delay)
+    link.rev.delay = link.fwd.delay;
+  for (const DirectionConfig* d : {&link.fwd, &link.rev}) {
+    if (d->jitter > d->delay) {
+      return Error{std::string(kWhat) + ": jitter (" + std::to_string(d->jitter.count() / 1000) +
+                   "us) must not exceed delay (" + std::to_string(d->delay.count() / 1000) + "us)"};
+    }
+  }
+  return link;
+}
+
+Result<Event> parseEvent(std::string_view spec, const std::string& base_dir) {
+  constexpr const char* kWhat = "event";
+  auto fields = splitFields(spec, kWhat);
+  if (!fields)
+    return fields.error();
+  Event e;
+  bool have_at = false, have_link = false;
+  int actions = 0;
+  for (const Field& f : *fields) {
+    if (f.key == "at") {
+      auto d = parseDuration(f.value);
+      if (!d)
+        return fieldError(kWhat, f, d.error().message);
+      e.at = *d;
+      have_at = true;
+    } else if (f.key == "link") {
+      std::size_t n = 0;
+      auto [ptr, ec] = std::from_chars(f.value.data(), f.value.data() + f.value.size(), n);
+      if (ec != std::errc() || ptr != f.value.data() + f.value.size()) {
+        return fieldError(kWhat, f, "expected a link index (0 = the first --link)");
+      }
+      e.link = n;
+      have_link = true;
+    } else if (f.key == "down") {
+      e.action = Event::Action::Down;
+      ++actions;
+      if (f.has_value) {
+        auto d = parseDuration(f.value);
+        if (!d)
+          return fieldError(kWhat, f, d.error().message);
+        e.down_for = *d;
+      }
+    } else if (f.key == "up") {
+      if (f.has_value)
+        return fieldError(kWhat, f, "'up' takes no value");
+      e.action = Event::Action::Up;
+      ++actions;
+    } else if (f.key == "flap") {
+      e.action = Event::Action::Flap;
+      ++actions;
+      if (auto s = parseFlap(f.value, e); !s)
+        return fieldError(kWhat, f, s.error().message);
+    } else if (f.key == "dir") {
+      if (f.value != "fwd" && f.value != "rev" && f.value != "both") {
+        return fieldError(kWhat, f, "expected fwd, rev or both");
+      }
+      e.fwd = f.value != "rev";
+      e.rev = f.value != "fwd";
+    } else {
+      bool rev = f.key.starts_with(kRevPrefix);
+      std::string key = rev ? f.key.substr(kRevPrefix.size()) : f.key;
+      auto known = f.has_value ? applyDirectionField(nullptr, rev ? &e.rev_change : &e.fwd_change,
+                                                     key, f.value, base_dir)
+                               : Result<bool>(false);
+      if (!known)
+        return fieldError(kWhat, f, known.error().message);
+      if (!*known) {
+        return fieldError(kWhat, f,
+                          "unknown field (known: at, link, down, up, flap, dir, rate, delay, "
+                          "jitter, loss, ge, and rev- before rate..ge)");
+      }
+    }
+  }
+  if (!have_at)
+    return Error{std::string(kWhat) + ": at= is missing (e.g. at=5s)"};
+  if (!have_link)
+    return Error{std::string(kWhat) + ": link= is missing (e.g. link=0)"};
+  bool changes = !e.fwd_change.empty() || !e.rev_change.empty();
+  if (actions > 1 || (actions == 1 && changes)) {
+    return Error{std::string(kWhat) + ": '" + std::string(spec) +
+                 "' mixes actions: use one of down, up, flap, or setting changes"};
+  }
+  if (actions == 0 && !changes) {
+    return Error{std::string(kWhat) + ": '" + std::string(spec) +
+                 "' does nothing (add down, up, flap, rate, delay, jitter, loss or ge)"};
+  }
+  return e;
+}
+
+std::vector<TimedAction> timelineFor(const std::vector<Event>& events, std::size_t link,
+                                     Direction dir) {
+  std::vector<TimedAction> out;
+  bool fwd = dir == Direction::Forward;
+  for (const Event& e : events) {
+    if (e.link != link)
+      continue;
+    switch (e.action) {
+      case Event::Action::Change: {
+        const DirectionChange& c = fwd ? e.fwd_change : e.rev_change;
+        if (!c.empty())
+          out.push_back({e.at, TimedAction::Kind::Change, Nanos{0}, c});
+        break;
+      }
+      case Event::Action::Down:
+        if (fwd ? e.fwd : e.rev) {
+          Nanos until = e.down_for ? e.at + *e.down_for : kNever;
+          out.push_back({e.at, TimedAction::Kind::DownUntil, until, {}});
+        }
+        break;
+      case Event::Action::Up:
+        if (fwd ? e.fwd : e.rev)
+          out.push_back({e.at, TimedAction::Kind::Up, Nanos{0}, {}});
+        break;
+      case Event::Action::Flap:
+        if (fwd ? e.fwd : e.rev) {
+          for (std::uint32_t i = 0; i < e.flap_count; ++i) {
+            Nanos start = e.at + i * (e.flap_down + e.flap_up);
+            out.push_back({start, TimedAction::Kind::DownUntil, start + e.flap_down, {}});
+          }
+        }
+        break;
+    }
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const TimedAction& a, const TimedAction& b) { return a.at < b.at; });
+  return out;
+}
+
+Status validate(const EmulatorConfig& config) {
+  if (config.links.empty())
+    return Error{"no links: give at least one --link"};
+  for (const Event& e : config.events) {
+    if (e.link >= config.links.size()) {
+      return Error{"event: link='" + std::to_string(e.link) + "': there are only " +
+                   std::to_string(config.links.size()) + " links (0 to " +
+                   std::to_string(config.links.size() - 1) + ")"};
+    }
+  }
+  for (std::size_t i = 0; i < config.links.size(); ++i) {
+    for (std::size_t j = 0; j < i; ++j) {
+      if (config.links[i].listen.port != 0 && config.links[i].listen == config.links[j].listen) {
+        return Error{"link spec: listen='" + config.links[i].listen.toString() + "': links " +
+                     std::to_string(j) + " and " + std::to_string(i) +
+                     " listen on the same address"};
+      }
+    }
+  }
+  return okStatus();
+}
+
+namespace {
+
+// A JSON object {"key": value, ...} -> "key=value,..."; strings as they are, numbers
+// as written, booleans as 1/0, null as a bare key ("down": null -> down).
+Result<std::string> objectToSpec(const nlohmann::json& j, const std::string& what) {
+  if (j.is_string())
+    return j.get<std::string>();
+  if (!j.is_object())
+    return Error{what + ": expected a string or an object"};
+  std::string spec;
+  for (const auto& [key, value] : j.items()) {
+    if (!spec.empty())
+      spec += ',';
+    spec += key;
+    if (value.is_null())
+      continue;
+    spec += '=';
+    if (value.is_string())
+      spec += value.get<std::string>();
+    else if (value.is_boolean())
+      spec += value.get<bool>() ? "1" : "0";
+    else if (value.is_number())
+      spec += value.dump();
+    else
+      return Error{what + ": " + key + "='" + value.dump() + "': expected a string or number"};
+  }
+  return spec;
+}
+
+}  // namespace
+
+Result<Scenario> loadScenario(const std::string& path) {
+  std::ifstream in(path);
+  if (!in)
+    return Error{"scenario: cannot read '" + path + "': " + std::strerror(errno)};
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    return Error{"scenario '" + path + "': not valid JSON: " + e.what()};
+  }
+  if (!j.is_object())
+    return Error{"scenario '" + path + "': expected a JSON object"};
+  std::string base = std::filesystem::path(path).parent_path().string();
+  Scenario s;
+  for (const auto& [key, value] : j.items()) {
+    std::string where = "scenario '" + path + "': " + key;
+    if (key == "seed") {
+      if (!value.is_number_unsigned())
+        return Error{where + "='" + value.dump() + "': expected an unsigned integer"};
+      s.config.seed = value.get<std::uint64_t>();
+    } else if (key == "duration") {
+      auto d = parseDuration(value.is_string() ? value.get<std::string>() : value.dump());
+      if (!d)
+        return Error{where + ": " + d.error().message};
+      s.duration = *d;
+    } else if (key == "links" || key == "events") {
+      if (!value.is_array())
+        return Error{where + ": expected an array"};
+      for (const auto& item : value) {
+        auto spec = objectToSpec(item, where);
+        if (!spec)
+          return spec.error();
+        if (key == "links") {
+          auto l = parseLinkSpec(*spec, base);
+          if (!l)
+            return Error{where + "[" + std::to_string(s.config.links.size()) +
+                         "]: " + l.error().message};
+          s.config.links.push_back(*l);
+        } else {
+          auto e = parseEvent(*spec, base);
+          if (!e)
+            return Error{where + "[" + std::to_string(s.config.events.size()) +
+                         "]: " + e.error().message};
+          s.config.events.push_back(*e);
+        }
+      }
+    } else if (key == "comment" || key.starts_with("_")) {
+      continue;
+    } else {
+      return Error{where + ": unknown key (known: seed, duration, links, events, comment)"};
+    }
+  }
+  return s;
+}
+
+}  // namespace bondcast::emu
