@@ -1,0 +1,448 @@
+#include "eval/emulator/emulator.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <spdlog/spdlog.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+#include <thread>
+
+#include "eval/emulator/link_model.h"
+
+namespace bondcast::emu {
+namespace {
+
+constexpr int kBatch = 64;             // datagrams per recvmmsg/sendmmsg
+constexpr int kMaxBatchesPerWake = 4;  // per socket, so one busy link cannot starve others
+constexpr std::size_t kMaxDatagram = 65536;
+constexpr std::size_t kMaxPackets = 1 << 18;  // pool cap: packets held in queues and delay lines
+constexpr int kSocketBuffer = 8 << 20;
+constexpr std::uint64_t kTagTimer = 0;
+constexpr std::uint64_t kTagStop = 1;
+constexpr std::uint64_t kTagSocket = 2;  // + link * 2 + (0 listen, 1 upstream)
+
+std::string sysError(const std::string& what) {
+  return what + ": " + std::strerror(errno);
+}
+
+// One owner for every file descriptor (STYLE.md rule 6).
+class Fd {
+ public:
+  Fd() = default;
+  explicit Fd(int fd) : fd_(fd) {}
+  Fd(Fd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+  Fd& operator=(Fd&& o) noexcept {
+    if (this != &o) {
+      reset();
+      fd_ = std::exchange(o.fd_, -1);
+    }
+    return *this;
+  }
+  ~Fd() { reset(); }
+  int get() const { return fd_; }
+  void reset() {
+    if (fd_ >= 0)
+      ::close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+sockaddr_in toSockaddr(const Endpoint& e) {
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(e.addr);
+  a.sin_port = htons(e.port);
+  return a;
+}
+
+void setBuffer(int fd, int force_opt, int opt) {
+  int size = kSocketBuffer;
+  if (setsockopt(fd, SOL_SOCKET, force_opt, &size, sizeof size) != 0) {
+    setsockopt(fd, SOL_SOCKET, opt, &size, sizeof size);  // capped by net.core.*mem_max
+  }
+}
+
+Result<Fd> openUdp(const Endpoint& bind_to, const Endpoint* connect_to, std::uint16_t& bound_port) {
+  Fd fd(::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (fd.get() < 0)
+    return Error{sysError("socket")};
+  setBuffer(fd.get(), SO_RCVBUFFORCE, SO_RCVBUF);
+  setBuffer(fd.get(), SO_SNDBUFFORCE, SO_SNDBUF);
+  sockaddr_in a = toSockaddr(bind_to);
+  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    return Error{sysError("bind " + bind_to.toString())};
+  }
+  socklen_t len = sizeof a;
+  if (::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+    return Error{sysError("getsockname")};
+  }
+  bound_port = ntohs(a.sin_port);
+  if (connect_to) {
+    sockaddr_in to = toSockaddr(*connect_to);
+    if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) {
+      return Error{sysError("connect " + connect_to->toString())};
+    }
+  }
+  return fd;
+}
+
+}  // namespace
+
+struct Emulator::Impl {
+  struct Link {
+    LinkConfig config;
+    Fd listen_fd;
+    Fd upstream_fd;
+    std::uint16_t listen_port = 0;
+    std::uint16_t upstream_port = 0;
+    sockaddr_in peer{};  // the sender, as last seen on the listen socket
+    bool have_peer = false;
+    std::array<std::unique_ptr<LinkModel>, 2> models;  // [Forward, Reverse]
+    std::array<DirectionStats, 2> shell;               // shell-side counters
+  };
+
+  explicit Impl(EmulatorConfig c) : config(std::move(c)) {}
+
+  Status open();
+  void run();
+  void receive(std::size_t link, int dir);
+  void releaseDue();
+  void armTimer(Nanos wake);
+  Nanos modelNow() const { return std::chrono::steady_clock::now() - epoch; }
+  std::uint32_t allocPacket();
+
+  EmulatorConfig config;
+  std::vector<Link> links;
+  Fd epoll_fd, timer_fd, stop_fd;
+  std::chrono::steady_clock::time_point epoch;
+  std::thread thread;
+  std::atomic<bool> stopping{false};
+  bool started = false;
+
+  mutable std::mutex mu;  // held by the loop while it processes; by stats()
+  Histogram lateness_us;
+
+  // Packet pool: handle = index into `packets`.
+  std::vector<std::vector<char>> packets;
+  std::vector<std::uint32_t> free_packets;
+
+  // Batch buffers, allocated once.
+  std::vector<char> scratch;
+  std::array<mmsghdr, kBatch> msgs{};
+  std::array<iovec, kBatch> iovs{};
+  std::array<sockaddr_in, kBatch> addrs{};
+  std::vector<Release> released;
+  std::vector<std::uint64_t> lost;
+  Nanos armed = kNever;
+};
+
+Status Emulator::Impl::open() {
+  if (auto s = validate(config); !s)
+    return s;
+  epoll_fd = Fd(::epoll_create1(EPOLL_CLOEXEC));
+  timer_fd = Fd(::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC));
+  stop_fd = Fd(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+  if (epoll_fd.get() < 0 || timer_fd.get() < 0 || stop_fd.get() < 0) {
+    return Error{sysError("epoll/timerfd/eventfd")};
+  }
+  auto watch = [&](int fd, std::uint64_t tag) {
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = tag;
+    return ::epoll_ctl(epoll_fd.get(), EPOLL_CTL_ADD, fd, &ev) == 0;
+  };
+  if (!watch(timer_fd.get(), kTagTimer) || !watch(stop_fd.get(), kTagStop)) {
+    return Error{sysError("epoll_ctl")};
+  }
+  links.resize(config.links.size());
+  for (std::size_t i = 0; i < links.size(); ++i) {
+    Link& l = links[i];
+    l.config = config.links[i];
+    std::string where = "link " + std::to_string(i) + ": ";
+    auto listen = openUdp(l.config.listen, nullptr, l.listen_port);
+    if (!listen)
+      return Error{where + listen.error().message};
+    auto upstream = openUdp(l.config.via, &l.config.to, l.upstream_port);
+    if (!upstream)
+      return Error{where + upstream.error().message};
+    l.listen_fd = std::move(listen).value();
+    l.upstream_fd = std::move(upstream).value();
+    if (!watch(l.listen_fd.get(), kTagSocket + i * 2) ||
+        !watch(l.upstream_fd.get(), kTagSocket + i * 2 + 1)) {
+      return Error{sysError(where + "epoll_ctl")};
+    }
+    for (Direction d : {Direction::Forward, Direction::Reverse}) {
+      const DirectionConfig& dc = d == Direction::Forward ? l.config.fwd : l.config.rev;
+      l.models[static_cast<std::size_t>(d)] =
+          std::make_unique<LinkModel>(dc, timelineFor(config.events, i, d), config.seed, i, d);
+    }
+  }
+  scratch.resize(kBatch * kMaxDatagram);
+  packets.reserve(4096);
+  released.reserve(kBatch * 4);
+  return okStatus();
+}
+
+std::uint32_t Emulator::Impl::allocPacket() {
+  if (!free_packets.empty()) {
+    std::uint32_t h = free_packets.back();
+    free_packets.pop_back();
+    return h;
+  }
+  if (packets.size() >= kMaxPackets)
+    return UINT32_MAX;
+  packets.emplace_back();
+  packets.back().reserve(2048);
+  return static_cast<std::uint32_t>(packets.size() - 1);
+}
+
+// Reads what a socket has (a few batches at most), timestamps each batch with one
+// clock read, and offers the datagrams to that direction's model.
+void Emulator::Impl::receive(std::size_t link, int dir) {
+  Link& l = links[link];
+  int fd = dir == 0 ? l.listen_fd.get() : l.upstream_fd.get();
+  LinkModel& model = *l.models[static_cast<std::size_t>(dir)];
+  DirectionStats& shell = l.shell[static_cast<std::size_t>(dir)];
+  for (int batch = 0; batch < kMaxBatchesPerWake; ++batch) {
+    for (int k = 0; k < kBatch; ++k) {
+      iovs[k] = {scratch.data() + static_cast<std::size_t>(k) * kMaxDatagram, kMaxDatagram};
+      msgs[k].msg_hdr = {};
+      msgs[k].msg_hdr.msg_iov = &iovs[k];
+      msgs[k].msg_hdr.msg_iovlen = 1;
+      msgs[k].msg_hdr.msg_name = &addrs[k];
+      msgs[k].msg_hdr.msg_namelen = sizeof(sockaddr_in);
+    }
+    int n = ::recvmmsg(fd, msgs.data(), kBatch, MSG_DONTWAIT, nullptr);
+    if (n <= 0) {
+      // EAGAIN: drained. ECONNREFUSED: the receiver's port is closed (ICMP on the
+      // connected upstream socket); nothing to read, keep going.
+      if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != ECONNREFUSED &&
+          errno != EINTR) {
+        spdlog::warn("link {}: recvmmsg: {}", link, std::strerror(errno));
+      }
+      return;
+    }
+    Nanos now = modelNow();
+    for (int k = 0; k < n; ++k) {
+      const auto size = static_cast<std::uint32_t>(msgs[k].msg_len);
+      if (dir == 0) {
+        l.peer = addrs[k];
+        l.have_peer = true;
+      }
+      std::uint32_t h = allocPacket();
+      if (h == UINT32_MAX) {
+        ++shell.drop_no_buffer;
+        continue;
+      }
+      const char* data = static_cast<const char*>(iovs[k].iov_base);
+      packets[h].assign(data, data + size);
+      if (model.offer(now, size, h) != Verdict::Accepted)
+        free_packets.push_back(h);
+    }
+    if (n < kBatch)
+      return;
+  }
+}
+
+// Polls every model that has something due and sends what it releases, batched per
+// socket with sendmmsg; records each packet's lateness against its schedule.
+void Emulator::Impl::releaseDue() {
+  Nanos now = modelNow();
+  for (std::size_t i = 0; i < links.size(); ++i) {
+    Link& l = links[i];
+    for (int dir = 0; dir < 2; ++dir) {
+      LinkModel& model = *l.models[static_cast<std::size_t>(dir)];
+      if (model.nextWakeup() > now)
+        continue;
+      released.clear();
+      lost.clear();
+      model.poll(now, released, lost);
+      for (std::uint64_t h : lost)
+        free_packets.push_back(static_cast<std::uint32_t>(h));
+      DirectionStats& shell = l.shell[static_cast<std::size_t>(dir)];
+      const bool fwd = dir == 0;
+      int fd = fwd ? l.upstream_fd.get() : l.listen_fd.get();
+      if (!fwd && !l.have_peer) {
+        shell.drop_no_peer += released.size();
+        for (const Release& r : released)
+          free_packets.push_back(static_cast<std::uint32_t>(r.handle));
+        continue;
+      }
+      for (std::size_t start = 0; start < released.size(); start += kBatch) {
+        int count = static_cast<int>(std::min<std::size_t>(kBatch, released.size() - start));
+        for (int k = 0; k < count; ++k) {
+          std::vector<char>& p = packets[released[start + static_cast<std::size_t>(k)].handle];
+          iovs[k] = {p.data(), p.size()};
+          msgs[k].msg_hdr = {};
+          msgs[k].msg_hdr.msg_iov = &iovs[k];
+          msgs[k].msg_hdr.msg_iovlen = 1;
+          if (!fwd) {
+            msgs[k].msg_hdr.msg_name = &l.peer;
+            msgs[k].msg_hdr.msg_namelen = sizeof(sockaddr_in);
+          }
+        }
+        Nanos send_time = modelNow();
+        int sent = 0;
+        for (int attempt = 0; attempt < 4 && sent < count; ++attempt) {
+          int n = ::sendmmsg(fd, msgs.data() + sent, static_cast<unsigned>(count - sent), 0);
+          if (n < 0) {
+            if (errno == EINTR)
+              continue;
+            // The failing datagram is counted and skipped; the rest are retried.
+            ++shell.drop_send_error;
+            ++sent;
+            continue;
+          }
+          for (int k = sent; k < sent + n; ++k) {
+            ++shell.packets_forwarded;
+            shell.bytes_forwarded += iovs[k].iov_len;
+          }
+          sent += n;
+        }
+        shell.drop_send_error += static_cast<std::uint64_t>(count - sent);
+        for (int k = 0; k < count; ++k) {
+          const Release& r = released[start + static_cast<std::size_t>(k)];
+          lateness_us.add(static_cast<std::uint64_t>(
+              std::max<std::int64_t>(0, (send_time - r.due).count()) / 1000));
+          free_packets.push_back(static_cast<std::uint32_t>(r.handle));
+        }
+      }
+    }
+  }
+}
+
+void Emulator::Impl::armTimer(Nanos wake) {
+  if (wake == armed)
+    return;
+  armed = wake;
+  itimerspec spec{};
+  if (wake != kNever) {
+    auto abs = (epoch + wake).time_since_epoch();
+    auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(abs).count();
+    spec.it_value.tv_sec = ns / 1'000'000'000;
+    spec.it_value.tv_nsec = ns % 1'000'000'000;
+    if (spec.it_value.tv_sec == 0 && spec.it_value.tv_nsec == 0)
+      spec.it_value.tv_nsec = 1;
+  }
+  ::timerfd_settime(timer_fd.get(), TFD_TIMER_ABSTIME, &spec, nullptr);
+}
+
+void Emulator::Impl::run() {
+  ::prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);  // timer wake-ups on time, not 50 us late
+  std::array<epoll_event, 32> events{};
+  while (!stopping.load(std::memory_order_relaxed)) {
+    Nanos wake = kNever;
+    for (const Link& l : links) {
+      for (const auto& m : l.models)
+        wake = std::min(wake, m->nextWakeup());
+    }
+    int timeout_ms = -1;
+    if (wake != kNever && wake <= modelNow()) {
+      timeout_ms = 0;
+    } else {
+      armTimer(wake);
+    }
+    int n =
+        ::epoll_wait(epoll_fd.get(), events.data(), static_cast<int>(events.size()), timeout_ms);
+    if (n < 0 && errno != EINTR) {
+      spdlog::error("emulator: epoll_wait: {}", std::strerror(errno));
+      return;
+    }
+    std::lock_guard lock(mu);
+    for (int k = 0; k < n; ++k) {
+      std::uint64_t tag = events[static_cast<std::size_t>(k)].data.u64;
+      if (tag == kTagStop)
+        return;
+      if (tag == kTagTimer) {
+        std::uint64_t expirations = 0;
+        [[maybe_unused]] auto r = ::read(timer_fd.get(), &expirations, sizeof expirations);
+        armed = kNever;
+        continue;
+      }
+      std::uint64_t s = tag - kTagSocket;
+      receive(s / 2, static_cast<int>(s % 2));
+    }
+    releaseDue();
+  }
+}
+
+Emulator::Emulator(EmulatorConfig config) : impl_(std::make_unique<Impl>(std::move(config))) {}
+
+Emulator::~Emulator() {
+  stop();
+}
+
+Status Emulator::start() {
+  if (impl_->started)
+    return Error{"emulator: start() called twice"};
+  if (auto s = impl_->open(); !s)
+    return s;
+  impl_->started = true;
+  impl_->epoch = std::chrono::steady_clock::now();
+  impl_->thread = std::thread([this] { impl_->run(); });
+  return okStatus();
+}
+
+void Emulator::stop() {
+  if (!impl_->thread.joinable())
+    return;
+  impl_->stopping = true;
+  std::uint64_t one = 1;
+  [[maybe_unused]] auto r = ::write(impl_->stop_fd.get(), &one, sizeof one);
+  impl_->thread.join();
+}
+
+EmulatorStats Emulator::stats() const {
+  std::lock_guard lock(impl_->mu);
+  EmulatorStats out;
+  out.elapsed_s = impl_->started ? std::chrono::duration<double>(impl_->modelNow()).count() : 0.0;
+  for (const Impl::Link& l : impl_->links) {
+    LinkStats ls;
+    ls.listen = Endpoint{l.config.listen.addr, l.listen_port}.toString();
+    ls.to = l.config.to.toString();
+    for (int dir = 0; dir < 2; ++dir) {
+      const LinkModel& model = *l.models[static_cast<std::size_t>(dir)];
+      DirectionStats s = model.stats();
+      if (impl_->started)
+        s.down = model.isDown(impl_->modelNow());
+      const DirectionStats& shell = l.shell[static_cast<std::size_t>(dir)];
+      s.drop_no_peer = shell.drop_no_peer;
+      s.drop_send_error = shell.drop_send_error;
+      s.drop_no_buffer = shell.drop_no_buffer;
+      s.packets_forwarded = shell.packets_forwarded;
+      s.bytes_forwarded = shell.bytes_forwarded;
+      (dir == 0 ? ls.fwd : ls.rev) = std::move(s);
+    }
+    out.links.push_back(std::move(ls));
+  }
+  out.release_lateness_us = impl_->lateness_us;
+  return out;
+}
+
+std::uint16_t Emulator::listenPort(std::size_t link) const {
+  return impl_->links.at(link).listen_port;
+}
+
+std::uint16_t Emulator::upstreamPort(std::size_t link) const {
+  return impl_->links.at(link).upstream_port;
+}
+
+std::chrono::steady_clock::time_point Emulator::epoch() const {
+  return impl_->epoch;
+}
+
+}  // namespace bondcast::emu
