@@ -8,7 +8,7 @@
 // link. Datagrams arriving on the upstream socket go back to the last address the
 // listen socket received from. All the impairment decisions are the LinkModel's;
 // this class owns the sockets, the thread and the clock (CLOCK_MONOTONIC, the same
-// as std::chrono::steady_clock): epoll over every socket plus a timerfd armed at the
+// as std::chrono::steady_clock): epoll over every socket, waking (epoll_pwait2) at the
 // earliest model wake-up, recvmmsg/sendmmsg in batches, a preallocated packet pool.
 //
 // Usage (tests, harnesses):

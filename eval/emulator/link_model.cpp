@@ -76,7 +76,11 @@ void LinkModel::poll(Nanos now, std::vector<Release>& released, std::vector<std:
 }
 
 Nanos LinkModel::nextWakeup() const {
-  Nanos t = head_departure_;
+  // The head cannot be due before it departs plus the shortest delay it can draw;
+  // its departure itself needs no wake-up (the next poll computes it).
+  Nanos t = head_departure_ == kNever
+                ? kNever
+                : head_departure_ + std::max(Nanos{0}, config_.delay - config_.jitter);
   if (next_action_ < timeline_.size())
     t = std::min(t, timeline_[next_action_].at);
   if (!delay_line_.empty())

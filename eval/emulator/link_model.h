@@ -64,8 +64,9 @@ class LinkModel {
   // due order, and the handles of packets lost on the way to `lost`.
   void poll(Nanos now, std::vector<Release>& released, std::vector<std::uint64_t>& lost);
 
-  // The earliest time poll() has something to do (a departure, an event or a
-  // release); kNever if none. Valid after offer() or poll().
+  // The earliest time poll() may release something or has an event to apply (a
+  // lower bound: polling then may find nothing due yet); kNever if idle. Valid
+  // after offer() or poll().
   Nanos nextWakeup() const;
 
   const DirectionStats& stats() const { return stats_; }
