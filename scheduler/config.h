@@ -1,0 +1,32 @@
+// Settings shared by the policies; each default is defined once, here.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+
+#include "scheduler/link_model.h"
+#include "scheduler/types.h"
+
+namespace bondcast::sched {
+
+struct SchedulerConfig {
+  // latency-aware: bytes it may add as extra copies (important or at-risk packets and
+  // probes), as a fraction of the payload bytes, with a bounded credit for bursts.
+  // Re-sends of a failed link's packets are paid from the same credit but never refused.
+  double overhead_budget = 0.04;
+  std::uint64_t budget_burst_bytes = 300'000;
+  // latency-aware: slack kept between the expected arrival and the deadline, on top of
+  // twice the RTT variation.
+  Micros safety_margin{std::chrono::milliseconds(5)};
+  // latency-aware: a stalled link gets one copy this often, so its recovery is seen.
+  Micros probe_interval{std::chrono::milliseconds(100)};
+  // latency-aware: a link losing more than this fraction puts its packets at risk.
+  double lossy_link = 0.05;
+  // min-rtt: window of a link, in smoothed RTTs of its capacity estimate (and at least
+  // min_window_bytes): the stand-in for a congestion window.
+  double window_rtts = 2.0;
+  std::uint64_t min_window_bytes = 16 * 1500;
+  LinkModelTuning link;
+};
+
+}  // namespace bondcast::sched

@@ -1,0 +1,26 @@
+#include "scheduler/decision_stats.h"
+
+#include <nlohmann/json.hpp>
+
+namespace bondcast::sched {
+
+nlohmann::json toJson(const SchedulerStats& stats) {
+  nlohmann::json links = nlohmann::json::array();
+  for (const LinkDecisionCounters& c : stats.links) {
+    links.push_back({{"picked", c.picked},
+                     {"skipped_late", c.skipped_late},
+                     {"skipped_full", c.skipped_full},
+                     {"duplicated", c.duplicated},
+                     {"resent", c.resent},
+                     {"picked_bytes", c.picked_bytes},
+                     {"duplicated_bytes", c.duplicated_bytes},
+                     {"resent_bytes", c.resent_bytes}});
+  }
+  return {{"policy", stats.policy},
+          {"packets", stats.packets},
+          {"unsendable", stats.unsendable},
+          {"link_failures", stats.link_failures},
+          {"links", links}};
+}
+
+}  // namespace bondcast::sched

@@ -1,0 +1,198 @@
+#include "scheduler/link_model.h"
+
+#include <algorithm>
+
+namespace bondcast::sched {
+namespace {
+
+using std::chrono::duration_cast;
+
+Micros abs(Micros d) {
+  return d < Micros::zero() ? -d : d;
+}
+
+double seconds(Micros d) {
+  return std::chrono::duration<double>(d).count();
+}
+
+}  // namespace
+
+std::string_view toString(LinkState state) {
+  switch (state) {
+    case LinkState::kConnecting:
+      return "connecting";
+    case LinkState::kUp:
+      return "up";
+    case LinkState::kStalled:
+      return "stalled";
+    case LinkState::kDown:
+      return "down";
+  }
+  return "unknown";
+}
+
+LinkModel::LinkModel(LinkId id, LinkConfig config, LinkModelTuning tuning)
+    : id_(id),
+      config_(std::move(config)),
+      tuning_(tuning),
+      srtt_(tuning.initial_rtt),
+      min_rtt_current_(tuning.initial_rtt),
+      min_rtt_previous_(tuning.initial_rtt) {}
+
+LinkModel::Transition LinkModel::setState(LinkState state, TimePoint now) {
+  const bool was_up = state_ == LinkState::kUp;
+  state_ = state;
+  if (state == LinkState::kUp)
+    queue_at_ = now;
+  if (was_up && state != LinkState::kUp)
+    return Transition::kFailed;
+  if (!was_up && state == LinkState::kUp)
+    return Transition::kRecovered;
+  return Transition::kNone;
+}
+
+LinkModel::Transition LinkModel::onStats(const LinkStats& stats, TimePoint now) {
+  updateRtt(stats.rtt, now);
+  if (stats.bandwidth_bps > 0)
+    bandwidth_bps_ = stats.bandwidth_bps;
+  updateLoss(stats);
+  const std::uint64_t held = std::min(stats.send_buffer_packets, sent_packets_);
+  const std::uint64_t acked_below = sent_packets_ - held;
+  last_acked_delta_ = acked_below > acked_below_ ? acked_below - acked_below_ : 0;
+  acked_below_ = std::max(acked_below_, acked_below);
+  sent_packets_at_stats_ = sent_packets_;
+  sent_bytes_at_stats_ = sent_bytes_;
+  send_buffer_packets_ = stats.send_buffer_packets;
+  send_buffer_bytes_ = stats.send_buffer_bytes;
+  send_buffer_time_ = stats.send_buffer_time;
+  resetQueue(stats, now);
+
+  if (state_ == LinkState::kUp && send_buffer_time_ > stallThreshold(now)) {
+    state_ = LinkState::kStalled;
+    return Transition::kFailed;
+  }
+  // Recovered: acknowledgements move again, or nothing is left to wait for.
+  if (state_ == LinkState::kStalled && (last_acked_delta_ > 0 || send_buffer_packets_ == 0)) {
+    state_ = LinkState::kUp;
+    return Transition::kRecovered;
+  }
+  return Transition::kNone;
+}
+
+void LinkModel::updateRtt(Micros rtt, TimePoint now) {
+  if (rtt <= Micros::zero())
+    return;
+  if (!have_rtt_) {
+    have_rtt_ = true;
+    srtt_ = rtt;
+    rtt_var_ = rtt / 2;
+    min_rtt_current_ = min_rtt_previous_ = rtt;
+    min_rtt_window_start_ = now;
+    return;
+  }
+  // libsrt already smooths msRTT; this keeps its variation across readings.
+  rtt_var_ = (rtt_var_ * 3 + abs(rtt - srtt_)) / 4;
+  srtt_ = rtt;
+  if (now - min_rtt_window_start_ > tuning_.min_rtt_window) {
+    min_rtt_previous_ = min_rtt_current_;
+    min_rtt_current_ = rtt;
+    min_rtt_window_start_ = now;
+  }
+  min_rtt_current_ = std::min(min_rtt_current_, rtt);
+}
+
+void LinkModel::updateLoss(const LinkStats& stats) {
+  last_lost_delta_ =
+      stats.lost_packets_total > lost_total_ ? stats.lost_packets_total - lost_total_ : 0;
+  lost_total_ = std::max(lost_total_, stats.lost_packets_total);
+  const std::uint64_t sent = sent_packets_ - sent_packets_at_stats_;
+  if (sent + last_lost_delta_ > 0) {
+    double sample = static_cast<double>(last_lost_delta_) /
+                    static_cast<double>(std::max(sent, last_lost_delta_));
+    loss_rate_ += (sample - loss_rate_) / 32.0;
+  }
+}
+
+bool LinkModel::lostRecently(TimePoint now) const {
+  return ever_lost_ && now - last_loss_at_ < srtt_ * 4 + tuning_.stall_margin;
+}
+
+void LinkModel::resetQueue(const LinkStats& stats, TimePoint now) {
+  if (last_lost_delta_ > 0) {
+    ever_lost_ = true;
+    last_loss_at_ = now;
+  }
+  const double pipe_bytes = bandwidthBps() / 8.0 * seconds(minRtt() + tuning_.ack_period);
+  queue_bytes_ = std::max(0.0, static_cast<double>(stats.send_buffer_bytes) - pipe_bytes);
+  queue_at_ = now;
+}
+
+void LinkModel::onSent(std::uint32_t bytes, TimePoint now) {
+  queue_bytes_ = queuedBytes(now) + bytes;
+  queue_at_ = now;
+  ++sent_packets_;
+  sent_bytes_ += bytes;
+}
+
+void LinkModel::onSendFailed(std::uint32_t bytes, TimePoint now) {
+  queue_bytes_ = std::max(0.0, queuedBytes(now) - bytes);
+  queue_at_ = now;
+  // The refused copy never entered the send buffer: count it as acknowledged.
+  if (sent_packets_ > 0)
+    --sent_packets_;
+  sent_bytes_ -= std::min<std::uint64_t>(sent_bytes_, bytes);
+  sent_packets_at_stats_ = std::min(sent_packets_at_stats_, sent_packets_);
+  sent_bytes_at_stats_ = std::min(sent_bytes_at_stats_, sent_bytes_);
+  acked_below_ = std::min(acked_below_, sent_packets_);
+}
+
+Micros LinkModel::minRtt() const {
+  return std::min(min_rtt_current_, min_rtt_previous_);
+}
+
+double LinkModel::bandwidthBps() const {
+  return bandwidth_bps_ > 0 ? bandwidth_bps_ : tuning_.initial_bandwidth_bps;
+}
+
+double LinkModel::queuedBytes(TimePoint now) const {
+  const double drained = bandwidthBps() / 8.0 * seconds(duration_cast<Micros>(now - queue_at_));
+  return std::max(0.0, queue_bytes_ - std::max(0.0, drained));
+}
+
+Micros LinkModel::queueDelay(TimePoint now) const {
+  return Micros(static_cast<std::int64_t>(queuedBytes(now) * 8.0 / bandwidthBps() * 1e6));
+}
+
+Micros LinkModel::serialization(std::uint32_t bytes) const {
+  return Micros(static_cast<std::int64_t>(bytes * 8.0 / bandwidthBps() * 1e6));
+}
+
+TimePoint LinkModel::expectedArrival(std::uint32_t bytes, TimePoint now) const {
+  return now + queueDelay(now) + serialization(bytes) + oneWayDelay();
+}
+
+std::uint64_t LinkModel::unackedPackets() const {
+  return send_buffer_packets_ + (sent_packets_ - sent_packets_at_stats_);
+}
+
+std::uint64_t LinkModel::unackedBytes() const {
+  return send_buffer_bytes_ + (sent_bytes_ - sent_bytes_at_stats_);
+}
+
+Micros LinkModel::stallThreshold(TimePoint now) const {
+  Micros threshold = srtt_ * 2 + rtt_var_ * 4 + tuning_.stall_margin;
+  if (lostRecently(now))
+    threshold += srtt_ + tuning_.ack_period;
+  return threshold;
+}
+
+bool LinkModel::isSuspect(TimePoint now) const {
+  if (state_ != LinkState::kUp)
+    return state_ == LinkState::kStalled;
+  Micros usual = srtt_ + rtt_var_ * 4 + tuning_.ack_period * 2;
+  if (lostRecently(now))
+    usual += srtt_ + tuning_.ack_period;
+  return send_buffer_time_ > usual;
+}
+
+}  // namespace bondcast::sched

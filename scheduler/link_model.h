@@ -1,0 +1,115 @@
+// What the scheduler believes about one link, built only from events: the feedback
+// srt_bistats gives (delayed by the network, like the real thing), the copies the
+// scheduler itself put on the link, and the state changes the caller reports.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+
+#include "scheduler/types.h"
+
+namespace bondcast::sched {
+
+struct LinkModelTuning {
+  Micros initial_rtt{std::chrono::milliseconds(100)};  // libsrt's default before a sample
+  double initial_bandwidth_bps = 2e6;                  // until the first capacity estimate
+  Micros ack_period{std::chrono::milliseconds(10)};    // SRT's full-ACK period
+  Micros stall_margin{std::chrono::milliseconds(30)};  // slack above the stall threshold
+  Micros min_rtt_window{std::chrono::seconds(10)};     // base RTT = min over ~this long
+};
+
+class LinkModel {
+ public:
+  enum class Transition { kNone, kFailed, kRecovered };
+
+  LinkModel(LinkId id, LinkConfig config, LinkModelTuning tuning = {});
+
+  // Events. Each returns whether the link just failed (Up -> Stalled/Down) or recovered.
+  Transition onStats(const LinkStats& stats, TimePoint now);
+  Transition setState(LinkState state, TimePoint now);
+  void onSent(std::uint32_t bytes, TimePoint now);        // the scheduler put a copy here
+  void onSendFailed(std::uint32_t bytes, TimePoint now);  // ... and the send was refused
+  void setCost(double cost) { config_.cost = cost; }
+
+  LinkId id() const { return id_; }
+  const LinkConfig& config() const { return config_; }
+  double cost() const { return config_.cost; }
+  LinkState state() const { return state_; }
+  bool isUp() const { return state_ == LinkState::kUp; }
+  bool isConnected() const { return state_ == LinkState::kUp || state_ == LinkState::kStalled; }
+
+  // Delay. RTT as SRT reports it includes the queue, so the one-way delay is taken
+  // from the base (minimum) RTT and the queue is estimated separately.
+  Micros srtt() const { return srtt_; }
+  Micros rttVar() const { return rtt_var_; }
+  Micros minRtt() const;
+  Micros oneWayDelay() const { return minRtt() / 2; }
+  double bandwidthBps() const;
+  // Time a copy handed over now waits behind what the link still holds: a virtual
+  // queue reset from each stats reading (unacknowledged bytes minus one bandwidth-delay
+  // product) and drained at the capacity estimate.
+  Micros queueDelay(TimePoint now) const;
+  Micros serialization(std::uint32_t bytes) const;
+  // now + queue delay + serialization + one-way delay.
+  TimePoint expectedArrival(std::uint32_t bytes, TimePoint now) const;
+
+  // Send buffer as the scheduler knows it: the last reading plus copies sent since.
+  std::uint64_t unackedPackets() const;
+  std::uint64_t unackedBytes() const;
+  Micros sendBufferAge() const { return send_buffer_time_; }
+  // Copies ever put on this link; the k-th copy has per-link index k.
+  std::uint64_t sentPackets() const { return sent_packets_; }
+  // Per-link index below which every copy was acknowledged (or dropped) by the last
+  // reading: the link still holds copies [ackedBelow(), sentPackets()).
+  std::uint64_t ackedBelow() const { return acked_below_; }
+  // Deltas of the last reading.
+  std::uint64_t lastAckedPackets() const { return last_acked_delta_; }
+  std::uint64_t lastLostPackets() const { return last_lost_delta_; }
+  double lossRate() const { return loss_rate_; }  // smoothed fraction of copies lost
+  bool lostRecently(TimePoint now) const;         // a loss was reported within a few RTTs
+
+  // A healthy send buffer is about one RTT old (plus one more round trip while a loss
+  // is being repaired); older than this threshold the link is stalled.
+  Micros stallThreshold(TimePoint now) const;
+  // Older than usual but not yet stalled: copies sent now are at risk.
+  bool isSuspect(TimePoint now) const;
+
+ private:
+  void updateRtt(Micros rtt, TimePoint now);
+  void updateLoss(const LinkStats& stats);
+  void resetQueue(const LinkStats& stats, TimePoint now);
+  double queuedBytes(TimePoint now) const;
+
+  LinkId id_;
+  LinkConfig config_;
+  LinkModelTuning tuning_;
+  LinkState state_ = LinkState::kConnecting;
+
+  Micros srtt_;
+  Micros rtt_var_{0};
+  bool have_rtt_ = false;
+  Micros min_rtt_current_;  // windowed minimum: this window and the one before
+  Micros min_rtt_previous_;
+  TimePoint min_rtt_window_start_{};
+
+  double bandwidth_bps_ = 0;
+  double queue_bytes_ = 0;
+  TimePoint queue_at_{};
+
+  std::uint64_t sent_packets_ = 0;
+  std::uint64_t sent_bytes_ = 0;
+  std::uint64_t sent_packets_at_stats_ = 0;
+  std::uint64_t sent_bytes_at_stats_ = 0;
+  std::uint64_t send_buffer_packets_ = 0;
+  std::uint64_t send_buffer_bytes_ = 0;
+  Micros send_buffer_time_{0};
+  std::uint64_t acked_below_ = 0;
+  std::uint64_t last_acked_delta_ = 0;
+  std::uint64_t lost_total_ = 0;
+  std::uint64_t last_lost_delta_ = 0;
+  double loss_rate_ = 0;
+  bool ever_lost_ = false;
+  TimePoint last_loss_at_{};
+};
+
+}  // namespace bondcast::sched

@@ -1,0 +1,144 @@
+#include "scheduler/policies/latency_aware.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace bondcast::sched {
+
+LinkId LatencyAwarePolicy::addLink(const LinkConfig& config, TimePoint now) {
+  last_probe_.push_back(now);
+  return PolicyBase::addLink(config, now);
+}
+
+LatencyAwarePolicy::Option LatencyAwarePolicy::evaluate(const LinkModel& link, const Packet& packet,
+                                                        TimePoint now) const {
+  const TimePoint arrival = link.expectedArrival(packet.size_bytes, now);
+  const TimePoint safe = arrival + link.rttVar() * 2 + config().safety_margin;
+  return {link.id(), arrival, safe <= packet.deadline, safe + link.srtt() <= packet.deadline};
+}
+
+// Cheapest link with room for a retransmission (earliest arrival among equals); else
+// the earliest arrival that meets the deadline; else the earliest arrival at all.
+std::optional<LatencyAwarePolicy::Option> LatencyAwarePolicy::choosePrimary(const Packet& packet,
+                                                                            TimePoint now) {
+  std::optional<Option> roomy, meets, any;
+  double roomy_cost = 0;
+  for (const LinkModel& link : models()) {
+    if (!link.isUp())
+      continue;
+    const Option o = evaluate(link, packet, now);
+    if (!o.meets)
+      ++counters(link.id()).skipped_late;
+    if (o.roomy && (!roomy || std::make_pair(link.cost(), o.arrival) <
+                                  std::make_pair(roomy_cost, roomy->arrival))) {
+      roomy = o;
+      roomy_cost = link.cost();
+    }
+    if (o.meets && (!meets || o.arrival < meets->arrival))
+      meets = o;
+    if (!any || o.arrival < any->arrival)
+      any = o;
+  }
+  return roomy ? roomy : meets ? meets : any;
+}
+
+// Another up link that meets the deadline, earliest arrival first.
+std::optional<LinkId> LatencyAwarePolicy::chooseExtra(const Packet& packet, LinkId primary,
+                                                      TimePoint now) const {
+  std::optional<Option> best;
+  for (const LinkModel& link : models()) {
+    if (!link.isUp() || link.id() == primary)
+      continue;
+    const Option o = evaluate(link, packet, now);
+    if (o.meets && (!best || o.arrival < best->arrival))
+      best = o;
+  }
+  return best ? std::optional<LinkId>(best->link) : std::nullopt;
+}
+
+// At risk: no room for a retransmission, or its link behaves unusually (send buffer
+// older than usual, or heavy loss).
+bool LatencyAwarePolicy::atRisk(const Option& primary, TimePoint now) const {
+  const LinkModel& link = models()[primary.link];
+  return !primary.roomy || link.isSuspect(now) || link.lossRate() > config().lossy_link;
+}
+
+// Small vital packets (parameter sets, audio) may run the credit into a little debt;
+// keyframes and at-risk packets need the credit in hand.
+bool LatencyAwarePolicy::affordExtra(const Packet& packet) const {
+  if (has(packet.importance, Importance::kParameterSets) ||
+      has(packet.importance, Importance::kAudio)) {
+    return credit_bytes_ > -static_cast<double>(config().budget_burst_bytes) / 4;
+  }
+  return credit_bytes_ >= packet.size_bytes;
+}
+
+void LatencyAwarePolicy::addProbes(Decision& decision, TimePoint now) {
+  for (const LinkModel& link : models()) {
+    if (link.state() != LinkState::kStalled ||
+        now - last_probe_[link.id()] < config().probe_interval) {
+      continue;
+    }
+    if (decision.links.add(link.id()))
+      last_probe_[link.id()] = now;
+  }
+}
+
+// The decision, per packet:
+// 1. For every up link, expected arrival = now + queue delay + serialization + one-way
+//    delay (LinkModel). It meets the deadline if arrival + 2 x RTT variation + a safety
+//    margin <= deadline, and is roomy if one more RTT (an SRT retransmission) fits too.
+// 2. Primary copy: the cheapest roomy link, earliest arrival among equal costs; else the
+//    earliest arrival that meets the deadline; else the earliest arrival (late anyway).
+//    Links that cannot meet the deadline are counted skipped-late.
+// 3. Extra copy, on the earliest-arriving other link that meets the deadline, when the
+//    packet is important (parameter sets, keyframe, audio) or at risk (its primary is
+//    not roomy, looks stalled, or loses heavily), paid from a credit that earns
+//    overhead_budget x each packet's size.
+// 4. A stalled link gets one copy every probe_interval so its recovery shows.
+// Re-sends after a failure (resendTargets) take the earliest arrival that can still
+// make the deadline.
+PolicyBase::Decision LatencyAwarePolicy::decide(const Packet& packet, TimePoint now) {
+  credit_bytes_ = std::min(credit_bytes_ + config().overhead_budget * packet.size_bytes,
+                           static_cast<double>(config().budget_burst_bytes));
+  Decision decision;
+  const std::optional<Option> primary = choosePrimary(packet, now);
+  if (!primary) {  // nothing up: the least stalled link, if any is connected
+    for (const LinkModel& link : models()) {
+      if (link.isConnected() && decision.links.empty())
+        decision.links.add(link.id());
+    }
+    return decision;
+  }
+  decision.links.add(primary->link);
+  if (any(packet.importance) || atRisk(*primary, now)) {
+    const std::optional<LinkId> extra = chooseExtra(packet, primary->link, now);
+    if (extra && affordExtra(packet)) {
+      decision.links.add(*extra);
+      credit_bytes_ -= packet.size_bytes;
+    }
+  }
+  const std::size_t before_probes = decision.links.size();
+  addProbes(decision, now);
+  credit_bytes_ -= static_cast<double>((decision.links.size() - before_probes) * packet.size_bytes);
+  return decision;
+}
+
+LinkSet LatencyAwarePolicy::resendTargets(const Packet& packet, LinkId failed, TimePoint now) {
+  std::optional<Option> best;
+  for (const LinkModel& link : models()) {
+    if (!link.isUp() || link.id() == failed)
+      continue;
+    const Option o = evaluate(link, packet, now);
+    if (o.arrival <= packet.deadline && (!best || o.arrival < best->arrival))
+      best = o;
+  }
+  LinkSet targets;
+  if (best) {
+    targets.add(best->link);
+    credit_bytes_ -= packet.size_bytes;
+  }
+  return targets;
+}
+
+}  // namespace bondcast::sched

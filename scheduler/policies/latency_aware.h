@@ -1,0 +1,45 @@
+// latency-aware: bondcast's own policy. Each packet goes where it is expected to arrive
+// first among the links that can still meet its deadline, preferring cheaper links when
+// the deadline leaves room; important and at-risk packets get a second copy within an
+// overhead budget; what a failing link still holds is re-sent elsewhere. See decide().
+#pragma once
+
+#include <optional>
+#include <vector>
+
+#include "scheduler/policy_base.h"
+
+namespace bondcast::sched {
+
+class LatencyAwarePolicy final : public PolicyBase {
+ public:
+  explicit LatencyAwarePolicy(SchedulerConfig config)
+      : PolicyBase("latency-aware", std::move(config)) {}
+  LinkId addLink(const LinkConfig& config, TimePoint now) override;
+  // Bytes of extra copies the budget still allows (negative after re-sends).
+  double creditBytes() const { return credit_bytes_; }
+
+ protected:
+  Decision decide(const Packet& packet, TimePoint now) override;
+  bool resendsOnFailure() const override { return true; }
+  LinkSet resendTargets(const Packet& packet, LinkId failed, TimePoint now) override;
+
+ private:
+  struct Option {
+    LinkId link;
+    TimePoint arrival;  // expected arrival at the receiver
+    bool meets;         // arrival + safety <= deadline
+    bool roomy;         // ... with room for one SRT retransmission as well
+  };
+  Option evaluate(const LinkModel& link, const Packet& packet, TimePoint now) const;
+  std::optional<Option> choosePrimary(const Packet& packet, TimePoint now);
+  std::optional<LinkId> chooseExtra(const Packet& packet, LinkId primary, TimePoint now) const;
+  bool atRisk(const Option& primary, TimePoint now) const;
+  bool affordExtra(const Packet& packet) const;
+  void addProbes(Decision& decision, TimePoint now);
+
+  double credit_bytes_ = 0;
+  std::vector<TimePoint> last_probe_;
+};
+
+}  // namespace bondcast::sched

@@ -1,0 +1,121 @@
+#include "scheduler/policy_base.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace bondcast::sched {
+
+PolicyBase::PolicyBase(std::string name, SchedulerConfig config) : config_(std::move(config)) {
+  stats_.policy = std::move(name);
+}
+
+LinkId PolicyBase::addLink(const LinkConfig& config, TimePoint /*now*/) {
+  if (links_.size() == kMaxLinks) {
+    throw std::length_error("at most " + std::to_string(kMaxLinks) + " links");
+  }
+  const auto id = static_cast<LinkId>(links_.size());
+  links_.emplace_back(id, config, config_.link);
+  stats_.links.emplace_back();
+  return id;
+}
+
+void PolicyBase::setLinkState(LinkId link, LinkState state, TimePoint now) {
+  noteTransition(link, links_.at(link).setState(state, now));
+}
+
+void PolicyBase::setLinkCost(LinkId link, double cost) {
+  links_.at(link).setCost(cost);
+}
+
+void PolicyBase::onLinkStats(LinkId link, const LinkStats& stats, TimePoint now) {
+  noteTransition(link, links_.at(link).onStats(stats, now));
+  afterStats(link, now);
+}
+
+void PolicyBase::onSendFailed(LinkId link, const Packet& packet, TimePoint now) {
+  links_.at(link).onSendFailed(packet.size_bytes, now);
+}
+
+void PolicyBase::noteTransition(LinkId link, LinkModel::Transition transition) {
+  if (transition != LinkModel::Transition::kFailed)
+    return;
+  ++stats_.link_failures;
+  if (resendsOnFailure() && std::find(failed_.begin(), failed_.end(), link) == failed_.end()) {
+    failed_.push_back(link);
+  }
+}
+
+void PolicyBase::sendCopy(const Packet& packet, LinkId link, TimePoint now) {
+  LinkModel& model = links_[link];
+  if (resendsOnFailure())
+    history_.recordCopy(packet, link, model.sentPackets());
+  model.onSent(packet.size_bytes, now);
+}
+
+LinkSet PolicyBase::pick(const Packet& packet, TimePoint now) {
+  ++stats_.packets;
+  if (resendsOnFailure())
+    history_.prune(now);
+  const Decision decision = decide(packet, now);
+  if (decision.links.empty())
+    ++stats_.unsendable;
+  for (std::size_t i = 0; i < decision.links.size(); ++i) {
+    const LinkId link = decision.links[i];
+    sendCopy(packet, link, now);
+    LinkDecisionCounters& c = counters(link);
+    if (i < decision.primaries) {
+      ++c.picked;
+      c.picked_bytes += packet.size_bytes;
+    } else {
+      ++c.duplicated;
+      c.duplicated_bytes += packet.size_bytes;
+    }
+  }
+  return decision.links;
+}
+
+std::vector<Resend> PolicyBase::takeResends(TimePoint now) {
+  std::vector<Resend> out;
+  if (failed_.empty())
+    return out;
+  history_.prune(now);
+  for (LinkId failed : failed_)
+    resendHeldBy(failed, now, out);
+  failed_.clear();
+  return out;
+}
+
+// The failed link still holds its copies from ackedBelow() on. A packet is re-sent
+// unless another link that is up carries a copy too.
+void PolicyBase::resendHeldBy(LinkId failed, TimePoint now, std::vector<Resend>& out) {
+  const std::uint64_t held_from = links_[failed].ackedBelow();
+  for (SentHistory::Record& record : history_.records()) {
+    if (!record.hasCopyOn(failed) || record.link_index[failed] < held_from)
+      continue;
+    bool covered = false;
+    for (const LinkModel& other : links_) {
+      covered = covered || (other.id() != failed && other.isUp() && record.hasCopyOn(other.id()));
+    }
+    if (covered)
+      continue;
+    LinkSet targets;
+    for (LinkId target : resendTargets(record.packet, failed, now)) {
+      if (target != failed && !record.hasCopyOn(target))
+        targets.add(target);
+    }
+    for (LinkId target : targets) {
+      record.link_index[target] = links_[target].sentPackets();
+      links_[target].onSent(record.packet.size_bytes, now);
+      ++counters(target).resent;
+      counters(target).resent_bytes += record.packet.size_bytes;
+    }
+    if (!targets.empty())
+      out.push_back({record.packet, targets});
+  }
+}
+
+LinkSet PolicyBase::resendTargets(const Packet& /*packet*/, LinkId /*failed*/, TimePoint /*now*/) {
+  return {};
+}
+
+}  // namespace bondcast::sched

@@ -1,0 +1,66 @@
+// The scheduler interface: which link(s) carry each packet of the stream.
+//
+// Contract for every method:
+// - Thread: one. The scheduler is not thread-safe; the sender engine calls it from the
+//   thread that owns the link sockets (the simulator from its event loop).
+// - Time: `now` is always passed in and must not go backwards between calls. The
+//   scheduler never reads a clock, does no I/O and never blocks.
+// - Ownership: the scheduler owns its link models and counters; it never sees or keeps
+//   payloads. The caller keeps payloads of recent packets (by `Packet::seq`) for as
+//   long as their deadline allows, so it can act on takeResends().
+// - Errors: data-path calls do not fail; an out-of-range LinkId is a programming error.
+// Create one by name with makeScheduler() (scheduler/factory.h).
+#pragma once
+
+#include <string_view>
+#include <vector>
+
+#include "scheduler/decision_stats.h"
+#include "scheduler/link_model.h"
+#include "scheduler/types.h"
+
+namespace bondcast::sched {
+
+// One packet to send again, and where.
+struct Resend {
+  Packet packet;
+  LinkSet links;
+};
+
+class Scheduler {
+ public:
+  virtual ~Scheduler() = default;
+
+  virtual std::string_view name() const = 0;
+
+  // Links. Called at start-up (or when a link is added later); returns ids 0, 1, 2...
+  // in the order of the calls. A new link starts in state kConnecting.
+  virtual LinkId addLink(const LinkConfig& config, TimePoint now) = 0;
+  // SRT connection events: kConnecting, kUp, kDown (kStalled is the model's own).
+  // Setting kDown on a link that was up queues its unacknowledged packets for
+  // takeResends() (for policies that re-send).
+  virtual void setLinkState(LinkId link, LinkState state, TimePoint now) = 0;
+  virtual void setLinkCost(LinkId link, double cost) = 0;
+  // Feedback: one srt_bistats reading of this link, typically every 10-20 ms. The
+  // model may find the link stalled (then as kDown above) or recovered.
+  virtual void onLinkStats(LinkId link, const LinkStats& stats, TimePoint now) = 0;
+  // A send result: srt_sendmsg2 refused `packet` on `link` (buffer full or broken).
+  // The scheduler forgets that copy; a broken connection is reported with kDown.
+  virtual void onSendFailed(LinkId link, const Packet& packet, TimePoint now) = 0;
+
+  // Per packet, in stream order: the links to send it on, primary first. The caller
+  // sends one copy on each. Empty only when no link is connected at all.
+  [[nodiscard]] virtual LinkSet pick(const Packet& packet, TimePoint now) = 0;
+
+  // Packets that a link which failed (kDown, or found stalled) still held unacknowledged
+  // and that can still meet their deadline, oldest first, each with the links to send
+  // it on now. Call after setLinkState/onLinkStats; usually empty.
+  [[nodiscard]] virtual std::vector<Resend> takeResends(TimePoint now) = 0;
+
+  // Observability.
+  virtual const SchedulerStats& stats() const = 0;
+  virtual const LinkModel& link(LinkId link) const = 0;
+  virtual std::size_t linkCount() const = 0;
+};
+
+}  // namespace bondcast::sched

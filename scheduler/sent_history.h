@@ -1,0 +1,36 @@
+// Recent packets and which per-link copy carried them, kept until their deadline, so a
+// failing link's unacknowledged packets can be found again (payloads stay with the caller).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <deque>
+#include <limits>
+
+#include "scheduler/types.h"
+
+namespace bondcast::sched {
+
+class SentHistory {
+ public:
+  static constexpr std::uint64_t kNoCopy = std::numeric_limits<std::uint64_t>::max();
+
+  struct Record {
+    Packet packet;
+    std::array<std::uint64_t, kMaxLinks> link_index;  // per-link copy index, or kNoCopy
+    bool hasCopyOn(LinkId link) const { return link_index[link] != kNoCopy; }
+  };
+
+  // A new packet (seq above every recorded one) or another copy of a recorded one.
+  void recordCopy(const Packet& packet, LinkId link, std::uint64_t link_index);
+  // Forgets packets whose deadline has passed.
+  void prune(TimePoint now);
+  std::deque<Record>& records() { return records_; }
+  const std::deque<Record>& records() const { return records_; }
+
+ private:
+  Record* find(std::uint64_t seq);
+  std::deque<Record> records_;  // in seq order
+};
+
+}  // namespace bondcast::sched
