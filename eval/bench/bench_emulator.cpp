@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sched.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -78,6 +79,12 @@ double threadCpuSeconds(const std::string& name) {
   return 0;
 }
 
+// The load generators yield to the emulator: SCHED_BATCH never preempts on wake-up.
+void yieldToEmulator() {
+  sched_param none{};
+  ::sched_setscheduler(0, SCHED_BATCH, &none);  // 0: the calling thread
+}
+
 std::uint64_t forwardedBytes(const EmulatorStats& s) {
   std::uint64_t b = 0;
   for (const auto& l : s.links)
@@ -127,6 +134,7 @@ int main(int argc, char** argv) {
   std::atomic<bool> running{true};
   std::atomic<std::uint64_t> received_bytes{0};
   std::thread receiver([&] {
+    yieldToEmulator();
     std::vector<char> buf(static_cast<std::size_t>(kBatch) * 2048);
     std::vector<mmsghdr> msgs(kBatch);
     std::vector<iovec> iovs(kBatch);
@@ -156,6 +164,7 @@ int main(int argc, char** argv) {
     dst[i].sin_port = htons(emu.listenPort(static_cast<std::size_t>(i)));
   }
   std::thread sender([&] {
+    yieldToEmulator();
     std::vector<char> payload(size, 'x');
     std::vector<mmsghdr> msgs(kBatch);
     iovec iov{payload.data(), payload.size()};

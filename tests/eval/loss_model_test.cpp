@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 
 namespace bondcast::emu {
 namespace {
@@ -40,7 +41,9 @@ double lossRate(const LossSpec& spec, std::uint64_t seed) {
 TEST(LossModel, BernoulliRateWithinFiveSigma) {
   for (double p : {0.005, 0.1, 0.5}) {
     double sigma = std::sqrt(p * (1 - p) / kSamples);
-    EXPECT_NEAR(lossRate(bernoulli(p), 11), p, 5 * sigma) << "p=" << p;
+    double got = lossRate(bernoulli(p), 11);
+    std::printf("bernoulli p=%.4f: %.5f over %d (5 sigma %.5f)\n", p, got, kSamples, 5 * sigma);
+    EXPECT_NEAR(got, p, 5 * sigma) << "p=" << p;
   }
 }
 
@@ -66,7 +69,11 @@ TEST(LossModel, GilbertElliottRateWithinFiveSigma) {
        {gilbertElliott(0.01, 0.3, 1.0, 0.0), gilbertElliott(0.05, 0.2, 0.5, 0.01),
         gilbertElliott(0.001, 0.1, 0.8, 0.001)}) {
     double expected = s.meanLoss();
-    EXPECT_NEAR(lossRate(s, 5), expected, 5 * gilbertElliottSigma(s, kSamples))
+    double got = lossRate(s, 5);
+    std::printf("gilbert-elliott p=%g r=%g lb=%g lg=%g: %.5f, expected %.5f (5 sigma %.5f)\n",
+                s.p_good_bad, s.p_bad_good, s.loss_bad, s.loss_good, got, expected,
+                5 * gilbertElliottSigma(s, kSamples));
+    EXPECT_NEAR(got, expected, 5 * gilbertElliottSigma(s, kSamples))
         << "p=" << s.p_good_bad << " r=" << s.p_bad_good;
   }
 }
