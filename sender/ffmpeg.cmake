@@ -2,6 +2,7 @@
 # Included from sender/CMakeLists.txt.
 add_library(bondcast_sender_av STATIC
   ${CMAKE_CURRENT_LIST_DIR}/av_input.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/testsrc.cpp
   ${CMAKE_CURRENT_LIST_DIR}/ts.cpp
 )
 target_include_directories(bondcast_sender_av PUBLIC ${PROJECT_SOURCE_DIR})

@@ -6,3 +6,5 @@ bondcast_add_test(sender_av_input_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/av_inpu
                   LIBS bondcast_sender_av)
 # Designated initializers that leave defaulted members out are the point in these tests.
 target_compile_options(sender_ts_test PRIVATE -Wno-missing-field-initializers)
+bondcast_add_test(sender_testsrc_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/testsrc_test.cpp
+                  LIBS bondcast_sender_av)
