@@ -203,5 +203,76 @@ TEST_F(AvInputTest, MissingFileIsAnErrorNamingThePathAndTheReason) {
   EXPECT_NE(input.error().message.find("No such file"), std::string::npos) << input.error().message;
 }
 
+// Writes `bytes` to `path` and returns what decoding it with ffmpeg reports at level error;
+// with input_options "-t 2" only the first 2 s are decoded (the end of a stream cut mid-frame
+// does not decode cleanly).
+std::string decodeErrors(const fs::path& path, const std::vector<std::uint8_t>& bytes,
+                         const std::string& input_options = "") {
+  std::ofstream(path, std::ios::binary)
+      .write(reinterpret_cast<const char*>(bytes.data()),
+             static_cast<std::streamsize>(bytes.size()));
+  return run("ffmpeg -nostdin -v error " + input_options + " -i '" + path.string() +
+             "' -f null - 2>&1")
+      .out;
+}
+
+double videoSeconds(const fs::path& ts_file) {
+  const auto frames =
+      run("ffprobe -v error -count_frames -select_streams v "
+          "-show_entries stream=nb_read_frames -of csv=p=0 '" +
+          ts_file.string() + "' 2>/dev/null");
+  return std::stod(frames.out) / 25;
+}
+
+TEST_F(AvInputTest, Mp4IsRemuxedToValidTsAtItsRealTimeRate) {
+  const fs::path file = makeMedia("two_seconds.mp4", 2);
+  auto input = openAvInput(file.string(), /*loop=*/false);
+  ASSERT_TRUE(input.ok()) << input.error().message;
+  const Received got = readAll(**input);
+
+  EXPECT_TRUE(got.ended);
+  ASSERT_GT(got.bytes.size(), 50'000u);
+  for (std::size_t size : got.chunk_sizes) {
+    EXPECT_EQ(size % kTsPacketBytes, 0u);
+    EXPECT_LE(size, kPayloadBytes);
+  }
+  EXPECT_GT(seconds(got.elapsed), 1.6);
+  EXPECT_LT(seconds(got.elapsed), 3.5);
+  const fs::path out = dir_ / "remuxed.ts";
+  EXPECT_EQ(decodeErrors(out, got.bytes), "");
+  const auto streams =
+      run("ffprobe -v error -show_entries stream=codec_name -of csv=p=0 '" + out.string() + "'");
+  EXPECT_NE(streams.out.find("h264"), std::string::npos) << streams.out;
+  EXPECT_NE(streams.out.find("aac"), std::string::npos) << streams.out;
+  EXPECT_NEAR(videoSeconds(out), 2.0, 0.1);
+}
+
+TEST_F(AvInputTest, LoopedMkvKeepsItsTimestampsRunning) {
+  const fs::path file = makeMedia("one_second.mkv", 1);
+  auto input = openAvInput(file.string(), /*loop=*/true);
+  ASSERT_TRUE(input.ok()) << input.error().message;
+  Received got;
+  const auto start = SteadyClock::now();
+  while (SteadyClock::now() - start < 2500ms) {
+    auto chunk = (*input)->read();
+    ASSERT_TRUE(chunk.ok()) << chunk.error().message;
+    ASSERT_FALSE(chunk->end);
+    got.bytes.insert(got.bytes.end(), chunk->bytes.begin(), chunk->bytes.end());
+  }
+  const fs::path out = dir_ / "looped.ts";
+  // Read for 2.5 s, so cut in the middle of a frame: decode the first two passes and more.
+  EXPECT_EQ(decodeErrors(out, got.bytes, "-t 2.2"), "");
+  // About 2.5 s of pictures in 2.5 s: three passes, paced, none dropped.
+  EXPECT_NEAR(videoSeconds(out), 2.5, 0.3);
+}
+
+TEST_F(AvInputTest, FileThatIsNotMediaIsAnErrorNamingThePath) {
+  const fs::path path = dir_ / "notes.txt";
+  std::ofstream(path) << "this is not a video\n";
+  auto input = openAvInput(path.string(), /*loop=*/false);
+  ASSERT_FALSE(input.ok());
+  EXPECT_NE(input.error().message.find(path.string()), std::string::npos) << input.error().message;
+}
+
 }  // namespace
 }  // namespace bondcast::sender
