@@ -139,13 +139,16 @@ class RawTsInput final : public Input {
   }
 
  private:
+  // The next chunk of raw bytes; empty at the end of the input or when interrupted by stop().
   Result<std::vector<std::uint8_t>> readChunk() {
     auto bytes = readBytes(io_.get(), options_.chunk_packets * kTsPacketBytes);
-    if (!bytes && !stop_.stopped()) {
-      return Error{"reading '" + options_.url + "': " + bytes.error().message};
+    if (bytes) {
+      return bytes;
     }
-    return bytes ? std::move(bytes)
-                 : Result<std::vector<std::uint8_t>>(std::vector<std::uint8_t>{});
+    if (stop_.stopped()) {
+      return std::vector<std::uint8_t>{};
+    }
+    return Error{"reading '" + options_.url + "': " + bytes.error().message};
   }
 
   // Back to the start for a loop: seek, or open again if the URL cannot seek.
