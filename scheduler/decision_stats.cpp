@@ -19,6 +19,7 @@ nlohmann::json toJson(const SchedulerStats& stats) {
   return {{"policy", stats.policy},
           {"packets", stats.packets},
           {"unsendable", stats.unsendable},
+          {"dropped_late", stats.dropped_late},
           {"link_failures", stats.link_failures},
           {"links", links}};
 }

@@ -25,6 +25,7 @@ struct SchedulerStats {
   std::string policy;
   std::uint64_t packets = 0;                // pick() calls
   std::uint64_t unsendable = 0;             // pick() found no usable link at all
+  std::uint64_t dropped_late = 0;           // not sent: no link could deliver it by its deadline
   std::uint64_t link_failures = 0;          // Up -> Stalled/Down transitions seen
   std::vector<LinkDecisionCounters> links;  // indexed by LinkId
 };

@@ -56,6 +56,7 @@ LinkModel::Transition LinkModel::onStats(const LinkStats& stats, TimePoint now) 
   if (stats.bandwidth_bps > 0)
     bandwidth_bps_ = stats.bandwidth_bps;
   updateLoss(stats);
+  updateDeliveryRate(stats, now);
   const std::uint64_t held = std::min(stats.send_buffer_packets, sent_packets_);
   const std::uint64_t acked_below = sent_packets_ - held;
   last_acked_delta_ = acked_below > acked_below_ ? acked_below - acked_below_ : 0;
@@ -66,6 +67,7 @@ LinkModel::Transition LinkModel::onStats(const LinkStats& stats, TimePoint now) 
   send_buffer_bytes_ = stats.send_buffer_bytes;
   send_buffer_time_ = stats.send_buffer_time;
   resetQueue(stats, now);
+  saturated_ = sojournDelay(now) > tuning_.ack_period;
 
   if (state_ == LinkState::kUp && send_buffer_time_ > stallThreshold(now)) {
     state_ = LinkState::kStalled;
@@ -113,6 +115,32 @@ void LinkModel::updateLoss(const LinkStats& stats) {
   }
 }
 
+// Bytes that left the send buffer since the last reading, less those dropped as too
+// late, over the time between readings: what the link delivered.
+void LinkModel::updateDeliveryRate(const LinkStats& stats, TimePoint now) {
+  const std::uint64_t dropped = stats.dropped_packets_total > dropped_total_
+                                    ? stats.dropped_packets_total - dropped_total_
+                                    : 0;
+  dropped_total_ = std::max(dropped_total_, stats.dropped_packets_total);
+  const double mean_packet =
+      sent_packets_ ? static_cast<double>(sent_bytes_) / static_cast<double>(sent_packets_) : 0;
+  const double left =
+      static_cast<double>(unackedBytes()) - static_cast<double>(stats.send_buffer_bytes);
+  const double delivered = std::max(0.0, left - static_cast<double>(dropped) * mean_packet);
+  const Micros dt = duration_cast<Micros>(now - last_stats_at_);
+  // Only a saturated link shows its capacity in what it delivers: elsewhere the rate
+  // starts from the probe estimate.
+  if (!saturated_) {
+    delivery_rate_bps_ = bandwidth_bps_ > 0 ? bandwidth_bps_ : tuning_.initial_bandwidth_bps;
+  } else if (have_stats_ && dt > Micros::zero()) {
+    const double sample_bps = delivered * 8.0 / seconds(dt);
+    const double alpha = seconds(dt) / seconds(dt + tuning_.delivery_rate_window);
+    delivery_rate_bps_ += alpha * (sample_bps - delivery_rate_bps_);
+  }
+  have_stats_ = true;
+  last_stats_at_ = now;
+}
+
 bool LinkModel::lostRecently(TimePoint now) const {
   return ever_lost_ && now - last_loss_at_ < srtt_ * 4 + tuning_.stall_margin;
 }
@@ -151,7 +179,10 @@ Micros LinkModel::minRtt() const {
 }
 
 double LinkModel::bandwidthBps() const {
-  return bandwidth_bps_ > 0 ? bandwidth_bps_ : tuning_.initial_bandwidth_bps;
+  const double probe = bandwidth_bps_ > 0 ? bandwidth_bps_ : tuning_.initial_bandwidth_bps;
+  if (!saturated_)
+    return probe;
+  return std::clamp(delivery_rate_bps_, probe / 50, probe);
 }
 
 double LinkModel::queuedBytes(TimePoint now) const {
@@ -160,7 +191,18 @@ double LinkModel::queuedBytes(TimePoint now) const {
 }
 
 Micros LinkModel::queueDelay(TimePoint now) const {
-  return Micros(static_cast<std::int64_t>(queuedBytes(now) * 8.0 / bandwidthBps() * 1e6));
+  const Micros virtual_queue(
+      static_cast<std::int64_t>(queuedBytes(now) * 8.0 / bandwidthBps() * 1e6));
+  return std::max(virtual_queue, sojournDelay(now));
+}
+
+// The oldest unacknowledged copy, if still queued, is ahead of a copy sent now; what it
+// waited beyond a base RTT (and one more RTT while a loss is repaired) is queueing.
+Micros LinkModel::sojournDelay(TimePoint now) const {
+  Micros expected = minRtt() + tuning_.ack_period;
+  if (lostRecently(now))
+    expected += srtt_ + tuning_.ack_period;
+  return std::max(Micros::zero(), send_buffer_time_ - expected);
 }
 
 Micros LinkModel::serialization(std::uint32_t bytes) const {
@@ -169,6 +211,16 @@ Micros LinkModel::serialization(std::uint32_t bytes) const {
 
 TimePoint LinkModel::expectedArrival(std::uint32_t bytes, TimePoint now) const {
   return now + queueDelay(now) + serialization(bytes) + oneWayDelay();
+}
+
+TimePoint LinkModel::expectedArrivalOfHeld(std::uint64_t index, TimePoint now) const {
+  const double mean_packet =
+      sent_packets_ ? static_cast<double>(sent_bytes_) / static_cast<double>(sent_packets_) : 0;
+  const double ahead =
+      static_cast<double>(index + 1 - std::min(index + 1, acked_below_)) * mean_packet;
+  const double pipe_bytes = bandwidthBps() / 8.0 * seconds(minRtt() + tuning_.ack_period);
+  const double wait_s = std::max(0.0, ahead - pipe_bytes) * 8.0 / bandwidthBps();
+  return now + Micros(static_cast<std::int64_t>(wait_s * 1e6)) + oneWayDelay();
 }
 
 std::uint64_t LinkModel::unackedPackets() const {

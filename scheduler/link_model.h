@@ -11,11 +11,12 @@
 namespace bondcast::sched {
 
 struct LinkModelTuning {
-  Micros initial_rtt{std::chrono::milliseconds(100)};  // libsrt's default before a sample
-  double initial_bandwidth_bps = 2e6;                  // until the first capacity estimate
-  Micros ack_period{std::chrono::milliseconds(10)};    // SRT's full-ACK period
-  Micros stall_margin{std::chrono::milliseconds(30)};  // slack above the stall threshold
-  Micros min_rtt_window{std::chrono::seconds(10)};     // base RTT = min over ~this long
+  Micros initial_rtt{std::chrono::milliseconds(100)};           // libsrt's default before a sample
+  double initial_bandwidth_bps = 2e6;                           // until the first capacity estimate
+  Micros ack_period{std::chrono::milliseconds(10)};             // SRT's full-ACK period
+  Micros stall_margin{std::chrono::milliseconds(30)};           // slack above the stall threshold
+  Micros min_rtt_window{std::chrono::seconds(10)};              // base RTT = min over ~this long
+  Micros delivery_rate_window{std::chrono::milliseconds(100)};  // smoothing of the rate
 };
 
 class LinkModel {
@@ -44,14 +45,25 @@ class LinkModel {
   Micros rttVar() const { return rtt_var_; }
   Micros minRtt() const;
   Micros oneWayDelay() const { return minRtt() / 2; }
+  // Capacity: SRT's probe estimate, but while a queue stands (the link is saturated)
+  // no more than the rate acknowledgements actually come back at.
   double bandwidthBps() const;
-  // Time a copy handed over now waits behind what the link still holds: a virtual
-  // queue reset from each stats reading (unacknowledged bytes minus one bandwidth-delay
-  // product) and drained at the capacity estimate.
+  double deliveryRateBps() const { return delivery_rate_bps_; }
+  bool isSaturated() const { return saturated_; }
+  // A capacity estimate and an RTT were measured (not defaults).
+  bool isMeasured() const { return have_rtt_ && bandwidth_bps_ > 0; }
+  // Time a copy handed over now waits behind what the link still holds: the larger of
+  // a virtual queue (reset from each reading to the unacknowledged bytes minus one
+  // bandwidth-delay product, drained at the capacity estimate) and the time the oldest
+  // unacknowledged copy has spent beyond one base RTT (its sojourn in the queue).
   Micros queueDelay(TimePoint now) const;
   Micros serialization(std::uint32_t bytes) const;
   // now + queue delay + serialization + one-way delay.
   TimePoint expectedArrival(std::uint32_t bytes, TimePoint now) const;
+  // When the copy with per-link index `index`, still held, is expected to arrive: the
+  // held copies up to it, less one bandwidth-delay product already on the way, drain at
+  // the capacity estimate.
+  TimePoint expectedArrivalOfHeld(std::uint64_t index, TimePoint now) const;
 
   // Send buffer as the scheduler knows it: the last reading plus copies sent since.
   std::uint64_t unackedPackets() const;
@@ -78,7 +90,9 @@ class LinkModel {
   void updateRtt(Micros rtt, TimePoint now);
   void updateLoss(const LinkStats& stats);
   void resetQueue(const LinkStats& stats, TimePoint now);
+  void updateDeliveryRate(const LinkStats& stats, TimePoint now);
   double queuedBytes(TimePoint now) const;
+  Micros sojournDelay(TimePoint now) const;
 
   LinkId id_;
   LinkConfig config_;
@@ -93,6 +107,11 @@ class LinkModel {
   TimePoint min_rtt_window_start_{};
 
   double bandwidth_bps_ = 0;
+  double delivery_rate_bps_ = 0;
+  bool saturated_ = false;
+  bool have_stats_ = false;
+  TimePoint last_stats_at_{};
+  std::uint64_t dropped_total_ = 0;
   double queue_bytes_ = 0;
   TimePoint queue_at_{};
 

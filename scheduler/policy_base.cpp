@@ -57,8 +57,11 @@ LinkSet PolicyBase::pick(const Packet& packet, TimePoint now) {
   if (resendsOnFailure())
     history_.prune(now);
   const Decision decision = decide(packet, now);
-  if (decision.links.empty())
+  if (decision.too_late) {
+    ++stats_.dropped_late;
+  } else if (decision.links.empty()) {
     ++stats_.unsendable;
+  }
   for (std::size_t i = 0; i < decision.links.size(); ++i) {
     const LinkId link = decision.links[i];
     sendCopy(packet, link, now);
@@ -76,13 +79,37 @@ LinkSet PolicyBase::pick(const Packet& packet, TimePoint now) {
 
 std::vector<Resend> PolicyBase::takeResends(TimePoint now) {
   std::vector<Resend> out;
-  if (failed_.empty())
+  if (!resendsOnFailure())
     return out;
   history_.prune(now);
   for (LinkId failed : failed_)
     resendHeldBy(failed, now, out);
   failed_.clear();
+  rescueLate(now, out);
   return out;
+}
+
+bool PolicyBase::coveredElsewhere(const SentHistory::Record& record, LinkId link) const {
+  for (const LinkModel& other : links_) {
+    if (other.id() != link && other.isUp() && record.hasCopyOn(other.id()))
+      return true;
+  }
+  return false;
+}
+
+void PolicyBase::resendRecord(SentHistory::Record& record, const LinkSet& targets, TimePoint now,
+                              std::vector<Resend>& out) {
+  LinkSet sent;
+  for (LinkId target : targets) {
+    if (record.hasCopyOn(target) || !sent.add(target))
+      continue;
+    record.link_index[target] = links_[target].sentPackets();
+    links_[target].onSent(record.packet.size_bytes, now);
+    ++counters(target).resent;
+    counters(target).resent_bytes += record.packet.size_bytes;
+  }
+  if (!sent.empty())
+    out.push_back({record.packet, sent});
 }
 
 // The failed link still holds its copies from ackedBelow() on. A packet is re-sent
@@ -92,25 +119,9 @@ void PolicyBase::resendHeldBy(LinkId failed, TimePoint now, std::vector<Resend>&
   for (SentHistory::Record& record : history_.records()) {
     if (!record.hasCopyOn(failed) || record.link_index[failed] < held_from)
       continue;
-    bool covered = false;
-    for (const LinkModel& other : links_) {
-      covered = covered || (other.id() != failed && other.isUp() && record.hasCopyOn(other.id()));
-    }
-    if (covered)
+    if (coveredElsewhere(record, failed))
       continue;
-    LinkSet targets;
-    for (LinkId target : resendTargets(record.packet, failed, now)) {
-      if (target != failed && !record.hasCopyOn(target))
-        targets.add(target);
-    }
-    for (LinkId target : targets) {
-      record.link_index[target] = links_[target].sentPackets();
-      links_[target].onSent(record.packet.size_bytes, now);
-      ++counters(target).resent;
-      counters(target).resent_bytes += record.packet.size_bytes;
-    }
-    if (!targets.empty())
-      out.push_back({record.packet, targets});
+    resendRecord(record, resendTargets(record.packet, failed, now), now, out);
   }
 }
 

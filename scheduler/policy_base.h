@@ -35,6 +35,7 @@ class PolicyBase : public Scheduler {
   struct Decision {
     LinkSet links;
     std::size_t primaries = 1;
+    bool too_late = false;  // empty on purpose: no link can meet the deadline
   };
   virtual Decision decide(const Packet& packet, TimePoint now) = 0;
   // Policies that re-send what a failed link held return true and choose the targets
@@ -43,6 +44,14 @@ class PolicyBase : public Scheduler {
   virtual LinkSet resendTargets(const Packet& packet, LinkId failed, TimePoint now);
   // Hook after a stats reading was applied to the link's model.
   virtual void afterStats(LinkId /*link*/, TimePoint /*now*/) {}
+  // Hook in takeResends(): re-send packets that links still up will deliver too late.
+  virtual void rescueLate(TimePoint /*now*/, std::vector<Resend>& /*out*/) {}
+  // Sends another copy of a recorded packet on `targets` (counted re-sent).
+  void resendRecord(SentHistory::Record& record, const LinkSet& targets, TimePoint now,
+                    std::vector<Resend>& out);
+  // Whether a link other than `link` that is up carries a copy of the record.
+  bool coveredElsewhere(const SentHistory::Record& record, LinkId link) const;
+  SentHistory& history() { return history_; }
 
   const SchedulerConfig& config() const { return config_; }
   std::vector<LinkModel>& models() { return links_; }

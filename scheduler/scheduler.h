@@ -49,7 +49,9 @@ class Scheduler {
   virtual void onSendFailed(LinkId link, const Packet& packet, TimePoint now) = 0;
 
   // Per packet, in stream order: the links to send it on, primary first. The caller
-  // sends one copy on each. Empty only when no link is connected at all.
+  // sends one copy on each. Empty when no link is connected, or when the policy knows
+  // no link can deliver the packet by its deadline (latency-aware): the caller drops it
+  // (stats().dropped_late counts those), which keeps queues free for packets that can.
   [[nodiscard]] virtual LinkSet pick(const Packet& packet, TimePoint now) = 0;
 
   // Packets that a link which failed (kDown, or found stalled) still held unacknowledged

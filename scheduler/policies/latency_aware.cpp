@@ -96,6 +96,7 @@ void LatencyAwarePolicy::addProbes(Decision& decision, TimePoint now) {
 //    not roomy, looks stalled, or loses heavily), paid from a credit that earns
 //    overhead_budget x each packet's size.
 // 4. A stalled link gets one copy every probe_interval so its recovery shows.
+// A packet that no link is expected to deliver by its deadline is not sent at all.
 // Re-sends after a failure (resendTargets) take the earliest arrival that can still
 // make the deadline.
 PolicyBase::Decision LatencyAwarePolicy::decide(const Packet& packet, TimePoint now) {
@@ -108,6 +109,11 @@ PolicyBase::Decision LatencyAwarePolicy::decide(const Packet& packet, TimePoint 
       if (link.isConnected() && decision.links.empty())
         decision.links.add(link.id());
     }
+    return decision;
+  }
+  const LinkModel& best = models()[primary->link];
+  if (best.isMeasured() && primary->arrival > packet.deadline + best.rttVar() * 2) {
+    decision.too_late = true;  // it would only queue ahead of packets that can make it
     return decision;
   }
   decision.links.add(primary->link);
@@ -139,6 +145,53 @@ LinkSet LatencyAwarePolicy::resendTargets(const Packet& packet, LinkId failed, T
     credit_bytes_ -= packet.size_bytes;
   }
   return targets;
+}
+
+}  // namespace bondcast::sched
+
+namespace bondcast::sched {
+
+// Where a packet that `from` will deliver late can still make it, with the safety margin.
+std::optional<LinkId> LatencyAwarePolicy::rescueTarget(const Packet& packet, LinkId from,
+                                                       TimePoint now) const {
+  std::optional<Option> best;
+  for (const LinkModel& link : models()) {
+    if (!link.isUp() || link.id() == from)
+      continue;
+    const Option o = evaluate(link, packet, now);
+    if (o.meets && (!best || o.arrival < best->arrival))
+      best = o;
+  }
+  return best ? std::optional<LinkId>(best->link) : std::nullopt;
+}
+
+// A saturated link (its queue stands, its delivery rate fell) may now be expected to
+// deliver copies it holds after their deadline: those get a copy on a link that can
+// still make it, oldest first, while the credit lasts.
+void LatencyAwarePolicy::rescueLate(TimePoint now, std::vector<Resend>& out) {
+  for (const LinkModel& link : models()) {
+    if (!link.isUp() || !link.isSaturated())
+      continue;
+    for (SentHistory::Record& record : history().records()) {
+      if (credit_bytes_ < record.packet.size_bytes)
+        return;
+      if (!record.hasCopyOn(link.id()) || record.link_index[link.id()] < link.ackedBelow()) {
+        continue;
+      }
+      if (record.packet.deadline >= link.expectedArrivalOfHeld(record.link_index[link.id()], now)) {
+        continue;
+      }
+      if (coveredElsewhere(record, link.id()))
+        continue;
+      const std::optional<LinkId> target = rescueTarget(record.packet, link.id(), now);
+      if (!target)
+        continue;
+      LinkSet targets;
+      targets.add(*target);
+      credit_bytes_ -= record.packet.size_bytes;
+      resendRecord(record, targets, now, out);
+    }
+  }
 }
 
 }  // namespace bondcast::sched

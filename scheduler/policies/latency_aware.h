@@ -23,6 +23,7 @@ class LatencyAwarePolicy final : public PolicyBase {
   Decision decide(const Packet& packet, TimePoint now) override;
   bool resendsOnFailure() const override { return true; }
   LinkSet resendTargets(const Packet& packet, LinkId failed, TimePoint now) override;
+  void rescueLate(TimePoint now, std::vector<Resend>& out) override;
 
  private:
   struct Option {
@@ -37,6 +38,7 @@ class LatencyAwarePolicy final : public PolicyBase {
   bool atRisk(const Option& primary, TimePoint now) const;
   bool affordExtra(const Packet& packet) const;
   void addProbes(Decision& decision, TimePoint now);
+  std::optional<LinkId> rescueTarget(const Packet& packet, LinkId from, TimePoint now) const;
 
   double credit_bytes_ = 0;
   std::vector<TimePoint> last_probe_;

@@ -1,0 +1,184 @@
+#include "scheduler/sim/simulator.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <memory>
+
+#include <nlohmann/json.hpp>
+
+#include "scheduler/factory.h"
+#include "scheduler/sim/event_queue.h"
+#include "scheduler/sim/srt_link.h"
+
+namespace bondcast::sim {
+namespace {
+
+sched::TimePoint at(SimTime t_us) {
+  return sched::TimePoint{} + sched::Micros(t_us);
+}
+
+class Simulator {
+ public:
+  Simulator(const Scenario& scenario, std::unique_ptr<sched::Scheduler> scheduler,
+            bool unlimited_capacity)
+      : scenario_(scenario),
+        stream_(generateStream(scenario.video, scenario.duration)),
+        scheduler_(std::move(scheduler)),
+        first_arrival_(stream_.size(), -1),
+        copies_(stream_.size(), 0) {
+    for (std::uint32_t i = 0; i < scenario.links.size(); ++i) {
+      links_.push_back(std::make_unique<SrtLink>(
+          i, scenario.links[i], scenario.seed, unlimited_capacity, events_,
+          [this](std::uint64_t seq, SimTime t) { deliver(seq, t); }));
+      const LinkSpec& spec = scenario.links[i];
+      scheduler_->addLink({spec.name, spec.cost}, at(0));
+      scheduler_->setLinkState(i, sched::LinkState::kUp, at(0));
+    }
+  }
+
+  DeliveryReport run(std::string label) {
+    SimTime max_delay = 0;
+    for (const LinkSpec& l : scenario_.links)
+      max_delay = std::max(max_delay, l.delay.count());
+    const SimTime end_us = scenario_.duration.count() + scenario_.latency.count() + 2 * max_delay;
+    if (!stream_.empty())
+      events_.push(stream_.front().source_us, EventKind::kEmit);
+    events_.push(scenario_.stats_period.count(), EventKind::kTick);
+    while (!events_.empty()) {
+      const Event e = events_.pop();
+      if (e.t_us > end_us)
+        break;
+      handle(e);
+    }
+    return report(std::move(label));
+  }
+
+ private:
+  void handle(const Event& e) {
+    switch (e.kind) {
+      case EventKind::kEmit:
+        emitDue(e.t_us);
+        break;
+      case EventKind::kArrival:
+        links_[e.link]->onArrival(e.a, e.x, e.t_us);
+        break;
+      case EventKind::kNak:
+        links_[e.link]->onNak(e.a, e.t_us);
+        break;
+      case EventKind::kAck:
+        links_[e.link]->onAck(e.a, e.b, e.x, e.t_us);
+        break;
+      case EventKind::kTick:
+        tick(e.t_us);
+        break;
+    }
+  }
+
+  SimTime deadlineOf(std::uint64_t seq) const {
+    return stream_[seq].source_us + scenario_.latency.count();
+  }
+
+  void emitDue(SimTime now) {
+    while (next_ < stream_.size() && stream_[next_].source_us <= now) {
+      const SourcePacket& p = stream_[next_];
+      const sched::Packet packet{next_, p.size_bytes, at(deadlineOf(next_)), p.importance};
+      for (sched::LinkId link : scheduler_->pick(packet, at(now))) {
+        links_[link]->send(next_, p.size_bytes, deadlineOf(next_), now);
+      }
+      ++next_;
+    }
+    if (next_ < stream_.size())
+      events_.push(stream_[next_].source_us, EventKind::kEmit);
+  }
+
+  void tick(SimTime now) {
+    for (std::uint32_t i = 0; i < links_.size(); ++i) {
+      links_[i]->tick(now);
+      scheduler_->onLinkStats(i, links_[i]->stats(now), at(now));
+    }
+    for (const sched::Resend& r : scheduler_->takeResends(at(now))) {
+      for (sched::LinkId link : r.links) {
+        links_[link]->send(r.packet.seq, r.packet.size_bytes, deadlineOf(r.packet.seq), now);
+      }
+    }
+    events_.push(now + scenario_.stats_period.count(), EventKind::kTick);
+  }
+
+  void deliver(std::uint64_t seq, SimTime t) {
+    if (copies_[seq]++ == 0)
+      first_arrival_[seq] = t;
+  }
+
+  DeliveryReport report(std::string label) const {
+    DeliveryReport r = score(std::move(label), stream_, first_arrival_, copies_, scenario_.latency);
+    for (const auto& link : links_) {
+      r.links.push_back(
+          {link->path().spec().name, link->path().counters(), link->retransmissions()});
+      r.wire_bytes += link->path().counters().wire_bytes;
+    }
+    r.scheduler = scheduler_->stats();
+    return r;
+  }
+
+  const Scenario& scenario_;
+  std::vector<SourcePacket> stream_;
+  std::unique_ptr<sched::Scheduler> scheduler_;
+  EventQueue events_;
+  std::vector<std::unique_ptr<SrtLink>> links_;
+  std::vector<SimTime> first_arrival_;
+  std::vector<std::uint16_t> copies_;
+  std::uint64_t next_ = 0;
+};
+
+}  // namespace
+
+Result<DeliveryReport> runPolicy(const Scenario& scenario, std::string_view policy,
+                                 bool unlimited_capacity) {
+  auto scheduler = sched::makeScheduler(policy, scenario.scheduler);
+  if (!scheduler)
+    return scheduler.error();
+  Simulator sim(scenario, std::move(scheduler).value(), unlimited_capacity);
+  return sim.run(std::string(policy));
+}
+
+Result<SimReport> simulate(const Scenario& scenario, std::string_view policy, bool with_bounds) {
+  SimReport out;
+  out.scenario = scenario.name;
+  out.seed = scenario.seed;
+  out.simulated_s = std::chrono::duration<double>(scenario.duration).count();
+  auto run = runPolicy(scenario, policy);
+  if (!run)
+    return run.error();
+  out.policy = std::move(run).value();
+  if (!with_bounds)
+    return out;
+  out.pooled_oracle = pooledOracle(scenario);
+  auto broadcast = runPolicy(scenario, "broadcast", true);
+  if (!broadcast)
+    return broadcast.error();
+  out.ideal_broadcast = std::move(broadcast).value();
+  out.ideal_broadcast->label = "ideal-broadcast";
+  out.ideal_broadcast->scheduler.reset();
+  return out;
+}
+
+nlohmann::json toJson(const SimReport& r) {
+  nlohmann::json j = {{"scenario", r.scenario},
+                      {"seed", r.seed},
+                      {"simulated_s", r.simulated_s},
+                      {"policy", r.policy.label},
+                      {"result", toJson(r.policy)}};
+  if (r.pooled_oracle)
+    j["bounds"]["pooled_oracle"] = toJson(*r.pooled_oracle);
+  if (r.ideal_broadcast)
+    j["bounds"]["ideal_broadcast"] = toJson(*r.ideal_broadcast);
+  return j;
+}
+
+std::string defaultSharedDir() {
+  if (const char* env = std::getenv("BONDCAST_SHARED_DIR"); env != nullptr && *env != 0)
+    return env;
+  return BONDCAST_SIM_SHARED_DIR;
+}
+
+}  // namespace bondcast::sim

@@ -1,0 +1,89 @@
+// One SRT connection in live mode over one simulated path: the sender's buffer with its
+// own retransmission loop and the receiver's loss detection and acknowledgements.
+//
+//   sender --copy--> [LinkSim: queue, delay, loss, outages] --> receiver --> merge
+//      ^                                                          |
+//      +------ ACK (cumulative, every 10 ms) / NAK (on a gap) ----+  (delay, outages)
+//
+// A lost copy is re-sent on this link when its NAK comes back, until its deadline; the
+// receiver stops waiting for it past its deadline (SRT's too-late packet drop). The
+// sender's view (stats()) is what srt_bistats would show: the RTT and capacity estimate
+// only move when ACKs arrive, so on a dead link they freeze while the buffer grows.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <vector>
+
+#include "scheduler/sim/event_queue.h"
+#include "scheduler/sim/link_sim.h"
+#include "scheduler/types.h"
+
+namespace bondcast::sim {
+
+class SrtLink {
+ public:
+  // Called for every copy the receiver takes in (first arrival on this link).
+  using DeliverFn = std::function<void(std::uint64_t seq, SimTime at_us)>;
+
+  SrtLink(std::uint32_t index, const LinkSpec& spec, std::uint64_t seed, bool unlimited_capacity,
+          EventQueue& events, DeliverFn deliver);
+
+  // A new copy of stream packet `seq`; returns its per-link index.
+  std::uint64_t send(std::uint64_t seq, std::uint32_t bytes, SimTime deadline_us, SimTime now_us);
+  // probe_bps > 0: the copy was a capacity probe and measured that.
+  void onArrival(std::uint64_t copy, double probe_bps, SimTime now_us);
+  void onNak(std::uint64_t copy, SimTime now_us);
+  void onAck(std::uint64_t ack, SimTime rtt_us, double bandwidth_bps, SimTime now_us);
+  // Every stats period: the receiver acknowledges and re-reports losses; the sender
+  // drops what is past its deadline.
+  void tick(SimTime now_us);
+  sched::LinkStats stats(SimTime now_us) const;
+
+  const LinkSim& path() const { return path_; }
+  std::uint64_t retransmissions() const { return retransmitted_; }
+
+ private:
+  struct Copy {
+    std::uint64_t seq;
+    std::uint32_t bytes;
+    SimTime deadline_us;
+    SimTime sent_us;
+    SimTime last_nak_us = -1;  // receiver: when it last reported this copy lost
+    bool received = false;     // receiver
+    bool done = false;         // sender: acknowledged or dropped
+  };
+  void transmit(std::uint64_t copy, SimTime now_us);
+  void sendNak(std::uint64_t copy, SimTime now_us);
+  void receiverTick(SimTime now_us);
+  void senderTick(SimTime now_us);
+  void finish(Copy& c);  // the sender stops holding it
+  // SRT re-reports a loss about once per RTT (at least 20 ms apart).
+  SimTime nakInterval() const { return srtt_us_ + srtt_us_ / 2 + 20'000; }
+
+  std::uint32_t index_;
+  LinkSim path_;
+  EventQueue& events_;
+  DeliverFn deliver_;
+  std::vector<Copy> copies_;
+
+  // Sender.
+  std::uint64_t snd_acked_ = 0;   // cumulative: copies below this are acknowledged
+  std::uint64_t snd_oldest_ = 0;  // first copy the sender still holds
+  std::uint64_t held_packets_ = 0;
+  std::uint64_t held_bytes_ = 0;
+  SimTime srtt_us_ = 100'000;  // libsrt's default until the first measurement
+  std::uint64_t lost_ = 0;
+  std::uint64_t retransmitted_ = 0;
+  std::uint64_t dropped_ = 0;
+  double bandwidth_bps_ = 0;
+
+  // Receiver.
+  std::uint64_t rcv_next_ = 0;     // first copy neither received nor given up
+  std::uint64_t rcv_highest_ = 0;  // one past the highest copy received
+  bool rcv_new_data_ = false;
+  std::deque<double> bw_samples_;  // last 16 capacity probes (median filter, like SRT)
+};
+
+}  // namespace bondcast::sim
