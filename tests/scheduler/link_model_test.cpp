@@ -1,0 +1,136 @@
+#include "scheduler/link_model.h"
+
+#include <gtest/gtest.h>
+
+#include "fake_link.h"
+
+namespace bondcast::sched {
+namespace {
+
+using namespace testing;
+using std::chrono::milliseconds;
+
+// Identical readings until the RTT variation has settled near zero.
+void settle(LinkModel& link, const LinkStats& s, std::int64_t from_ms) {
+  for (int i = 0; i < 40; ++i)
+    link.onStats(s, at(from_ms + i));
+}
+
+LinkModel upLink() {
+  LinkModel link(0, LinkConfig{"a", 1.0});
+  EXPECT_EQ(link.setState(LinkState::kUp, at(0)), LinkModel::Transition::kRecovered);
+  return link;
+}
+
+TEST(LinkState, HasReadableNames) {
+  EXPECT_EQ(toString(LinkState::kConnecting), "connecting");
+  EXPECT_EQ(toString(LinkState::kUp), "up");
+  EXPECT_EQ(toString(LinkState::kStalled), "stalled");
+  EXPECT_EQ(toString(LinkState::kDown), "down");
+}
+
+TEST(LinkModel, StartsConnectingWithLibsrtsDefaultRtt) {
+  LinkModel link(3, LinkConfig{"x", 2.0});
+  EXPECT_EQ(link.state(), LinkState::kConnecting);
+  EXPECT_EQ(link.id(), 3u);
+  EXPECT_EQ(link.srtt(), milliseconds(100));
+  EXPECT_FALSE(link.isMeasured());
+}
+
+TEST(LinkModel, OneWayDelayIsHalfTheBaseRttNotTheQueuedOne) {
+  LinkModel link = upLink();
+  link.onStats(healthyStats(40, 10e6), at(10));
+  link.onStats(healthyStats(120, 10e6), at(20));  // a queue built up
+  EXPECT_EQ(link.srtt(), milliseconds(120));
+  EXPECT_EQ(link.minRtt(), milliseconds(40));
+  EXPECT_EQ(link.oneWayDelay(), milliseconds(20));
+  EXPECT_GT(link.rttVar(), milliseconds(0));
+}
+
+TEST(LinkModel, CopiesSentBuildAVirtualQueueThatDrainsAtCapacity) {
+  LinkModel link = upLink();
+  link.onStats(healthyStats(20, 8e6), at(0));
+  for (int i = 0; i < 10; ++i)
+    link.onSent(1000, at(0));  // 10 kB at 8 Mbit/s = 10 ms
+  EXPECT_NEAR(link.queueDelay(at(0)).count(), 10'000, 100);
+  EXPECT_NEAR(link.queueDelay(at(5)).count(), 5'000, 100);
+  EXPECT_EQ(link.queueDelay(at(20)).count(), 0);
+  EXPECT_EQ(link.expectedArrival(1000, at(20)), at(20) + milliseconds(1) + milliseconds(10));
+}
+
+TEST(LinkModel, AStatsReadingResetsTheQueueToTheUnackedBytesBeyondThePipe) {
+  LinkModel link = upLink();
+  for (int i = 0; i < 100; ++i)
+    link.onSent(1316, at(0));
+  // 100 packets held but only 40 ms RTT of 10 Mbit/s (~62 kB) fit in the pipe.
+  LinkStats s = healthyStats(40, 10e6, 100);
+  link.onStats(s, at(0));
+  EXPECT_GT(link.queueDelay(at(0)), milliseconds(40));
+  EXPECT_EQ(link.unackedPackets(), 100u);
+  EXPECT_EQ(link.ackedBelow(), 0u);
+}
+
+TEST(LinkModel, AGrowingSendBufferStallsTheLinkAndProgressRecoversIt) {
+  LinkModel link = upLink();
+  for (int i = 0; i < 20; ++i)
+    link.onSent(1316, at(0));
+  LinkStats s = healthyStats(40, 10e6, 10);
+  settle(link, s, -40);
+  EXPECT_EQ(link.onStats(s, at(10)), LinkModel::Transition::kNone);
+  EXPECT_EQ(link.ackedBelow(), 10u);
+  // Dead link: RTT frozen, loss 0, the buffer only ages.
+  s.send_buffer_packets = 20;
+  s.send_buffer_time = milliseconds(90);
+  EXPECT_EQ(link.onStats(s, at(60)), LinkModel::Transition::kNone);
+  EXPECT_TRUE(link.isSuspect(at(60)));
+  s.send_buffer_time = milliseconds(140);
+  EXPECT_EQ(link.onStats(s, at(110)), LinkModel::Transition::kFailed);
+  EXPECT_EQ(link.state(), LinkState::kStalled);
+  s.send_buffer_packets = 5;  // acknowledgements move again
+  s.send_buffer_time = milliseconds(30);
+  EXPECT_EQ(link.onStats(s, at(200)), LinkModel::Transition::kRecovered);
+  EXPECT_TRUE(link.isUp());
+  EXPECT_EQ(link.ackedBelow(), 15u);
+}
+
+TEST(LinkModel, ARecentLossGivesTheSendBufferOneMoreRoundTrip) {
+  LinkModel link = upLink();
+  for (int i = 0; i < 20; ++i)
+    link.onSent(1316, at(0));
+  LinkStats s = healthyStats(40, 10e6, 20);
+  settle(link, s, -40);
+  const Micros without_loss = link.stallThreshold(at(20));
+  s.lost_packets_total = 1;
+  link.onStats(s, at(20));
+  EXPECT_EQ(link.stallThreshold(at(20)), without_loss + milliseconds(40) + milliseconds(10));
+  EXPECT_EQ(link.lastLostPackets(), 1u);
+  EXPECT_GT(link.lossRate(), 0.0);
+}
+
+TEST(LinkModel, CallerStatesOverrideAndReportTransitions) {
+  LinkModel link = upLink();
+  EXPECT_EQ(link.setState(LinkState::kDown, at(5)), LinkModel::Transition::kFailed);
+  EXPECT_FALSE(link.isConnected());
+  EXPECT_EQ(link.setState(LinkState::kConnecting, at(6)), LinkModel::Transition::kNone);
+  EXPECT_EQ(link.setState(LinkState::kUp, at(7)), LinkModel::Transition::kRecovered);
+}
+
+TEST(LinkModel, ARefusedSendIsForgotten) {
+  LinkModel link = upLink();
+  link.onSent(1316, at(0));
+  link.onSendFailed(1316, at(0));
+  EXPECT_EQ(link.sentPackets(), 0u);
+  EXPECT_EQ(link.unackedBytes(), 0u);
+}
+
+TEST(LinkModel, HeldCopiesFurtherBackArriveLater) {
+  LinkModel link = upLink();
+  for (int i = 0; i < 200; ++i)
+    link.onSent(1316, at(0));
+  link.onStats(healthyStats(40, 5e6, 200), at(0));
+  EXPECT_LT(link.expectedArrivalOfHeld(10, at(0)), link.expectedArrivalOfHeld(150, at(0)));
+  EXPECT_EQ(link.expectedArrivalOfHeld(0, at(0)), at(0) + milliseconds(20));
+}
+
+}  // namespace
+}  // namespace bondcast::sched

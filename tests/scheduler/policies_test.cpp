@@ -1,0 +1,201 @@
+// Each policy driven by hand with a fake clock: links, readings, packets, decisions.
+#include <gtest/gtest.h>
+
+#include "fake_link.h"
+#include "scheduler/factory.h"
+#include "scheduler/policies/latency_aware.h"
+#include "scheduler/policies/srtla.h"
+
+namespace bondcast::sched {
+namespace {
+
+using namespace testing;
+using std::chrono::milliseconds;
+
+// Links 0..n-1, all up, each with the given RTT and capacity, settled.
+struct Fixture {
+  std::unique_ptr<Scheduler> s;
+  Fixture(std::string_view policy, std::vector<std::pair<std::int64_t, double>> links,
+          SchedulerConfig config = {}, std::vector<double> costs = {}) {
+    s = std::move(makeScheduler(policy, config)).value();
+    for (std::size_t i = 0; i < links.size(); ++i) {
+      const double cost = i < costs.size() ? costs[i] : 1.0;
+      s->addLink(LinkConfig{"l" + std::to_string(i), cost}, at(-100));
+      s->setLinkState(static_cast<LinkId>(i), LinkState::kUp, at(-100));
+    }
+    for (int k = 0; k < 40; ++k) {
+      for (std::size_t i = 0; i < links.size(); ++i) {
+        s->onLinkStats(static_cast<LinkId>(i), healthyStats(links[i].first, links[i].second),
+                       at(-50 + k));
+      }
+    }
+  }
+  std::vector<LinkId> pick(std::uint64_t seq, TimePoint now, TimePoint deadline,
+                           Importance importance = Importance::kNone) {
+    LinkSet set = s->pick(packet(seq, deadline, importance), now);
+    return {set.begin(), set.end()};
+  }
+};
+
+using Ids = std::vector<LinkId>;
+
+TEST(Factory, KnowsEveryPolicyByName) {
+  for (std::string_view name : knownPolicies()) {
+    auto s = makeScheduler(name);
+    ASSERT_TRUE(s.ok()) << name;
+    EXPECT_EQ((*s)->name(), name);
+  }
+  EXPECT_EQ(knownPolicies().size(), 6u);
+}
+
+TEST(Factory, AnUnknownNameListsTheKnownOnes) {
+  auto s = makeScheduler("fastest");
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().message,
+            "unknown policy 'fastest' (known: broadcast, backup, round-robin, min-rtt, srtla, "
+            "latency-aware)");
+}
+
+TEST(Broadcast, SendsOnEveryConnectedLink) {
+  Fixture f("broadcast", {{20, 10e6}, {40, 10e6}, {60, 10e6}});
+  f.s->setLinkState(1, LinkState::kDown, at(0));
+  EXPECT_EQ(f.pick(0, at(0), at(300)), (Ids{0, 2}));
+  const SchedulerStats& st = f.s->stats();
+  EXPECT_EQ(st.links[0].picked, 1u);
+  EXPECT_EQ(st.links[2].duplicated, 1u);
+}
+
+TEST(Backup, UsesTheCheapestUpLinkAndFailsOverWithItsUnackedPackets) {
+  Fixture f("backup", {{20, 10e6}, {40, 10e6}}, {}, {2.0, 1.0});
+  for (std::uint64_t seq = 0; seq < 5; ++seq)
+    EXPECT_EQ(f.pick(seq, at(0), at(300)), (Ids{1}));
+  f.s->setLinkState(1, LinkState::kDown, at(10));
+  const std::vector<Resend> resends = f.s->takeResends(at(10));
+  ASSERT_EQ(resends.size(), 5u);
+  EXPECT_EQ(resends.front().packet.seq, 0u);
+  EXPECT_EQ(resends.front().links[0], 0u);
+  EXPECT_EQ(f.pick(5, at(10), at(310)), (Ids{0}));
+  EXPECT_EQ(f.s->stats().links[0].resent, 5u);
+  EXPECT_EQ(f.s->stats().link_failures, 1u);
+}
+
+TEST(RoundRobin, TakesUpLinksInTurnAndSkipsOthers) {
+  Fixture f("round-robin", {{20, 10e6}, {40, 10e6}, {60, 10e6}});
+  f.s->setLinkState(1, LinkState::kDown, at(0));
+  EXPECT_EQ(f.pick(0, at(0), at(300)), (Ids{0}));
+  EXPECT_EQ(f.pick(1, at(0), at(300)), (Ids{2}));
+  EXPECT_EQ(f.pick(2, at(0), at(300)), (Ids{0}));
+}
+
+TEST(MinRtt, PrefersTheLowestRttUntilItsWindowIsFull) {
+  SchedulerConfig config;
+  config.min_window_bytes = 3 * 1316;
+  config.window_rtts = 0;  // window = 3 packets
+  Fixture f("min-rtt", {{20, 10e6}, {40, 10e6}}, config);
+  EXPECT_EQ(f.pick(0, at(0), at(300)), (Ids{0}));
+  EXPECT_EQ(f.pick(1, at(0), at(300)), (Ids{0}));
+  EXPECT_EQ(f.pick(2, at(0), at(300)), (Ids{0}));
+  EXPECT_EQ(f.pick(3, at(0), at(300)), (Ids{1}));
+  EXPECT_GE(f.s->stats().links[0].skipped_full, 1u);
+}
+
+TEST(Srtla, ScoresWindowOverInFlightPlusOne) {
+  Fixture f("srtla", {{20, 10e6}, {40, 10e6}});
+  // Equal windows: the link with fewer packets in flight wins, so they alternate.
+  EXPECT_EQ(f.pick(0, at(0), at(300)), (Ids{0}));
+  EXPECT_EQ(f.pick(1, at(0), at(300)), (Ids{1}));
+  EXPECT_EQ(f.pick(2, at(0), at(300)), (Ids{0}));
+  // NAKs on link 0 shrink its window; link 1 then carries more.
+  LinkStats lossy = healthyStats(20, 10e6, 2);
+  lossy.lost_packets_total = 50;
+  f.s->onLinkStats(0, lossy, at(10));
+  auto& srtla = dynamic_cast<const SrtlaPolicy&>(*f.s);
+  EXPECT_LT(srtla.window(0), srtla.window(1));
+  EXPECT_EQ(f.pick(3, at(10), at(310)), (Ids{1}));
+}
+
+TEST(LatencyAware, SendsOnTheEarliestArrivalAndSpillsOverAsTheQueueGrows) {
+  Fixture f("latency-aware", {{20, 2e6}, {80, 10e6}});
+  EXPECT_EQ(f.pick(0, at(0), at(500)), (Ids{0}));  // 10 ms one-way beats 40 ms
+  int on_slow_path = 0;
+  for (std::uint64_t seq = 1; seq < 40; ++seq) {
+    for (LinkId id : f.pick(seq, at(0), at(500)))
+      on_slow_path += id == 1;
+  }
+  EXPECT_GT(on_slow_path, 10);  // a 2 Mbit/s queue of 40 ms soon costs more than 30 ms
+  EXPECT_GT(f.s->stats().links[0].picked, 5u);
+}
+
+TEST(LatencyAware, PrefersTheCheaperLinkWhileTheDeadlineAllows) {
+  Fixture f("latency-aware", {{20, 10e6}, {40, 10e6}}, {}, {5.0, 1.0});
+  EXPECT_EQ(f.pick(0, at(0), at(500)), (Ids{1}));  // later but cheap, deadline far
+  EXPECT_EQ(f.pick(1, at(0), at(50))[0], 0u);      // only the fast one is roomy
+}
+
+TEST(LatencyAware, DuplicatesImportantPacketsWithinTheBudget) {
+  SchedulerConfig config;
+  config.overhead_budget = 0.5;
+  config.budget_burst_bytes = 2 * 1316;
+  Fixture f("latency-aware", {{20, 10e6}, {40, 10e6}}, config);
+  EXPECT_EQ(f.pick(0, at(0), at(500), Importance::kParameterSets), (Ids{0, 1}));
+  EXPECT_EQ(f.pick(1, at(0), at(500)), (Ids{0}));  // nothing special
+  int duplicated = 0;
+  for (std::uint64_t seq = 2; seq < 12; ++seq) {
+    duplicated += f.pick(seq, at(0), at(500), Importance::kKeyframe).size() > 1;
+  }
+  EXPECT_GT(duplicated, 0);
+  EXPECT_LT(duplicated, 10);  // the credit runs out
+  EXPECT_GT(f.s->stats().links[1].duplicated, 1u);
+}
+
+TEST(LatencyAware, DuplicatesAPacketWithNoRoomForARetransmission) {
+  SchedulerConfig config;
+  config.overhead_budget = 1.0;  // each packet earns its own extra copy
+  Fixture f("latency-aware", {{20, 10e6}, {30, 10e6}}, config);
+  // Deadline 35 ms away: both meet it (10/15 ms one way) but neither has an RTT spare.
+  EXPECT_EQ(f.pick(0, at(1000), at(1035)), (Ids{0, 1}));
+}
+
+TEST(LatencyAware, DoesNotSendWhatNoLinkCanDeliverInTime) {
+  Fixture f("latency-aware", {{20, 10e6}, {40, 10e6}});
+  EXPECT_TRUE(f.pick(0, at(0), at(5)).empty());
+  EXPECT_EQ(f.s->stats().dropped_late, 1u);
+  EXPECT_EQ(f.s->stats().links[0].skipped_late, 1u);
+  EXPECT_EQ(f.s->stats().links[1].skipped_late, 1u);
+}
+
+TEST(LatencyAware, ResendsWhatAFailedLinkStillHolds) {
+  Fixture f("latency-aware", {{20, 10e6}, {40, 10e6}});
+  for (std::uint64_t seq = 0; seq < 4; ++seq)
+    EXPECT_EQ(f.pick(seq, at(0), at(300)), (Ids{0}));
+  // Two of the four were acknowledged before the link died.
+  LinkStats s = healthyStats(20, 10e6, 2);
+  f.s->onLinkStats(0, s, at(5));
+  f.s->setLinkState(0, LinkState::kDown, at(6));
+  const std::vector<Resend> resends = f.s->takeResends(at(6));
+  ASSERT_EQ(resends.size(), 2u);
+  EXPECT_EQ(resends[0].packet.seq, 2u);
+  EXPECT_EQ(resends[1].packet.seq, 3u);
+  EXPECT_EQ(resends[0].links[0], 1u);
+  EXPECT_EQ(f.s->stats().links[1].resent, 2u);
+  EXPECT_TRUE(f.s->takeResends(at(7)).empty());
+}
+
+TEST(LatencyAware, FindsAStalledLinkFromItsStatsAndProbesIt) {
+  SchedulerConfig config;
+  Fixture f("latency-aware", {{20, 10e6}, {40, 10e6}}, config);
+  for (std::uint64_t seq = 0; seq < 3; ++seq)
+    EXPECT_EQ(f.pick(seq, at(0), at(300)), (Ids{0}));
+  LinkStats dead = healthyStats(20, 10e6, 3);
+  dead.send_buffer_time = milliseconds(200);
+  f.s->onLinkStats(0, dead, at(200));
+  EXPECT_EQ(f.s->link(0).state(), LinkState::kStalled);
+  EXPECT_EQ(f.s->takeResends(at(200)).size(), 3u);
+  // New packets avoid it, except one probe every probe_interval.
+  EXPECT_EQ(f.pick(3, at(300), at(600)), (Ids{1, 0}));
+  EXPECT_EQ(f.pick(4, at(301), at(601)), (Ids{1}));
+  EXPECT_EQ(f.pick(5, at(401), at(701)), (Ids{1, 0}));
+}
+
+}  // namespace
+}  // namespace bondcast::sched
