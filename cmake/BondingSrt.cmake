@@ -51,3 +51,9 @@ if(NOT _srt_run EQUAL 0)
                       ${_bondcast_srt_howto})
 endif()
 message(STATUS "libsrt with bonding: ${BONDCAST_SRT_LIBRARY}")
+
+# FFmpeg's libavformat (and GStreamer's srt plugin) load Debian's libsrt.so.1.5 into the
+# same process. Keep our static libsrt's symbols out of the dynamic symbol table, so
+# neither copy binds to the other's functions or globals (without this, both run the
+# same global destructors at exit and the process crashes).
+target_link_options(bondcast_libsrt INTERFACE "LINKER:--exclude-libs,libsrt.a")

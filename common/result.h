@@ -14,7 +14,7 @@ struct Error {
 template <class T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}      // NOLINT(google-explicit-constructor)
   Result(Error error) : v_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
   bool ok() const { return std::holds_alternative<T>(v_); }
@@ -36,6 +36,8 @@ class [[nodiscard]] Result {
 
 // Result of an operation with no value.
 using Status = Result<std::monostate>;
-inline Status okStatus() { return std::monostate{}; }
+inline Status okStatus() {
+  return std::monostate{};
+}
 
 }  // namespace bondcast

@@ -45,10 +45,18 @@ class CapacityTrace {
   std::uint64_t bytesBetween(std::uint64_t from_ms, std::uint64_t to_ms) const;
   // Opportunities at or after time t_ms (looping): returns the time of the next one.
   std::uint64_t nextOpportunityAtOrAfter(std::uint64_t t_ms) const;
+  // Opportunities are numbered 0, 1, 2... across loops in time order. The index of the
+  // first one at or after t_ms (= how many come before t_ms), and the time of index i.
+  std::uint64_t countBefore(std::uint64_t t_ms) const;
+  std::uint64_t timeOfOpportunity(std::uint64_t index) const;
 
  private:
   CapacityTrace(std::vector<std::uint32_t> opportunities_ms, std::uint64_t period_ms);
-  std::uint64_t countBefore(std::uint64_t t_ms) const;  // opportunities in [0, t_ms)
+  struct LoopPosition {
+    std::uint64_t loop;           // t is in (loop * period, (loop + 1) * period], or 0
+    std::uint64_t index_in_loop;  // first opportunity of that loop at or after t
+  };
+  LoopPosition locate(std::uint64_t t_ms) const;
 
   std::vector<std::uint32_t> opportunities_ms_;
   std::uint64_t period_ms_ = 0;

@@ -36,59 +36,83 @@ Result<NumberAndSuffix> split(std::string_view text, std::string_view what) {
 
 Result<std::uint64_t> parseBitrateBps(std::string_view text) {
   auto ns = split(text, "rate");
-  if (!ns) return ns.error();
+  if (!ns)
+    return ns.error();
   std::string sfx = ns->suffix;
   for (std::string_view tail : {"/s", "ps"}) {
-    if (sfx.size() > tail.size() && sfx.ends_with(tail)) sfx.resize(sfx.size() - tail.size());
+    if (sfx.size() > tail.size() && sfx.ends_with(tail))
+      sfx.resize(sfx.size() - tail.size());
   }
   double mult = 0;
-  if (sfx.empty() || sfx == "bit" || sfx == "b") mult = 1;
-  else if (sfx == "k" || sfx == "kbit" || sfx == "kb") mult = 1e3;
-  else if (sfx == "m" || sfx == "mbit" || sfx == "mb") mult = 1e6;
-  else if (sfx == "g" || sfx == "gbit" || sfx == "gb") mult = 1e9;
-  else return Error{"invalid rate '" + std::string(text) + "' (use e.g. 10mbit, 500kbit)"};
+  if (sfx.empty() || sfx == "bit" || sfx == "b")
+    mult = 1;
+  else if (sfx == "k" || sfx == "kbit" || sfx == "kb")
+    mult = 1e3;
+  else if (sfx == "m" || sfx == "mbit" || sfx == "mb")
+    mult = 1e6;
+  else if (sfx == "g" || sfx == "gbit" || sfx == "gb")
+    mult = 1e9;
+  else
+    return Error{"invalid rate '" + std::string(text) + "' (use e.g. 10mbit, 500kbit)"};
   return static_cast<std::uint64_t>(std::llround(ns->number * mult));
 }
 
 Result<Micros> parseDuration(std::string_view text) {
   auto ns = split(text, "duration");
-  if (!ns) return ns.error();
+  if (!ns)
+    return ns.error();
   double mult_us = 0;
   const std::string& sfx = ns->suffix;
-  if (sfx.empty() || sfx == "ms") mult_us = 1e3;
-  else if (sfx == "us") mult_us = 1;
-  else if (sfx == "s") mult_us = 1e6;
-  else if (sfx == "m" || sfx == "min") mult_us = 60e6;
-  else return Error{"invalid duration '" + std::string(text) + "' (use e.g. 15ms, 2s)"};
+  if (sfx.empty() || sfx == "ms")
+    mult_us = 1e3;
+  else if (sfx == "us")
+    mult_us = 1;
+  else if (sfx == "s")
+    mult_us = 1e6;
+  else if (sfx == "m" || sfx == "min")
+    mult_us = 60e6;
+  else
+    return Error{"invalid duration '" + std::string(text) + "' (use e.g. 15ms, 2s)"};
   return Micros(std::llround(ns->number * mult_us));
 }
 
 Result<double> parseProbability(std::string_view text) {
   auto ns = split(text, "probability");
-  if (!ns) return ns.error();
+  if (!ns)
+    return ns.error();
   double p = ns->number;
-  if (ns->suffix == "%") p /= 100.0;
-  else if (!ns->suffix.empty()) return Error{"invalid probability '" + std::string(text) + "'"};
-  if (p > 1.0) return Error{"probability '" + std::string(text) + "' is above 100%"};
+  if (ns->suffix == "%")
+    p /= 100.0;
+  else if (!ns->suffix.empty())
+    return Error{"invalid probability '" + std::string(text) + "'"};
+  if (p > 1.0)
+    return Error{"probability '" + std::string(text) + "' is above 100%"};
   return p;
 }
 
 Result<std::uint64_t> parseBytes(std::string_view text) {
   auto ns = split(text, "size");
-  if (!ns) return ns.error();
+  if (!ns)
+    return ns.error();
   const std::string& sfx = ns->suffix;
   double mult = 0;
-  if (sfx.empty() || sfx == "b") mult = 1;
-  else if (sfx == "k" || sfx == "kb") mult = 1e3;
-  else if (sfx == "m" || sfx == "mb") mult = 1e6;
-  else return Error{"invalid size '" + std::string(text) + "' (use e.g. 200kb, 1500b)"};
+  if (sfx.empty() || sfx == "b")
+    mult = 1;
+  else if (sfx == "k" || sfx == "kb")
+    mult = 1e3;
+  else if (sfx == "m" || sfx == "mb")
+    mult = 1e6;
+  else
+    return Error{"invalid size '" + std::string(text) + "' (use e.g. 200kb, 1500b)"};
   return static_cast<std::uint64_t>(std::llround(ns->number * mult));
 }
 
 std::string formatBitrate(double bps) {
   char buf[32];
-  if (bps >= 1e6) std::snprintf(buf, sizeof buf, "%.2f Mbit/s", bps / 1e6);
-  else std::snprintf(buf, sizeof buf, "%.0f kbit/s", bps / 1e3);
+  if (bps >= 1e6)
+    std::snprintf(buf, sizeof buf, "%.2f Mbit/s", bps / 1e6);
+  else
+    std::snprintf(buf, sizeof buf, "%.0f kbit/s", bps / 1e3);
   return buf;
 }
 

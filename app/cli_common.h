@@ -1,0 +1,26 @@
+// Pieces shared by the send, recv and demo subcommands.
+#pragma once
+
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <string>
+
+#include "app/commands.h"
+#include "common/result.h"
+#include "common/srt/srt.h"
+
+namespace bondcast::app {
+
+// One clear line on stderr, then the exit code.
+inline int fail(const char* command, int code, const std::string& message) {
+  std::fprintf(stderr, "bondcast %s: %s\n", command, message.c_str());
+  return code;
+}
+
+// Every command that uses SRT groups checks that this libsrt really bonds.
+inline Status checkSrtBonding() {
+  return srt::checkBonding();
+}
+
+}  // namespace bondcast::app

@@ -1,0 +1,12 @@
+// Logging set-up shared by every subcommand: spdlog to stderr, one line per event.
+#pragma once
+
+#include <string>
+
+namespace bondcast {
+
+// verbosity: 0 warnings and errors, 1 info (default), 2 debug. `who` prefixes lines
+// ("send", "recv") so the logs of several processes can be told apart.
+void setupLogging(int verbosity, const std::string& who);
+
+}  // namespace bondcast

@@ -1,0 +1,15 @@
+// Clean shutdown on SIGINT/SIGTERM: the signals are blocked in every thread and one
+// thread waits for them with sigwait(), then calls the handler (which sets flags and
+// wakes loops; it runs on that thread, not in a signal context). SIGPIPE is ignored
+// so a closed stdout/pipe output is an error return, not a crash.
+#pragma once
+
+#include <functional>
+
+namespace bondcast {
+
+// Call from main() before any other thread starts. The handler is called once per
+// signal received; a second SIGINT after the first does the same again.
+void installStopSignals(std::function<void(int signo)> handler);
+
+}  // namespace bondcast

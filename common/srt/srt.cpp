@@ -1,0 +1,128 @@
+#include "common/srt/srt.h"
+
+#include <netdb.h>
+#include <spdlog/spdlog.h>
+#include <srt/logging_api.h>
+#include <sys/syslog.h>
+
+#include <cstring>
+
+namespace bondcast::srt {
+
+Runtime::Runtime() {
+  srt_startup();
+}
+Runtime::~Runtime() {
+  srt_cleanup();
+}
+
+void Socket::reset(SRTSOCKET s) {
+  if (s_ != SRT_INVALID_SOCK)
+    srt_close(s_);
+  s_ = s;
+}
+
+Epoll::Epoll() : eid_(srt_epoll_create()) {
+  // Sockets may be removed while waiting; an empty container must not be an error.
+  srt_epoll_set(eid_, SRT_EPOLL_ENABLE_EMPTY);
+}
+Epoll::~Epoll() {
+  if (eid_ >= 0)
+    srt_epoll_release(eid_);
+}
+Status Epoll::add(SRTSOCKET s, int events) {
+  if (srt_epoll_add_usock(eid_, s, &events) == SRT_ERROR)
+    return Error{lastError("epoll add")};
+  return okStatus();
+}
+void Epoll::remove(SRTSOCKET s) {
+  srt_epoll_remove_usock(eid_, s);
+}
+
+std::string lastError(const std::string& what) {
+  return what + ": " + srt_getlasterror_str();
+}
+
+Status checkBonding() {
+  SRTSOCKET g = srt_create_group(SRT_GTYPE_BROADCAST);
+  if (g == SRT_INVALID_SOCK) {
+    return Error{"this libsrt has no socket-group (bonding) support: srt_create_group failed (" +
+                 std::string(srt_getlasterror_str()) +
+                 "). bondcast must be built against the libsrt that tools/setup builds with "
+                 "ENABLE_BONDING=ON; run tools/run build."};
+  }
+  srt_close(g);
+  return okStatus();
+}
+
+namespace {
+void srtLogHandler(void*, int level, const char* file, int line, const char* area,
+                   const char* message) {
+  (void)file;
+  (void)line;
+  std::string msg(message);
+  while (!msg.empty() && (msg.back() == '\n' || msg.back() == '\r'))
+    msg.pop_back();
+  auto lvl = level <= LOG_ERR       ? spdlog::level::err
+             : level == LOG_WARNING ? spdlog::level::warn
+             : level == LOG_NOTICE  ? spdlog::level::info
+                                    : spdlog::level::debug;
+  spdlog::log(lvl, "libsrt {}: {}", area ? area : "", msg);
+}
+}  // namespace
+
+void routeLogsToSpdlog() {
+  srt_setloghandler(nullptr, srtLogHandler);
+  srt_setlogflags(SRT_LOGF_DISABLE_TIME | SRT_LOGF_DISABLE_THREADNAME | SRT_LOGF_DISABLE_SEVERITY |
+                  SRT_LOGF_DISABLE_EOL);
+  srt_setloglevel(spdlog::should_log(spdlog::level::debug) ? LOG_NOTICE : LOG_WARNING);
+}
+
+Status setOption(SRTSOCKET s, SRT_SOCKOPT opt, const std::string& value, const char* name) {
+  if (srt_setsockflag(s, opt, value.data(), static_cast<int>(value.size())) == SRT_ERROR) {
+    return Error{lastError(std::string("setting ") + name)};
+  }
+  return okStatus();
+}
+
+Result<SockAddr> resolve(const std::string& host, std::uint16_t port, bool passive) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_DGRAM;
+  if (passive)
+    hints.ai_flags = AI_PASSIVE;
+  addrinfo* res = nullptr;
+  std::string service = std::to_string(port);
+  const char* node = host.empty() ? (passive ? nullptr : "127.0.0.1") : host.c_str();
+  if (passive && host.empty())
+    hints.ai_family = AF_INET;
+  int rc = getaddrinfo(node, service.c_str(), &hints, &res);
+  if (rc != 0 || !res) {
+    return Error{"cannot resolve '" + host + ":" + service + "': " + gai_strerror(rc)};
+  }
+  SockAddr out;
+  std::memcpy(&out.storage, res->ai_addr, res->ai_addrlen);
+  out.len = static_cast<int>(res->ai_addrlen);
+  freeaddrinfo(res);
+  return out;
+}
+
+Status applyCommonOptions(SRTSOCKET s, const CommonOptions& o) {
+  int latency_ms = static_cast<int>(o.latency.count());
+  if (auto st = setOption(s, SRTO_LATENCY, latency_ms, "latency"); !st)
+    return st;
+  if (!o.passphrase.empty()) {
+    if (o.passphrase.size() < 10 || o.passphrase.size() > 79) {
+      return Error{"passphrase must be 10 to 79 characters long"};
+    }
+    if (auto st = setOption(s, SRTO_PASSPHRASE, o.passphrase, "passphrase"); !st)
+      return st;
+  }
+  if (!o.stream_id.empty()) {
+    if (auto st = setOption(s, SRTO_STREAMID, o.stream_id, "stream id"); !st)
+      return st;
+  }
+  return okStatus();
+}
+
+}  // namespace bondcast::srt

@@ -1,0 +1,104 @@
+// Owning wrappers and helpers around libsrt (STYLE.md rule 6: one owner per C handle).
+//
+// libsrt here is the project's static build with bonding (tools/setup); Debian's
+// shared libsrt has no bonding and is never loaded by bondcast.
+#pragma once
+
+#include <srt/srt.h>
+
+#include <chrono>
+#include <string>
+#include <utility>
+
+#include "common/result.h"
+#include "common/uri.h"
+
+namespace bondcast::srt {
+
+// srt_startup() on construction, srt_cleanup() on destruction. Create one per
+// process (or test fixture) before any socket.
+class Runtime {
+ public:
+  Runtime();
+  ~Runtime();
+  Runtime(const Runtime&) = delete;
+  Runtime& operator=(const Runtime&) = delete;
+};
+
+// A socket or group id that is closed when the owner goes away.
+class Socket {
+ public:
+  Socket() = default;
+  explicit Socket(SRTSOCKET s) : s_(s) {}
+  ~Socket() { reset(); }
+  Socket(Socket&& o) noexcept : s_(std::exchange(o.s_, SRT_INVALID_SOCK)) {}
+  Socket& operator=(Socket&& o) noexcept {
+    if (this != &o) {
+      reset();
+      s_ = std::exchange(o.s_, SRT_INVALID_SOCK);
+    }
+    return *this;
+  }
+  Socket(const Socket&) = delete;
+  Socket& operator=(const Socket&) = delete;
+
+  SRTSOCKET get() const { return s_; }
+  bool valid() const { return s_ != SRT_INVALID_SOCK; }
+  SRTSOCKET release() { return std::exchange(s_, SRT_INVALID_SOCK); }
+  void reset(SRTSOCKET s = SRT_INVALID_SOCK);
+
+ private:
+  SRTSOCKET s_ = SRT_INVALID_SOCK;
+};
+
+// An SRT epoll container.
+class Epoll {
+ public:
+  Epoll();
+  ~Epoll();
+  Epoll(const Epoll&) = delete;
+  Epoll& operator=(const Epoll&) = delete;
+  int id() const { return eid_; }
+  Status add(SRTSOCKET s, int events);
+  void remove(SRTSOCKET s);
+
+ private:
+  int eid_;
+};
+
+// "what: <libsrt's last error>" for the calling thread.
+std::string lastError(const std::string& what);
+
+// Fails with a clear message when this libsrt cannot create socket groups.
+Status checkBonding();
+
+// Routes libsrt's own log lines to spdlog (warnings and errors by default).
+void routeLogsToSpdlog();
+
+template <class T>
+Status setOption(SRTSOCKET s, SRT_SOCKOPT opt, const T& value, const char* name) {
+  if (srt_setsockflag(s, opt, &value, sizeof value) == SRT_ERROR) {
+    return Error{lastError(std::string("setting ") + name)};
+  }
+  return okStatus();
+}
+Status setOption(SRTSOCKET s, SRT_SOCKOPT opt, const std::string& value, const char* name);
+
+// Resolves HOST:PORT to a socket address (numeric or by name).
+struct SockAddr {
+  sockaddr_storage storage{};
+  int len = 0;
+  const sockaddr* get() const { return reinterpret_cast<const sockaddr*>(&storage); }
+};
+Result<SockAddr> resolve(const std::string& host, std::uint16_t port, bool passive);
+
+// The common SRT options from a URI's query (latency=MS, passphrase=, streamid=,
+// pbkeylen=, maxbw=, oheadbw=). Unknown keys are left to the caller.
+struct CommonOptions {
+  std::chrono::milliseconds latency{200};
+  std::string passphrase;
+  std::string stream_id;
+};
+Status applyCommonOptions(SRTSOCKET s, const CommonOptions& o);
+
+}  // namespace bondcast::srt

@@ -1,0 +1,33 @@
+#include "common/stats_sink.h"
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+
+namespace bondcast {
+
+Result<std::shared_ptr<StatsSink>> StatsSink::open(const std::string& path) {
+  if (path.empty() || path == "-")
+    return std::shared_ptr<StatsSink>(new StatsSink(stderr, false));
+  std::FILE* f = std::fopen(path.c_str(), "w");
+  if (!f)
+    return Error{"cannot open stats file '" + path + "': " + std::strerror(errno)};
+  return std::shared_ptr<StatsSink>(new StatsSink(f, true));
+}
+
+StatsSink::~StatsSink() {
+  if (owned_)
+    std::fclose(file_);
+}
+
+void StatsSink::write(const std::string& type, nlohmann::json record) {
+  using namespace std::chrono;
+  record["type"] = type;
+  record["ts_ms"] = duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+  std::string line = record.dump() + "\n";
+  std::lock_guard lock(mu_);
+  std::fwrite(line.data(), 1, line.size(), file_);
+  std::fflush(file_);
+}
+
+}  // namespace bondcast

@@ -1,0 +1,33 @@
+// The one place structured stats leave a process: JSON lines, one object per line,
+// to a file (--stats FILE) or stderr. Thread-safe; every line is flushed whole.
+#pragma once
+
+#include <cstdio>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "common/result.h"
+
+namespace bondcast {
+
+class StatsSink {
+ public:
+  // path empty or "-": stderr. Otherwise the file is created or truncated.
+  static Result<std::shared_ptr<StatsSink>> open(const std::string& path);
+  ~StatsSink();
+  StatsSink(const StatsSink&) = delete;
+  StatsSink& operator=(const StatsSink&) = delete;
+
+  // Adds "ts_ms" (wall clock, ms since the epoch) and "type", then writes one line.
+  void write(const std::string& type, nlohmann::json record);
+
+ private:
+  StatsSink(std::FILE* f, bool owned) : file_(f), owned_(owned) {}
+  std::mutex mu_;
+  std::FILE* file_;
+  bool owned_;
+};
+
+}  // namespace bondcast

@@ -1,0 +1,302 @@
+#include "receiver/output.h"
+
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "common/srt/srt.h"
+#include "common/uri.h"
+
+namespace bondcast::receiver {
+namespace {
+
+Status writeAll(int fd, std::span<const std::uint8_t> bytes, const std::string& what) {
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      return Error{"writing " + what + ": " + std::strerror(errno)};
+    done += static_cast<std::size_t>(n);
+  }
+  return okStatus();
+}
+
+class FdOutput : public Output {
+ public:
+  FdOutput(int fd, bool owned, std::string what) : fd_(fd), owned_(owned), what_(std::move(what)) {}
+  ~FdOutput() override {
+    if (owned_) {
+      ::fsync(fd_);
+      ::close(fd_);
+    }
+  }
+  Status write(std::span<const std::uint8_t> p) override { return writeAll(fd_, p, what_); }
+  std::string describe() const override { return what_; }
+
+ private:
+  int fd_;
+  bool owned_;
+  std::string what_;
+};
+
+class UdpOutput : public Output {
+ public:
+  static Result<std::unique_ptr<Output>> open(const Uri& uri, const std::string& text) {
+    auto addr = srt::resolve(uri.host, uri.port, false);
+    if (!addr)
+      return Error{"output '" + text + "': " + addr.error().message};
+    int fd = ::socket(addr->storage.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || ::connect(fd, addr->get(), static_cast<socklen_t>(addr->len)) < 0) {
+      std::string err = std::strerror(errno);
+      if (fd >= 0)
+        ::close(fd);
+      return Error{"output '" + text + "': " + err};
+    }
+    int sndbuf = 4 * 1024 * 1024;
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+    return std::unique_ptr<Output>(new UdpOutput(fd, text));
+  }
+  ~UdpOutput() override { ::close(fd_); }
+  Status write(std::span<const std::uint8_t> p) override {
+    // A receiver that is not there yet (ECONNREFUSED) is not an error for live UDP.
+    if (::send(fd_, p.data(), p.size(), 0) < 0 && errno != ECONNREFUSED && errno != EAGAIN) {
+      return Error{"sending to " + what_ + ": " + std::strerror(errno)};
+    }
+    return okStatus();
+  }
+  std::string describe() const override { return what_; }
+
+ private:
+  UdpOutput(int fd, std::string what) : fd_(fd), what_(std::move(what)) {}
+  int fd_;
+  std::string what_;
+};
+
+// Serves the stream to every SRT caller that connects (players pulling), or pushes it
+// to one SRT listener (a media server), connecting again when that breaks.
+class SrtOutput : public Output {
+ public:
+  static Result<std::unique_ptr<Output>> open(const Uri& uri, const std::string& text) {
+    std::unique_ptr<SrtOutput> out(new SrtOutput(uri, text));
+    if (auto st = out->start(); !st)
+      return st.error();
+    return std::unique_ptr<Output>(std::move(out));
+  }
+  ~SrtOutput() override {
+    stop_ = true;
+    if (thread_.joinable())
+      thread_.join();
+  }
+  Status write(std::span<const std::uint8_t> p) override {
+    std::lock_guard lock(mu_);
+    for (auto it = peers_.begin(); it != peers_.end();) {
+      SRT_MSGCTRL mc = srt_msgctrl_default;
+      int n = srt_sendmsg2(it->get(), reinterpret_cast<const char*>(p.data()),
+                           static_cast<int>(p.size()), &mc);
+      if (n == SRT_ERROR && srt_getlasterror(nullptr) != SRT_EASYNCSND) {
+        spdlog::info("output {}: peer left ({})", what_, srt_getlasterror_str());
+        it = peers_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    return okStatus();
+  }
+  std::string describe() const override { return what_; }
+
+ private:
+  SrtOutput(const Uri& uri, std::string what) : uri_(uri), what_(std::move(what)) {}
+
+  Status start() {
+    if (uri_.isListener()) {
+      listener_.reset(srt_create_socket());
+      bool no = false;
+      (void)srt::setOption(listener_.get(), SRTO_RCVSYN, no, "non-blocking");
+      auto addr = srt::resolve(uri_.host, uri_.port, true);
+      if (!addr)
+        return Error{"output '" + what_ + "': " + addr.error().message};
+      if (srt_bind(listener_.get(), addr->get(), addr->len) == SRT_ERROR ||
+          srt_listen(listener_.get(), 8) == SRT_ERROR) {
+        return Error{srt::lastError("output '" + what_ + "': cannot listen on " + uri_.hostPort())};
+      }
+    } else {
+      auto addr = srt::resolve(uri_.host, uri_.port, false);
+      if (!addr)
+        return Error{"output '" + what_ + "': " + addr.error().message};
+      peer_addr_ = *addr;
+    }
+    thread_ = std::thread([this] { run(); });
+    return okStatus();
+  }
+
+  void run() {
+    auto backoff = std::chrono::milliseconds(250);
+    while (!stop_) {
+      if (listener_.valid()) {
+        srt::Epoll ep;
+        (void)ep.add(listener_.get(), SRT_EPOLL_IN);
+        SRT_EPOLL_EVENT ev[1];
+        if (srt_epoll_uwait(ep.id(), ev, 1, 100) > 0) {
+          SRTSOCKET s = srt_accept(listener_.get(), nullptr, nullptr);
+          if (s != SRT_INVALID_SOCK) {
+            bool no = false;
+            (void)srt::setOption(s, SRTO_SNDSYN, no, "non-blocking send");
+            spdlog::info("output {}: player connected", what_);
+            std::lock_guard lock(mu_);
+            peers_.emplace_back(s);
+          }
+        }
+        continue;
+      }
+      bool connected;
+      {
+        std::lock_guard lock(mu_);
+        connected = !peers_.empty();
+      }
+      if (connected) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        continue;
+      }
+      srt::Socket s(srt_create_socket());
+      if (srt_connect(s.get(), peer_addr_.get(), peer_addr_.len) == SRT_ERROR) {
+        spdlog::warn("output {}: {}", what_, srt_getlasterror_str());
+        std::this_thread::sleep_for(backoff);
+        backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+        continue;
+      }
+      backoff = std::chrono::milliseconds(250);
+      bool no = false;
+      (void)srt::setOption(s.get(), SRTO_SNDSYN, no, "non-blocking send");
+      spdlog::info("output {}: connected", what_);
+      std::lock_guard lock(mu_);
+      peers_.push_back(std::move(s));
+    }
+  }
+
+  Uri uri_;
+  std::string what_;
+  srt::Socket listener_;
+  srt::SockAddr peer_addr_;
+  std::mutex mu_;
+  std::vector<srt::Socket> peers_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+}  // namespace
+
+std::string streamName(const std::string& stream_id) {
+  std::string name = stream_id;
+  if (name.starts_with("#!::")) {
+    std::string body = name.substr(4);
+    name.clear();
+    std::size_t pos = 0;
+    while (pos <= body.size()) {
+      auto comma = body.find(',', pos);
+      std::string kv = body.substr(pos, comma - pos);
+      if (kv.starts_with("r="))
+        name = kv.substr(2);
+      if (comma == std::string::npos)
+        break;
+      pos = comma + 1;
+    }
+  }
+  for (char& c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.')
+      c = '_';
+  }
+  if (name.find_first_not_of('.') == std::string::npos && !name.empty())
+    name = "_";
+  return name;
+}
+
+std::string fileNameFor(const std::string& pattern, const std::string& stream_id) {
+  std::string name = streamName(stream_id);
+  if (auto at = pattern.find("{id}"); at != std::string::npos) {
+    std::string out = pattern;
+    out.replace(at, 4, name.empty() ? "default" : name);
+    return out;
+  }
+  if (name.empty())
+    return pattern;
+  std::filesystem::path p(pattern);
+  std::string ext = p.extension().string();
+  std::string stem = pattern.substr(0, pattern.size() - ext.size());
+  return stem + "-" + name + ext;
+}
+
+Result<OutputSpec> parseOutputSpec(const std::string& text) {
+  OutputSpec spec;
+  spec.text = text;
+  if (text.empty())
+    return Error{"--output is empty"};
+  if (text == "-") {
+    spec.kind = OutputKind::kStdout;
+    return spec;
+  }
+  if (text.find("://") != std::string::npos) {
+    auto uri = parseUri(text);
+    if (!uri)
+      return Error{"output: " + uri.error().message};
+    if (uri->scheme == "udp") {
+      if (uri->host.empty() || uri->port == 0) {
+        return Error{"output '" + text + "': UDP output needs HOST:PORT"};
+      }
+      spec.kind = OutputKind::kUdp;
+    } else if (uri->scheme == "srt") {
+      if (uri->port == 0)
+        return Error{"output '" + text + "': SRT output needs a port"};
+      spec.kind = uri->isListener() ? OutputKind::kSrtListener : OutputKind::kSrtCaller;
+    } else if (uri->scheme == "file") {
+      spec.text = text.substr(7);
+    } else {
+      return Error{"output '" + text + "': unknown scheme '" + uri->scheme +
+                   "' (use a file, -, udp://, srt://)"};
+    }
+    return spec;
+  }
+  spec.per_stream = true;
+  auto dir = std::filesystem::path(text).parent_path();
+  if (!dir.empty() && !std::filesystem::is_directory(dir)) {
+    return Error{"output '" + text + "': folder '" + dir.string() + "' does not exist"};
+  }
+  return spec;
+}
+
+Result<std::unique_ptr<Output>> openOutput(const OutputSpec& spec, const std::string& stream_id) {
+  switch (spec.kind) {
+    case OutputKind::kStdout:
+      return std::unique_ptr<Output>(new FdOutput(STDOUT_FILENO, false, "stdout"));
+    case OutputKind::kUdp:
+    case OutputKind::kSrtListener:
+    case OutputKind::kSrtCaller: {
+      auto uri = parseUri(spec.text);
+      if (!uri)
+        return uri.error();
+      if (spec.kind == OutputKind::kUdp)
+        return UdpOutput::open(*uri, spec.text);
+      return SrtOutput::open(*uri, spec.text);
+    }
+    case OutputKind::kFile: {
+      std::string path = fileNameFor(spec.text, stream_id);
+      int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+      if (fd < 0)
+        return Error{"cannot open output '" + path + "': " + std::strerror(errno)};
+      return std::unique_ptr<Output>(new FdOutput(fd, true, "file '" + path + "'"));
+    }
+  }
+  return Error{"unknown output"};
+}
+
+}  // namespace bondcast::receiver

@@ -1,0 +1,56 @@
+// Where the receiver writes each stream it rebuilds.
+//
+// --output forms:
+//   FILE            a file (created or truncated when the stream first arrives)
+//   -               standard output
+//   udp://HOST:PORT UDP datagrams of 1316 bytes (e.g. to ffplay, VLC, a decoder)
+//   srt://:PORT     an SRT listener that players pull from (ffplay, OBS media source)
+//   srt://HOST:PORT an SRT caller that pushes to a media server
+//
+// Several senders: each stream id gets its own output. In a file name, "{id}" is
+// replaced by the stream id; without "{id}", a stream with a non-empty id S writes to
+// "<stem>-S<ext>" (out.ts -> out-cam1.ts) and a stream without an id to FILE itself.
+// stdout, UDP and SRT outputs carry one stream at a time: while one stream is being
+// received, a sender with another stream id is refused at its handshake.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "common/result.h"
+
+namespace bondcast::receiver {
+
+class Output {
+ public:
+  virtual ~Output() = default;
+  // Writes one payload. An error ends this output (the stream goes on being received
+  // and counted). Called from the receiver thread only.
+  virtual Status write(std::span<const std::uint8_t> payload) = 0;
+  virtual std::string describe() const = 0;
+};
+
+enum class OutputKind { kFile, kStdout, kUdp, kSrtListener, kSrtCaller };
+
+struct OutputSpec {
+  OutputKind kind = OutputKind::kFile;
+  std::string text;         // as given
+  bool per_stream = false;  // files: every stream id gets its own file
+};
+
+// Checks the --output text without opening anything; errors name it.
+Result<OutputSpec> parseOutputSpec(const std::string& text);
+
+// The file name a stream id writes to (see the rules above).
+std::string fileNameFor(const std::string& pattern, const std::string& stream_id);
+
+// The user-visible part of a stream id: "#!::r=cam1,m=publish" -> "cam1"; anything
+// else unchanged. Characters unsafe in file names become '_'.
+std::string streamName(const std::string& stream_id);
+
+// Opens the output for one stream.
+Result<std::unique_ptr<Output>> openOutput(const OutputSpec& spec, const std::string& stream_id);
+
+}  // namespace bondcast::receiver

@@ -1,0 +1,268 @@
+#include "sender/group_sender.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <thread>
+
+namespace bondcast::sender {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+namespace {
+constexpr milliseconds kFirstBackoff{250};
+constexpr milliseconds kMaxBackoff{5000};
+}  // namespace
+
+const char* toString(GroupMode m) {
+  return m == GroupMode::kBroadcast ? "broadcast" : "backup";
+}
+
+struct GroupSender::Link {
+  LinkSpec spec;
+  srt::SockAddr peer;
+  std::optional<srt::SockAddr> bind;
+  SRTSOCKET member = SRT_INVALID_SOCK;
+  bool attempted = false;
+  bool ever_connected = false;
+  std::string last_error;
+  Clock::time_point next_attempt{};
+  milliseconds backoff = kFirstBackoff;
+  srt::LinkState state = srt::LinkState::kDown;
+};
+
+GroupSender::GroupSender(GroupSenderConfig config) : config_(std::move(config)) {}
+
+GroupSender::~GroupSender() {
+  // Close the group first so that libsrt stops calling onConnect on us.
+  group_.reset();
+}
+
+Result<std::unique_ptr<GroupSender>> GroupSender::create(GroupSenderConfig config) {
+  if (config.links.empty())
+    return Error{"at least one --link is needed"};
+  std::unique_ptr<GroupSender> self(new GroupSender(std::move(config)));
+  for (const auto& spec : self->config_.links) {
+    auto link = std::make_unique<Link>();
+    link->spec = spec;
+    auto peer = srt::resolve(spec.host, spec.port, false);
+    if (!peer)
+      return Error{"link '" + spec.text + "': " + peer.error().message};
+    link->peer = *peer;
+    if (!spec.bind_host.empty()) {
+      auto bind = srt::resolve(spec.bind_host, spec.bind_port, false);
+      if (!bind)
+        return Error{"link '" + spec.text + "' bind: " + bind.error().message};
+      link->bind = *bind;
+    }
+    self->links_.push_back(std::move(link));
+  }
+  SRT_GROUP_TYPE type =
+      self->config_.mode == GroupMode::kBroadcast ? SRT_GTYPE_BROADCAST : SRT_GTYPE_BACKUP;
+  self->group_.reset(srt_create_group(type));
+  if (!self->group_.valid())
+    return Error{srt::lastError("creating the SRT socket group")};
+  SRTSOCKET g = self->group_.get();
+  if (auto st = srt::applyCommonOptions(g, self->config_.srt); !st)
+    return st.error();
+  bool no = false;
+  if (auto st = srt::setOption(g, SRTO_RCVSYN, no, "non-blocking connect"); !st) {
+    return st.error();
+  }
+  int send_timeout_ms = 500;
+  if (auto st = srt::setOption(g, SRTO_SNDTIMEO, send_timeout_ms, "send timeout"); !st) {
+    return st.error();
+  }
+  srt_connect_callback(g, &GroupSender::onConnect, self.get());
+  return self;
+}
+
+void GroupSender::onConnect(void* opaque, SRTSOCKET ns, int errorcode, const sockaddr*, int token) {
+  if (errorcode == SRT_SUCCESS)
+    return;
+  auto* self = static_cast<GroupSender*>(opaque);
+  std::string reason = srt_strerror(errorcode, 0);
+  if (errorcode == SRT_ECONNREJ) {
+    int why = srt_getrejectreason(ns);
+    reason = std::string("connection rejected: ") +
+             (why == SRT_REJ_BADSECRET ? "wrong passphrase" : srt_rejectreason_str(why));
+  }
+  std::lock_guard lock(self->mu_);
+  for (auto& link : self->links_) {
+    if (link->member == ns || (token >= 0 && &link - &self->links_[0] == token)) {
+      if (link->last_error != reason) {
+        spdlog::warn("link {}: {}", link->spec.text, reason);
+      }
+      link->last_error = reason;
+      link->member = SRT_INVALID_SOCK;
+      break;
+    }
+  }
+}
+
+Status GroupSender::connectLink(std::size_t index) {
+  Link& link = *links_[index];
+  SRT_SOCKGROUPCONFIG cfg =
+      srt_prepare_endpoint(link.bind ? link.bind->get() : nullptr, link.peer.get(), link.peer.len);
+  cfg.weight = static_cast<std::uint16_t>(link.spec.weight);
+  cfg.token = static_cast<int>(index);
+  link.attempted = true;
+  link.state = srt::LinkState::kConnecting;
+  if (srt_connect_group(group_.get(), &cfg, 1) == SRT_ERROR) {
+    link.member = SRT_INVALID_SOCK;
+    link.state = srt::LinkState::kDown;
+    std::string err =
+        cfg.errorcode != SRT_SUCCESS ? srt_strerror(cfg.errorcode, 0) : srt_getlasterror_str();
+    if (link.last_error.empty())
+      link.last_error = err;
+    return Error{"link '" + link.spec.text + "': " + err};
+  }
+  link.member = cfg.id;
+  return okStatus();
+}
+
+std::vector<SRT_SOCKGROUPDATA> GroupSender::members() {
+  std::vector<SRT_SOCKGROUPDATA> data(links_.size() * 2 + 4);
+  size_t n = data.size();
+  if (srt_group_data(group_.get(), data.data(), &n) == SRT_ERROR)
+    n = 0;
+  data.resize(std::min(n, data.size()));
+  return data;
+}
+
+Status GroupSender::connect(milliseconds timeout) {
+  {
+    std::lock_guard lock(mu_);
+    for (std::size_t i = 0; i < links_.size(); ++i) {
+      if (auto st = connectLink(i); !st)
+        spdlog::warn("{}", st.error().message);
+    }
+  }
+  auto deadline = Clock::now() + timeout;
+  srt::Epoll ep;
+  if (auto st = ep.add(group_.get(), SRT_EPOLL_OUT | SRT_EPOLL_ERR); !st)
+    return st;
+  while (Clock::now() < deadline) {
+    SRT_EPOLL_EVENT ev[1];
+    srt_epoll_uwait(ep.id(), ev, 1, 100);
+    if (srt_getsockstate(group_.get()) == SRTS_CONNECTED) {
+      maintain();
+      return okStatus();
+    }
+    std::lock_guard lock(mu_);
+    bool all_failed = std::all_of(links_.begin(), links_.end(), [](const auto& l) {
+      return l->member == SRT_INVALID_SOCK && !l->last_error.empty();
+    });
+    if (all_failed)
+      break;
+  }
+  std::lock_guard lock(mu_);
+  std::string why;
+  for (const auto& link : links_) {
+    why += (why.empty() ? " " : "; ") + link->spec.text + ": " +
+           (link->last_error.empty() ? "no answer (timed out)" : link->last_error);
+  }
+  return Error{"no link could connect to the receiver:" + why};
+}
+
+Status GroupSender::send(std::span<const std::uint8_t> payload) {
+  SRT_MSGCTRL mc = srt_msgctrl_default;
+  mc.grpdata = nullptr;
+  mc.grpdata_size = 0;  // in/out: reset before every call
+  int rc = srt_sendmsg2(group_.get(), reinterpret_cast<const char*>(payload.data()),
+                        static_cast<int>(payload.size()), &mc);
+  if (rc == SRT_ERROR) {
+    std::uint64_t dropped = ++payloads_dropped_;
+    if (dropped == 1 || dropped % 1000 == 0) {
+      spdlog::warn("no link could take the stream ({} payloads dropped so far): {}", dropped,
+                   srt_getlasterror_str());
+    }
+    return okStatus();
+  }
+  ++payloads_sent_;
+  return okStatus();
+}
+
+void GroupSender::maintain() {
+  auto now = Clock::now();
+  auto data = members();
+  std::lock_guard lock(mu_);
+  for (std::size_t i = 0; i < links_.size(); ++i) {
+    Link& link = *links_[i];
+    auto it = std::find_if(data.begin(), data.end(), [&](const SRT_SOCKGROUPDATA& d) {
+      return d.id == link.member || d.token == static_cast<int>(i);
+    });
+    if (it != data.end()) {
+      link.member = it->id;
+      link.state = srt::linkStateFrom(it->sockstate, it->memberstate, true);
+      if (it->sockstate == SRTS_CONNECTED) {
+        if (!link.ever_connected || !link.last_error.empty()) {
+          spdlog::info("link {}: connected", link.spec.text);
+        }
+        link.ever_connected = true;
+        link.last_error.clear();
+        link.backoff = kFirstBackoff;
+      }
+      if (it->sockstate != SRTS_BROKEN)
+        continue;
+    }
+    if (link.state == srt::LinkState::kUp || link.state == srt::LinkState::kIdle) {
+      spdlog::warn("link {}: broken; reconnecting", link.spec.text);
+    }
+    link.member = SRT_INVALID_SOCK;
+    link.state = srt::LinkState::kDown;
+    if (now < link.next_attempt)
+      continue;
+    link.next_attempt = now + link.backoff;
+    link.backoff = std::min(link.backoff * 2, kMaxBackoff);
+    ++reconnects_;
+    if (auto st = connectLink(i); !st)
+      spdlog::debug("{}", st.error().message);
+  }
+}
+
+GroupStats GroupSender::stats(bool clear_interval) {
+  GroupStats out;
+  out.payloads_sent = payloads_sent_;
+  out.payloads_dropped = payloads_dropped_;
+  std::lock_guard lock(mu_);
+  out.reconnects = reconnects_;
+  for (std::size_t i = 0; i < links_.size(); ++i) {
+    Link& link = *links_[i];
+    srt::LinkStats ls;
+    ls.name = link.spec.text;
+    ls.state = link.state;
+    if (link.member != SRT_INVALID_SOCK && link.state != srt::LinkState::kConnecting) {
+      srt::readLinkStats(link.member, ls, clear_interval);
+    }
+    if (link.state == srt::LinkState::kUp && config_.mode == GroupMode::kBackup) {
+      out.active_link = static_cast<int>(i);
+    }
+    out.links.push_back(ls);
+  }
+  return out;
+}
+
+void GroupSender::drain(milliseconds timeout) {
+  auto deadline = Clock::now() + timeout;
+  while (Clock::now() < deadline) {
+    bool empty = true;
+    for (const auto& d : members()) {
+      size_t blocks = 0, bytes = 0;
+      if (d.sockstate == SRTS_CONNECTED && srt_getsndbuffer(d.id, &blocks, &bytes) == 0 &&
+          blocks > 0) {
+        empty = false;
+      }
+    }
+    if (empty)
+      break;
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  // What the receiver has acknowledged it delivers after its latency.
+  auto remaining = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
+  std::this_thread::sleep_for(std::clamp(config_.srt.latency + milliseconds(100), milliseconds(0),
+                                         std::max(remaining, milliseconds(0))));
+}
+
+}  // namespace bondcast::sender

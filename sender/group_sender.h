@@ -1,0 +1,77 @@
+// Sends one stream over an SRT socket group (SRT_GTYPE_BROADCAST or SRT_GTYPE_BACKUP),
+// one member per link: libsrt's own bonding.
+//
+// Threads: send() is called by one thread (the sender loop); maintain() and stats()
+// by another (the stats thread, about once a second). Both may run concurrently.
+// Links that fail to connect, or whose member breaks, are connected again with
+// exponential backoff (250 ms doubling to 5 s) while the others carry the stream.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "common/srt/link_stats.h"
+#include "common/srt/srt.h"
+#include "sender/link_spec.h"
+
+namespace bondcast::sender {
+
+enum class GroupMode { kBroadcast, kBackup };
+const char* toString(GroupMode m);
+
+struct GroupSenderConfig {
+  GroupMode mode = GroupMode::kBroadcast;
+  std::vector<LinkSpec> links;
+  srt::CommonOptions srt;
+};
+
+struct GroupStats {
+  std::vector<srt::LinkStats> links;  // one per configured link, in --link order
+  int active_link = -1;               // backup: the link carrying the stream now
+  std::uint64_t payloads_sent = 0;
+  std::uint64_t payloads_dropped = 0;  // no link could take them
+  std::uint64_t reconnects = 0;
+};
+
+class GroupSender {
+ public:
+  static Result<std::unique_ptr<GroupSender>> create(GroupSenderConfig config);
+  ~GroupSender();
+
+  // Starts every link and waits until at least one is connected. On timeout the
+  // error lists each link's reason (unreachable, rejected: wrong passphrase, ...).
+  Status connect(std::chrono::milliseconds timeout);
+  // Sends one payload as one SRT message on the group. Never blocks for long; when
+  // no link is up the payload is dropped and counted.
+  Status send(std::span<const std::uint8_t> payload);
+  // Reconnects links that are down, once their backoff has expired.
+  void maintain();
+  GroupStats stats(bool clear_interval);
+  // Waits until every connected member has sent and had acknowledged what it holds,
+  // then for the receiver's latency to deliver it, at most `timeout`.
+  void drain(std::chrono::milliseconds timeout);
+
+ private:
+  struct Link;
+  explicit GroupSender(GroupSenderConfig config);
+  Status connectLink(std::size_t index);
+  std::vector<SRT_SOCKGROUPDATA> members();
+  static void onConnect(void* self, SRTSOCKET ns, int errorcode, const sockaddr* peer, int token);
+
+  GroupSenderConfig config_;
+  srt::Socket group_;
+  std::vector<std::unique_ptr<Link>> links_;
+  std::mutex mu_;  // guards links_ state
+  std::atomic<std::uint64_t> payloads_sent_{0};
+  std::atomic<std::uint64_t> payloads_dropped_{0};
+  std::uint64_t reconnects_ = 0;
+};
+
+}  // namespace bondcast::sender

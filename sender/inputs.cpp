@@ -1,0 +1,235 @@
+// openInput(): picks the input kind from --input, and the plain socket inputs
+// (UDP, stdin, SRT listener). The FFmpeg inputs live in av_input.cpp and testsrc.cpp.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <spdlog/spdlog.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+
+#include "common/srt/srt.h"
+#include "common/uri.h"
+#include "sender/av_input.h"
+#include "sender/input.h"
+
+namespace bondcast::sender {
+namespace {
+
+constexpr std::size_t kReadBytes = 64 * 1024;
+
+// A file descriptor that stop() makes readable, so poll() returns at once.
+class Wakeup {
+ public:
+  Wakeup() : fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
+  ~Wakeup() { ::close(fd_); }
+  Wakeup(const Wakeup&) = delete;
+  Wakeup& operator=(const Wakeup&) = delete;
+  void fire() {
+    std::uint64_t one = 1;
+    [[maybe_unused]] auto n = ::write(fd_, &one, sizeof one);
+  }
+  int fd() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+// Reads from fd whenever it is readable; datagram or stream alike.
+class FdInput : public Input {
+ public:
+  FdInput(int fd, bool owned, std::string what) : fd_(fd), owned_(owned), what_(std::move(what)) {}
+  ~FdInput() override {
+    if (owned_)
+      ::close(fd_);
+  }
+  Result<InputChunk> read() override {
+    for (;;) {
+      if (stopped_)
+        return InputChunk{{}, true};
+      pollfd fds[2] = {{fd_, POLLIN, 0}, {wakeup_.fd(), POLLIN, 0}};
+      int n = ::poll(fds, 2, -1);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        return Error{"waiting for " + what_ + ": " + std::strerror(errno)};
+      if (stopped_)
+        return InputChunk{{}, true};
+      if (!(fds[0].revents & (POLLIN | POLLHUP | POLLERR)))
+        continue;
+      std::vector<std::uint8_t> buf(kReadBytes);
+      ssize_t got = ::read(fd_, buf.data(), buf.size());
+      if (got < 0 && (errno == EINTR || errno == EAGAIN))
+        continue;
+      if (got < 0)
+        return Error{"reading " + what_ + ": " + std::strerror(errno)};
+      if (got == 0)
+        return InputChunk{{}, true};
+      buf.resize(static_cast<std::size_t>(got));
+      return InputChunk{std::move(buf), false};
+    }
+  }
+  void stop() override {
+    stopped_ = true;
+    wakeup_.fire();
+  }
+  std::string describe() const override { return what_; }
+
+ private:
+  int fd_;
+  bool owned_;
+  std::string what_;
+  Wakeup wakeup_;
+  std::atomic<bool> stopped_{false};
+};
+
+Result<std::unique_ptr<Input>> openUdp(const Uri& uri, const std::string& text) {
+  auto addr = srt::resolve(uri.host, uri.port, true);
+  if (!addr)
+    return Error{"input '" + text + "': " + addr.error().message};
+  int fd = ::socket(addr->storage.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return Error{"input '" + text + "': socket: " + std::strerror(errno)};
+  int yes = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  int rcvbuf = 4 * 1024 * 1024;
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+  auto* sin = reinterpret_cast<sockaddr_in*>(&addr->storage);
+  bool multicast = addr->storage.ss_family == AF_INET && IN_MULTICAST(ntohl(sin->sin_addr.s_addr));
+  if (::bind(fd, addr->get(), static_cast<socklen_t>(addr->len)) < 0) {
+    std::string err = std::strerror(errno);
+    ::close(fd);
+    return Error{"input '" + text + "': cannot bind " + uri.hostPort() + ": " + err};
+  }
+  if (multicast) {
+    ip_mreq mreq{};
+    mreq.imr_multiaddr = sin->sin_addr;
+    mreq.imr_interface.s_addr = htonl(INADDR_ANY);
+    if (::setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mreq, sizeof mreq) < 0) {
+      std::string err = std::strerror(errno);
+      ::close(fd);
+      return Error{"input '" + text + "': cannot join multicast group: " + err};
+    }
+  }
+  return std::unique_ptr<Input>(new FdInput(fd, true, text));
+}
+
+// srt://:PORT: waits for one caller (OBS, ffmpeg, a hardware encoder) at a time and
+// reads its stream; when it goes away, waits for the next.
+class SrtListenerInput : public Input {
+ public:
+  static Result<std::unique_ptr<Input>> open(const Uri& uri, const InputOptions& o) {
+    std::unique_ptr<SrtListenerInput> in(new SrtListenerInput(uri, o));
+    in->listener_.reset(srt_create_socket());
+    SRTSOCKET l = in->listener_.get();
+    srt::CommonOptions common{o.latency, o.passphrase, {}};
+    if (auto st = srt::applyCommonOptions(l, common); !st)
+      return st.error();
+    bool no = false;
+    (void)srt::setOption(l, SRTO_RCVSYN, no, "non-blocking");
+    auto addr = srt::resolve(uri.host, uri.port, true);
+    if (!addr)
+      return Error{"input '" + o.source + "': " + addr.error().message};
+    if (srt_bind(l, addr->get(), addr->len) == SRT_ERROR) {
+      return Error{srt::lastError("input '" + o.source + "': cannot listen on " + uri.hostPort())};
+    }
+    if (srt_listen(l, 1) == SRT_ERROR) {
+      return Error{srt::lastError("input '" + o.source + "': listen")};
+    }
+    if (auto st = in->epoll_.add(l, SRT_EPOLL_IN | SRT_EPOLL_ERR); !st)
+      return st.error();
+    return std::unique_ptr<Input>(std::move(in));
+  }
+
+  Result<InputChunk> read() override {
+    std::vector<char> buf(1500);
+    while (!stopped_) {
+      if (client_.valid()) {
+        SRT_MSGCTRL mc = srt_msgctrl_default;
+        int n = srt_recvmsg2(client_.get(), buf.data(), static_cast<int>(buf.size()), &mc);
+        if (n > 0) {
+          return InputChunk{{buf.begin(), buf.begin() + n}, false};
+        }
+        if (n == SRT_ERROR && srt_getlasterror(nullptr) != SRT_EASYNCRCV) {
+          spdlog::warn("input {}: encoder disconnected ({}); waiting for it again", what_,
+                       srt_getlasterror_str());
+          epoll_.remove(client_.get());
+          client_.reset();
+        }
+      }
+      SRT_EPOLL_EVENT ev[2];
+      int n = srt_epoll_uwait(epoll_.id(), ev, 2, 100);
+      for (int i = 0; i < n; ++i) {
+        if (ev[i].fd == listener_.get())
+          acceptOne();
+      }
+    }
+    return InputChunk{{}, true};
+  }
+  void stop() override { stopped_ = true; }
+  std::string describe() const override { return what_; }
+
+ private:
+  SrtListenerInput(const Uri&, const InputOptions& o) : what_(o.source) {}
+  void acceptOne() {
+    sockaddr_storage peer{};
+    int len = sizeof peer;
+    SRTSOCKET s = srt_accept(listener_.get(), reinterpret_cast<sockaddr*>(&peer), &len);
+    if (s == SRT_INVALID_SOCK)
+      return;
+    if (client_.valid()) {
+      spdlog::warn("input {}: a second encoder connected; keeping the first", what_);
+      srt_close(s);
+      return;
+    }
+    client_.reset(s);
+    (void)epoll_.add(s, SRT_EPOLL_IN | SRT_EPOLL_ERR);
+    spdlog::info("input {}: encoder connected", what_);
+  }
+
+  std::string what_;
+  srt::Socket listener_;
+  srt::Socket client_;
+  srt::Epoll epoll_;
+  std::atomic<bool> stopped_{false};
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Input>> openInput(const InputOptions& o) {
+  const std::string& src = o.source;
+  if (src.empty())
+    return Error{"--input is empty"};
+  if (src == "-") {
+    int fd = ::fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 0);
+    if (fd < 0)
+      return Error{std::string("input '-': stdin: ") + std::strerror(errno)};
+    return std::unique_ptr<Input>(new FdInput(fd, true, "stdin"));
+  }
+  if (src == "testsrc")
+    return openTestSource(o.bitrate_bps);
+  if (src.starts_with("udp://") || src.starts_with("srt://")) {
+    auto uri = parseUri(src);
+    if (!uri)
+      return Error{"input: " + uri.error().message};
+    if (uri->scheme == "udp") {
+      if (uri->port == 0)
+        return Error{"input '" + src + "': needs a port"};
+      return openUdp(*uri, src);
+    }
+    if (!uri->host.empty() && uri->param("mode") != "listener") {
+      return Error{"input '" + src +
+                   "': an SRT input listens for the encoder: use srt://:PORT (or "
+                   "srt://LOCAL_ADDR:PORT?mode=listener)"};
+    }
+    return SrtListenerInput::open(*uri, o);
+  }
+  return openAvInput(AvInputOptions{.url = src, .loop = o.loop});
+}
+
+}  // namespace bondcast::sender

@@ -1,0 +1,29 @@
+// One sender link as the user names it on the command line:
+//   srt://HOST:PORT?weight=N&bind=LOCAL_ADDR[:PORT]&cost=C
+// weight: backup priority (higher is preferred), bind: the local address of the
+// modem/interface this link leaves from, cost: relative price of the link
+// (adaptive mode prefers cheaper links when deadlines allow).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/result.h"
+
+namespace bondcast::sender {
+
+struct LinkSpec {
+  std::string text;  // as given, for logs and stats
+  std::string host;
+  std::uint16_t port = 0;
+  int weight = 0;  // 0..65535
+  std::string bind_host;
+  std::uint16_t bind_port = 0;
+  double cost = 1.0;
+};
+
+// Errors name the link and the parameter that is wrong.
+Result<LinkSpec> parseLinkSpec(std::string_view text);
+
+}  // namespace bondcast::sender

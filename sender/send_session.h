@@ -1,0 +1,63 @@
+// One run of the sender: an input, a transport over the links, a stats thread.
+// Used by `bondcast send`, `bondcast demo` and the GStreamer sink alike.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/result.h"
+#include "common/srt/srt.h"
+#include "common/stats_sink.h"
+#include "sender/group_sender.h"
+#include "sender/input.h"
+
+namespace bondcast::sender {
+
+struct SendOptions {
+  std::string mode = "broadcast";  // broadcast | backup
+  std::vector<std::string> links;  // link URIs as given
+  srt::CommonOptions srt;
+  std::chrono::milliseconds connect_timeout{5000};
+  std::chrono::milliseconds stats_interval{1000};
+  std::shared_ptr<StatsSink> stats;  // may be null
+  // Called on the stats thread with each stats record (the demo's live lines).
+  std::function<void(const nlohmann::json&)> on_stats;
+};
+
+// Validates the options (mode, link URIs) without touching the network.
+Result<GroupSenderConfig> groupConfigFrom(const SendOptions& o);
+
+class SendSession {
+ public:
+  // Checks the options and creates the transport; does not connect yet.
+  static Result<std::unique_ptr<SendSession>> create(SendOptions options);
+  ~SendSession();
+
+  // Connects, then sends the input until it ends (file, stdin) or stop() is called.
+  // Returns an error for a failure that ends the run (no link could connect, the
+  // input failed).
+  Status run(Input& input);
+  // Thread-safe; run() returns soon after.
+  void stop();
+  // Payload statistics so far, as JSON (the same record the stats file gets).
+  nlohmann::json statsJson(bool clear_interval);
+
+ private:
+  explicit SendSession(SendOptions o) : options_(std::move(o)) {}
+  void statsLoop();
+
+  SendOptions options_;
+  std::unique_ptr<GroupSender> group_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<Input*> input_{nullptr};
+  std::atomic<std::uint64_t> input_bytes_{0};
+  std::atomic<std::uint64_t> payloads_{0};
+};
+
+}  // namespace bondcast::sender
