@@ -33,18 +33,9 @@ bool LinkSim::downAt(SimTime t_us) const {
 // Trace opportunities are whole milliseconds; each carries one packet (mahimahi).
 SimTime LinkSim::nextOpportunityUs(SimTime at_or_after_us) {
   const CapacityTrace& trace = *spec_.trace;
-  const auto& ops = trace.opportunitiesMs();
-  const std::uint64_t n = ops.size();
-  const std::uint64_t period = trace.periodMs();
-  auto timeOf = [&](std::uint64_t index) { return (index / n) * period + ops[index % n]; };
   const auto t_ms = static_cast<std::uint64_t>((at_or_after_us + 999) / 1000);
-  if (timeOf(next_opportunity_) < t_ms) {
-    const std::uint64_t loops = t_ms / period;
-    const std::uint64_t in_loop =
-        std::lower_bound(ops.begin(), ops.end(), t_ms % period) - ops.begin();
-    next_opportunity_ = std::max(next_opportunity_, loops * n + in_loop);
-  }
-  return static_cast<SimTime>(timeOf(next_opportunity_++)) * 1000;
+  next_opportunity_ = std::max(next_opportunity_, trace.countBefore(t_ms));
+  return static_cast<SimTime>(trace.timeOfOpportunity(next_opportunity_++)) * 1000;
 }
 
 SimTime LinkSim::serve(std::uint32_t bytes, SimTime now_us) {

@@ -25,7 +25,9 @@ TEST_F(TraceFile, MahimahiOnePacketPerMillisecondIs12Mbit) {
   ASSERT_TRUE(t.ok()) << t.error().message;
   EXPECT_EQ(t->periodMs(), 1u);
   EXPECT_NEAR(t->meanBps(), 12e6, 1);
-  EXPECT_EQ(t->bytesBetween(0, 1000), 1000u * 1500u);
+  // Opportunities at 1, 2, 3... ms: [0, 1000) holds 999 of them, (0, 1000] all 1000.
+  EXPECT_EQ(t->bytesBetween(0, 1000), 999u * 1500u);
+  EXPECT_EQ(t->bytesBetween(1, 1001), 1000u * 1500u);
 }
 
 TEST_F(TraceFile, MahimahiLoopsWithItsPeriod) {
@@ -33,9 +35,31 @@ TEST_F(TraceFile, MahimahiLoopsWithItsPeriod) {
   auto t = CapacityTrace::loadMahimahi(write("loop", "3\n3\n10\n"));
   ASSERT_TRUE(t.ok());
   EXPECT_EQ(t->periodMs(), 10u);
-  EXPECT_EQ(t->bytesBetween(0, 100), 30u * 1500u);
+  // Loop k is (10k, 10k + 10]: 3, 3, 10, 13, 13, 20, ... The one at 100 is the last of
+  // the tenth loop, so [0, 100) holds 29 and [0, 101) all 30.
+  EXPECT_EQ(t->bytesBetween(0, 100), 29u * 1500u);
+  EXPECT_EQ(t->bytesBetween(0, 101), 30u * 1500u);
+  EXPECT_EQ(t->nextOpportunityAtOrAfter(0), 3u);
   EXPECT_EQ(t->nextOpportunityAtOrAfter(4), 10u);
   EXPECT_EQ(t->nextOpportunityAtOrAfter(11), 13u);
+}
+
+TEST_F(TraceFile, MahimahiOpportunityAtAMultipleOfThePeriodEndsThatLoop) {
+  auto t = CapacityTrace::loadMahimahi(write("edge", "3\n3\n10\n"));
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->nextOpportunityAtOrAfter(10), 10u);
+  EXPECT_EQ(t->nextOpportunityAtOrAfter(20), 20u);
+  EXPECT_EQ(t->nextOpportunityAtOrAfter(21), 23u);
+  EXPECT_EQ(t->bytesBetween(10, 11), 1500u);  // the one at 10 ms
+  EXPECT_EQ(t->bytesBetween(9, 10), 0u);
+  EXPECT_EQ(t->bytesBetween(20, 21), 1500u);
+  EXPECT_EQ(t->bytesBetween(13, 14), 2u * 1500u);
+  // Indices count across loops in time order.
+  EXPECT_EQ(t->countBefore(10), 2u);
+  EXPECT_EQ(t->countBefore(11), 3u);
+  EXPECT_EQ(t->timeOfOpportunity(2), 10u);
+  EXPECT_EQ(t->timeOfOpportunity(3), 13u);
+  EXPECT_EQ(t->timeOfOpportunity(t->countBefore(20)), 20u);
 }
 
 TEST_F(TraceFile, MahimahiRejectsDecreasingAndGarbageWithLineNumber) {
@@ -75,7 +99,8 @@ TEST_F(TraceFile, RateSeriesValueUnitLinesAreOneSecondEach) {
 TEST(RealTraces, SharedMahimahiMeanMatchesProvenance) {
   auto t = CapacityTrace::loadMahimahi(std::string(BONDCAST_SHARED_DIR) +
                                        "/traces/mahimahi/Verizon-LTE-short.up");
-  if (!t.ok()) GTEST_SKIP() << t.error().message;
+  if (!t.ok())
+    GTEST_SKIP() << t.error().message;
   // ../shared/traces/README.md: 140 s period, 5.95 Mbit/s mean.
   EXPECT_NEAR(static_cast<double>(t->periodMs()), 140'000, 1'000);
   EXPECT_NEAR(t->meanBps() / 1e6, 5.95, 0.1);
