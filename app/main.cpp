@@ -2,6 +2,10 @@
 // per job; see `bondcast --help`.
 #include <spdlog/spdlog.h>
 
+extern "C" {
+#include <libavutil/log.h>
+}
+
 #include <CLI/CLI.hpp>
 #include <exception>
 
@@ -9,6 +13,8 @@
 
 int main(int argc, char** argv) {
   using namespace bondcast::app;
+  // FFmpeg's encoders print statistics on stderr by default; keep only its errors.
+  av_log_set_level(AV_LOG_ERROR);
   CLI::App root{
       "bondcast: send one live MPEG-TS stream over several network links with SRT and "
       "rebuild it at the receiver"};
@@ -32,7 +38,8 @@ int main(int argc, char** argv) {
     root.exit(e);
     return kExitUsage;
   }
-  if (!chosen) return kExitUsage;
+  if (!chosen)
+    return kExitUsage;
   try {
     return chosen();
   } catch (const std::exception& e) {
