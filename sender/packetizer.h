@@ -22,6 +22,7 @@ class Packetizer {
   std::vector<std::uint8_t> pending_;  // bytes not yet checked
   std::vector<std::uint8_t> payload_;  // whole TS packets of the payload being built
   std::uint64_t discarded_bytes_ = 0;
+  bool in_sync_ = false;
 };
 
 }  // namespace bondcast::sender

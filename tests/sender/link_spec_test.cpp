@@ -1,0 +1,34 @@
+#include "sender/link_spec.h"
+
+#include <gtest/gtest.h>
+
+namespace bondcast::sender {
+namespace {
+
+TEST(SenderLinkSpec, ParsesWeightBindAndCost) {
+  auto l = parseLinkSpec("srt://studio:9000?weight=10&bind=192.168.8.100:4000&cost=2.5");
+  ASSERT_TRUE(l.ok()) << l.error().message;
+  EXPECT_EQ(l->host, "studio");
+  EXPECT_EQ(l->port, 9000);
+  EXPECT_EQ(l->weight, 10);
+  EXPECT_EQ(l->bind_host, "192.168.8.100");
+  EXPECT_EQ(l->bind_port, 4000);
+  EXPECT_DOUBLE_EQ(l->cost, 2.5);
+}
+
+TEST(SenderLinkSpec, RejectsWithTheOffendingPart) {
+  auto scheme = parseLinkSpec("udp://h:1");
+  ASSERT_FALSE(scheme.ok());
+  EXPECT_NE(scheme.error().message.find("srt://"), std::string::npos);
+  auto unknown = parseLinkSpec("srt://h:1?wieght=3");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.error().message.find("'wieght'"), std::string::npos);
+  auto weight = parseLinkSpec("srt://h:1?weight=heavy");
+  ASSERT_FALSE(weight.ok());
+  EXPECT_NE(weight.error().message.find("'heavy'"), std::string::npos);
+  EXPECT_FALSE(parseLinkSpec("srt://:9000").ok());
+  EXPECT_FALSE(parseLinkSpec("srt://h:1?bind=").ok());
+}
+
+}  // namespace
+}  // namespace bondcast::sender
