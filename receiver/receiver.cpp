@@ -39,7 +39,9 @@ Receiver::~Receiver() {
 Result<std::unique_ptr<Receiver>> Receiver::create(ReceiverOptions options) {
   if (options.listen.empty())
     return Error{"at least one --listen is needed"};
-  auto spec = parseOutputSpec(options.output);
+  auto spec = options.output_factory
+                  ? Result<OutputSpec>(OutputSpec{OutputKind::kStdout, "element", false})
+                  : parseOutputSpec(options.output);
   if (!spec)
     return spec.error();
   std::unique_ptr<Receiver> self(new Receiver(std::move(options)));
@@ -114,7 +116,8 @@ Result<Output*> Receiver::outputFor(const std::string& name) {
   auto it = outputs_.find(name);
   if (it != outputs_.end())
     return it->second.get();
-  auto out = openOutput(output_spec_, name);
+  auto out =
+      options_.output_factory ? options_.output_factory(name) : openOutput(output_spec_, name);
   if (!out)
     return out.error();
   Output* raw = out->get();

@@ -27,6 +27,9 @@ namespace bondcast::receiver {
 struct ReceiverOptions {
   std::vector<std::string> listen;  // srt://[ADDR]:PORT, one listener each
   std::string output;
+  // When set, opens each stream's output instead of `output` (which is then not
+  // parsed); one stream at a time, as with stdout. The GStreamer source uses it.
+  std::function<Result<std::unique_ptr<Output>>(const std::string& stream)> output_factory;
   srt::CommonOptions srt;  // latency, passphrase (stream_id unused)
   std::chrono::milliseconds stats_interval{1000};
   std::shared_ptr<StatsSink> stats;                     // may be null
