@@ -1,0 +1,137 @@
+#include "plugins/gstreamer/encoder_bitrate.h"
+
+#include <algorithm>
+#include <cmath>
+#include <deque>
+#include <limits>
+#include <set>
+
+namespace bondcast::gst {
+namespace {
+
+constexpr EncoderBitrate kEncoders[] = {
+    {"x264enc", "bitrate", 1000},      {"x265enc", "bitrate", 1000},
+    {"openh264enc", "bitrate", 1},     {"vp8enc", "target-bitrate", 1},
+    {"vp9enc", "target-bitrate", 1},   {"svtav1enc", "target-bitrate", 1000},
+    {"vaapih264enc", "bitrate", 1000}, {"vaapih265enc", "bitrate", 1000},
+    {"nvh264enc", "bitrate", 1000},    {"nvh265enc", "bitrate", 1000},
+    {"qsvh264enc", "bitrate", 1000},   {"qsvh265enc", "bitrate", 1000},
+};
+constexpr double kHeadroom = 0.8;
+
+const EncoderBitrate* match(GstElement* e) {
+  GstElementFactory* f = gst_element_get_factory(e);
+  if (!f)
+    return nullptr;
+  const char* name = gst_plugin_feature_get_name(GST_PLUGIN_FEATURE(f));
+  for (const auto& k : kEncoders) {
+    if (g_strcmp0(name, k.factory) == 0)
+      return &k;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+const EncoderBitrate* knownEncoders(std::size_t* count) {
+  *count = std::size(kEncoders);
+  return kEncoders;
+}
+
+GstElement* findUpstreamEncoder(GstElement* sink, const EncoderBitrate** which) {
+  std::deque<GstElement*> todo{GST_ELEMENT(gst_object_ref(sink))};
+  std::set<GstElement*> seen{sink};
+  GstElement* found = nullptr;
+  while (!todo.empty()) {
+    GstElement* e = todo.front();
+    todo.pop_front();
+    if (!found && e != sink) {
+      if (const EncoderBitrate* k = match(e)) {
+        *which = k;
+        found = GST_ELEMENT(gst_object_ref(e));
+      }
+    }
+    if (!found) {
+      GstIterator* it = gst_element_iterate_sink_pads(e);
+      GValue item = G_VALUE_INIT;
+      while (gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
+        GstPad* pad = GST_PAD(g_value_get_object(&item));
+        if (GstPad* peer = gst_pad_get_peer(pad)) {
+          GstElement* up = gst_pad_get_parent_element(peer);
+          if (up && seen.insert(up).second && seen.size() < 64)
+            todo.push_back(up);
+          else if (up)
+            gst_object_unref(up);
+          gst_object_unref(peer);
+        }
+        g_value_reset(&item);
+      }
+      g_value_unset(&item);
+      gst_iterator_free(it);
+    }
+    gst_object_unref(e);
+  }
+  return found;
+}
+
+std::uint64_t setEncoderBitrate(GstElement* encoder, const EncoderBitrate& which,
+                                std::uint64_t bps) {
+  GParamSpec* spec = g_object_class_find_property(G_OBJECT_GET_CLASS(encoder), which.property);
+  if (!spec)
+    return 0;
+  double units = std::round(static_cast<double>(bps) / static_cast<double>(which.bits_per_unit));
+  double lo = 0, hi = static_cast<double>(std::numeric_limits<std::uint32_t>::max());
+  if (G_IS_PARAM_SPEC_UINT(spec)) {
+    lo = G_PARAM_SPEC_UINT(spec)->minimum;
+    hi = G_PARAM_SPEC_UINT(spec)->maximum;
+  } else if (G_IS_PARAM_SPEC_INT(spec)) {
+    lo = G_PARAM_SPEC_INT(spec)->minimum;
+    hi = G_PARAM_SPEC_INT(spec)->maximum;
+  }
+  units = std::clamp(units, std::max(lo, 1.0), hi);
+  GValue u = G_VALUE_INIT, v = G_VALUE_INIT;
+  g_value_init(&u, G_TYPE_UINT64);
+  g_value_set_uint64(&u, static_cast<std::uint64_t>(units));
+  g_value_init(&v, spec->value_type);
+  if (g_value_transform(&u, &v))
+    g_object_set_property(G_OBJECT(encoder), which.property, &v);
+  g_value_unset(&u);
+  g_value_unset(&v);
+  return encoderBitrate(encoder, which);
+}
+
+std::uint64_t encoderBitrate(GstElement* encoder, const EncoderBitrate& which) {
+  GParamSpec* spec = g_object_class_find_property(G_OBJECT_GET_CLASS(encoder), which.property);
+  if (!spec)
+    return 0;
+  GValue v = G_VALUE_INIT, u = G_VALUE_INIT;
+  g_value_init(&v, spec->value_type);
+  g_object_get_property(G_OBJECT(encoder), which.property, &v);
+  g_value_init(&u, G_TYPE_UINT64);
+  std::uint64_t out = g_value_transform(&v, &u) ? g_value_get_uint64(&u) : 0;
+  g_value_unset(&v);
+  g_value_unset(&u);
+  return out * which.bits_per_unit;
+}
+
+std::uint64_t recommendedBitrate(const nlohmann::json& stats) {
+  const auto links = stats.value("links", nlohmann::json::array());
+  auto capacity = [](const nlohmann::json& l) { return l.value("bandwidth_mbps", 0.0) * 1e6; };
+  double best = 0;
+  if (stats.value("mode", "") == "backup") {
+    int active = stats.value("active_link", -1);
+    if (active >= 0 && active < static_cast<int>(links.size()))
+      best = capacity(links[active]);
+  } else {
+    bool any = false;
+    for (const auto& l : links) {
+      if (l.value("state", "") != "up" || capacity(l) <= 0)
+        continue;
+      best = any ? std::min(best, capacity(l)) : capacity(l);
+      any = true;
+    }
+  }
+  return static_cast<std::uint64_t>(best * kHeadroom);
+}
+
+}  // namespace bondcast::gst
