@@ -144,6 +144,16 @@ int runDemo(const DemoCli& cli) {
       return fail("demo", kExitFailure, s.error().message);
     sink = *s;
   }
+  // Before libsrt and FFmpeg start threads, so that every thread blocks the signals.
+  // Static: the signal thread outlives this function.
+  static std::mutex mu;
+  static std::condition_variable cv;
+  static bool stop_requested = false;
+  installStopSignals([](int) {
+    std::lock_guard lock(mu);
+    stop_requested = true;
+    cv.notify_all();
+  });
   srt::Runtime runtime;
   srt::routeLogsToSpdlog();
   if (auto st = checkSrtBonding(); !st)
@@ -205,17 +215,9 @@ int runDemo(const DemoCli& cli) {
       cli.latency_ms);
   std::fflush(stdout);
 
-  std::mutex mu;
-  std::condition_variable cv;
-  bool stop_requested = false;
   sender::SendSession* s = session->get();
-  installStopSignals([&](int) {
-    std::lock_guard lock(mu);
-    stop_requested = true;
-    cv.notify_all();
-  });
   std::thread rx_thread([&] { (void)(*rx)->run(); });
-  std::thread timer([&] {
+  std::thread timer([&, s] {
     std::unique_lock lock(mu);
     cv.wait_for(lock, *duration, [&] { return stop_requested; });
     s->stop();

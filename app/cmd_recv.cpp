@@ -1,4 +1,5 @@
 // `bondcast recv`: accepts the senders' links and writes each stream to its output.
+#include <atomic>
 #include <memory>
 #include <string>
 #include <thread>
@@ -56,6 +57,15 @@ int runRecv(const RecvCli& cli) {
     o.stats = *sink;
   }
 
+  // Before libsrt starts threads, so that every thread blocks the signals.
+  // Static: the signal thread outlives this function.
+  static std::atomic<bool> stop_requested{false};
+  static std::atomic<receiver::Receiver*> running{nullptr};
+  installStopSignals([](int) {
+    stop_requested = true;
+    if (auto* r = running.load())
+      r->stop();
+  });
   srt::Runtime runtime;
   srt::routeLogsToSpdlog();
   if (auto st = checkSrtBonding(); !st)
@@ -64,7 +74,9 @@ int runRecv(const RecvCli& cli) {
   if (!rx)
     return fail("recv", kExitFailure, rx.error().message);
   receiver::Receiver* r = rx->get();
-  installStopSignals([r](int) { r->stop(); });
+  running = r;
+  if (stop_requested)
+    r->stop();
   std::thread timer;
   if (duration) {
     timer = std::thread([r, d = *duration] {

@@ -1,4 +1,5 @@
 // `bondcast send`: one MPEG-TS input over several links with SRT's socket groups.
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -48,6 +49,15 @@ int runSend(const SendCli& cli) {
     o.stats = *sink;
   }
 
+  // Before libsrt and FFmpeg start threads, so that every thread blocks the signals.
+  // Static: the signal thread outlives this function.
+  static std::atomic<bool> stop_requested{false};
+  static std::atomic<sender::SendSession*> running{nullptr};
+  installStopSignals([](int) {
+    stop_requested = true;
+    if (auto* s = running.load())
+      s->stop();
+  });
   srt::Runtime runtime;
   srt::routeLogsToSpdlog();
   if (auto st = checkSrtBonding(); !st)
@@ -66,8 +76,12 @@ int runSend(const SendCli& cli) {
   if (!session)
     return fail("send", kExitFailure, session.error().message);
   sender::SendSession* s = session->get();
-  installStopSignals([s](int) { s->stop(); });
-  if (auto st = s->run(**input); !st)
+  running = s;
+  if (stop_requested)
+    s->stop();
+  auto st = s->run(**input);
+  running = nullptr;
+  if (!st)
     return fail("send", kExitFailure, st.error().message);
   return kExitOk;
 }

@@ -131,7 +131,7 @@ std::vector<SRT_SOCKGROUPDATA> GroupSender::members() {
   return data;
 }
 
-Status GroupSender::connect(milliseconds timeout) {
+Status GroupSender::connect(milliseconds timeout, const std::atomic<bool>* cancel) {
   {
     std::lock_guard lock(mu_);
     for (std::size_t i = 0; i < links_.size(); ++i) {
@@ -144,6 +144,8 @@ Status GroupSender::connect(milliseconds timeout) {
   if (auto st = ep.add(group_.get(), SRT_EPOLL_OUT | SRT_EPOLL_ERR); !st)
     return st;
   while (Clock::now() < deadline) {
+    if (cancel && *cancel)
+      return Error{"stopped before any link connected"};
     SRT_EPOLL_EVENT ev[1];
     srt_epoll_uwait(ep.id(), ev, 1, 100);
     if (srt_getsockstate(group_.get()) == SRTS_CONNECTED) {

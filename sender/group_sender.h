@@ -47,7 +47,8 @@ class GroupSender {
 
   // Starts every link and waits until at least one is connected. On timeout the
   // error lists each link's reason (unreachable, rejected: wrong passphrase, ...).
-  Status connect(std::chrono::milliseconds timeout);
+  // Returns early (with an error) when *cancel becomes true.
+  Status connect(std::chrono::milliseconds timeout, const std::atomic<bool>* cancel = nullptr);
   // Sends one payload as one SRT message on the group. Never blocks for long; when
   // no link is up the payload is dropped and counted.
   Status send(std::span<const std::uint8_t> payload);

@@ -91,8 +91,9 @@ Status SendSession::run(Input& input) {
     return okStatus();
   spdlog::info("sending {} in {} mode over {} link(s)", input.describe(), options_.mode,
                options_.links.size());
-  if (auto st = group_->connect(options_.connect_timeout); !st)
-    return st;
+  if (auto st = group_->connect(options_.connect_timeout, &stopping_); !st) {
+    return stopping_ ? okStatus() : st;
+  }
   std::thread stats_thread([this] { statsLoop(); });
   Packetizer packetizer;
   Status result = okStatus();
