@@ -1,6 +1,9 @@
-// The pooled-capacity bound (see simulator.h): a fluid FIFO stepped one millisecond at
-// a time. Packets arrive in deadline order, so FIFO is earliest-deadline-first; a packet
-// that can no longer arrive in time is skipped rather than served.
+// The pooled-capacity bound (see simulator.h). Two forms:
+// - Every link replays a trace: an exact maximum over the links' own opportunities,
+//   each with its own one-way delay (tracesOracle below).
+// - Otherwise: a fluid FIFO stepped one millisecond at a time, all capacity behind the
+//   smallest delay. Packets arrive in deadline order, so FIFO is earliest-deadline-first;
+//   a packet that can no longer arrive in time is skipped rather than served.
 #include <algorithm>
 #include <limits>
 
@@ -44,10 +47,71 @@ SimTime smallestDelay(const Scenario& s) {
   return best;
 }
 
+bool allTraces(const Scenario& s) {
+  return std::all_of(s.links.begin(), s.links.end(),
+                     [](const LinkSpec& l) { return l.trace != nullptr; });
+}
+
+// Every trace opportunity o (link i, time t_o) can carry one packet p that exists by
+// then and still arrives in time: source_p <= t_o and t_o + delay_i - jitter_i <=
+// source_p + latency. Nothing else limits a clairvoyant sender (it could hand each
+// link exactly the packet its next opportunity should carry), so the most packets on
+// time is a maximum matching of packets to opportunities. Each opportunity accepts a
+// contiguous run of packets in source order (a convex bipartite graph), where Glover's
+// greedy is optimal: packets in source order, each takes the usable unused opportunity
+// with the earliest t_o. On one link the unused opportunities from a packet's source
+// time on are taken in time order, so a cursor per link suffices.
+std::vector<SimTime> tracesOracle(const Scenario& s, const std::vector<SourcePacket>& stream) {
+  struct Cursor {
+    const LinkSpec* link;
+    SimTime delay_us;
+    std::uint64_t next = 0;  // first opportunity not yet used or passed
+  };
+  std::vector<Cursor> cursors;
+  for (const LinkSpec& l : s.links)
+    cursors.push_back({&l, std::max<SimTime>(0, (l.delay - l.jitter).count())});
+  std::vector<SimTime> first_arrival(stream.size(), -1);
+  for (std::size_t i = 0; i < stream.size(); ++i) {
+    const SimTime source = stream[i].source_us;
+    const SimTime deadline = source + s.latency.count();
+    Cursor* best = nullptr;
+    SimTime best_departure = 0;
+    for (Cursor& c : cursors) {
+      const CapacityTrace& trace = *c.link->trace;
+      c.next =
+          std::max(c.next, trace.countBefore(static_cast<std::uint64_t>((source + 999) / 1000)));
+      auto departure = [&] { return static_cast<SimTime>(trace.timeOfOpportunity(c.next)) * 1000; };
+      while (!c.link->outages.empty() && downAt(*c.link, departure()))
+        ++c.next;  // nobody can use it
+      const SimTime t = departure();
+      if (t + c.delay_us <= deadline &&
+          (best == nullptr ||
+           std::make_pair(t, c.delay_us) < std::make_pair(best_departure, best->delay_us))) {
+        best = &c;
+        best_departure = t;
+      }
+    }
+    if (best == nullptr)
+      continue;
+    first_arrival[i] = best_departure + best->delay_us;
+    ++best->next;
+  }
+  return first_arrival;
+}
+
 }  // namespace
 
 DeliveryReport pooledOracle(const Scenario& s) {
   const std::vector<SourcePacket> stream = generateStream(s.video, s.duration);
+  if (allTraces(s)) {
+    const std::vector<SimTime> first_arrival = tracesOracle(s, stream);
+    std::vector<std::uint16_t> copies(stream.size());
+    for (std::size_t i = 0; i < stream.size(); ++i)
+      copies[i] = first_arrival[i] >= 0 ? 1 : 0;
+    DeliveryReport r = score("pooled-oracle", stream, first_arrival, copies, s.latency);
+    r.wire_bytes = r.payload_bytes;
+    return r;
+  }
   std::vector<SimTime> first_arrival(stream.size(), -1);
   const SimTime delay = smallestDelay(s);
   const SimTime latency = s.latency.count();

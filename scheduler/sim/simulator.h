@@ -31,9 +31,13 @@ struct SimReport {
 Result<DeliveryReport> runPolicy(const Scenario& scenario, std::string_view policy,
                                  bool unlimited_capacity = false);
 
-// The pooled-capacity bound: one FIFO pipe whose capacity at each millisecond is the sum
-// of the links that are up (trace opportunities carry one packet each), the smallest
-// one-way delay minus jitter, no random loss, and hopeless packets skipped.
+// The pooled-capacity bound: no scheduler can deliver more packets on time. When every
+// link replays a trace: the most packets that the links' opportunities (one packet
+// each, not while the link is down) can carry in time, each link with its own one-way
+// delay minus jitter and no random loss, as a clairvoyant sender feeding every link
+// exactly the right packet would (oracle.cpp). Otherwise: one FIFO pipe whose capacity
+// at each millisecond is the sum of the links that are up, the smallest one-way delay
+// minus jitter, no random loss, and hopeless packets skipped.
 DeliveryReport pooledOracle(const Scenario& scenario);
 
 // The policy and, with_bounds, both bounds (which cost about two more runs).

@@ -127,6 +127,37 @@ TEST(Simulator, ThePooledOracleBoundsEveryPolicy) {
   }
 }
 
+// A constant 12 Mbit/s trace (one opportunity every millisecond) in a temporary file.
+std::string constantTrace() {
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("bondcast_sim_test_" + std::to_string(::getpid()) + ".up");
+  std::ofstream(path) << "1\n";
+  return path.string();
+}
+
+TEST(Simulator, OverTracesTheOracleCountsEachLinksOwnDelay) {
+  // 16 Mbit/s of video over two 12 Mbit/s trace links, 100 ms of latency: the 150 ms
+  // link can deliver nothing in time, so at most the 20 ms link's share arrives. All
+  // capacity behind the smallest delay would wrongly count the slow link's too.
+  const std::string trace = "trace:" + constantTrace();
+  json j = json::parse(R"({
+    "seed": 1, "duration": "5s", "latency": "100ms",
+    "video": {"kind": "cbr", "bitrate": "16mbit"},
+    "links": [{"delay": "20ms"}, {"delay": "150ms"}]
+  })");
+  for (json& link : j["links"])
+    link["rate"] = trace;
+  const Scenario s = parse(j);
+  const DeliveryReport oracle = pooledOracle(s);
+  // One packet per opportunity: 1000 packets/s against 16 Mbit/s of 1316-byte packets.
+  EXPECT_NEAR(oracle.onTimeFraction(), 1000.0 / (16e6 / (1316 * 8)), 0.02);
+  for (std::string_view policy : sched::knownPolicies()) {
+    auto r = runPolicy(s, policy);
+    ASSERT_TRUE(r.ok());
+    EXPECT_LE(r->on_time, oracle.on_time) << policy;
+  }
+}
+
 TEST(Simulator, RetransmitsLossesOnTheLinkUntilTheDeadline) {
   json j = json::parse(R"({"duration": "5s", "latency": "300ms", "video": {"bitrate": "2mbit"},
                            "links": [{"rate": "10mbit", "delay": "10ms", "loss": "5%"}]})");
