@@ -15,6 +15,10 @@ struct SchedulerConfig {
   // Re-sends of a failed link's packets are paid from the same credit but never refused.
   double overhead_budget = 0.04;
   std::uint64_t budget_burst_bytes = 300'000;
+  // latency-aware: an extra copy (important or at-risk packet) goes only on a link whose
+  // expected queue is shorter than this, i.e. one with capacity to spare: on a saturated
+  // link every extra copy takes the place of another packet.
+  Micros extra_copy_max_queue{std::chrono::milliseconds(5)};
   // latency-aware: slack kept between the expected arrival and the deadline, on top of
   // twice the RTT variation.
   Micros safety_margin{std::chrono::milliseconds(5)};

@@ -87,6 +87,7 @@ void LinkModel::updateRtt(Micros rtt, TimePoint now) {
   if (!have_rtt_) {
     have_rtt_ = true;
     srtt_ = rtt;
+    rtt_changed_at_ = now;
     rtt_var_ = rtt / 2;
     min_rtt_current_ = min_rtt_previous_ = rtt;
     min_rtt_window_start_ = now;
@@ -94,6 +95,8 @@ void LinkModel::updateRtt(Micros rtt, TimePoint now) {
   }
   // libsrt already smooths msRTT; this keeps its variation across readings.
   rtt_var_ = (rtt_var_ * 3 + abs(rtt - srtt_)) / 4;
+  if (rtt != srtt_)
+    rtt_changed_at_ = now;
   srtt_ = rtt;
   if (now - min_rtt_window_start_ > tuning_.min_rtt_window) {
     min_rtt_previous_ = min_rtt_current_;
@@ -193,7 +196,14 @@ double LinkModel::queuedBytes(TimePoint now) const {
 Micros LinkModel::queueDelay(TimePoint now) const {
   const Micros virtual_queue(
       static_cast<std::int64_t>(queuedBytes(now) * 8.0 / bandwidthBps() * 1e6));
-  return std::max(virtual_queue, sojournDelay(now));
+  return std::max({virtual_queue, sojournDelay(now), rttQueueDelay(now)});
+}
+
+// The RTT crosses the forward queue: its excess over the base RTT is the queue a packet
+// met when it was measured, and a queue drains at most in real time after that.
+Micros LinkModel::rttQueueDelay(TimePoint now) const {
+  const Micros excess = srtt_ - minRtt() - tuning_.ack_period;
+  return std::max(Micros::zero(), excess - duration_cast<Micros>(now - rtt_changed_at_));
 }
 
 // The oldest unacknowledged copy, if still queued, is ahead of a copy sent now; what it

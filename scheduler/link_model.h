@@ -52,10 +52,14 @@ class LinkModel {
   bool isSaturated() const { return saturated_; }
   // A capacity estimate and an RTT were measured (not defaults).
   bool isMeasured() const { return have_rtt_ && bandwidth_bps_ > 0; }
-  // Time a copy handed over now waits behind what the link still holds: the larger of
+  // Time a copy handed over now waits behind what the link still holds: the largest of
   // a virtual queue (reset from each reading to the unacknowledged bytes minus one
-  // bandwidth-delay product, drained at the capacity estimate) and the time the oldest
-  // unacknowledged copy has spent beyond one base RTT (its sojourn in the queue).
+  // bandwidth-delay product, drained at the capacity estimate), the time the oldest
+  // unacknowledged copy has spent beyond one base RTT (its sojourn in the queue), and
+  // the RTT's excess over the base RTT less the time since the RTT last moved (the
+  // queue as the last measurement saw it, drained in real time since). The last one
+  // sees copies that the sender dropped as too late but that still sit in the
+  // network's queue ahead of new ones (a capacity gap): the send buffer forgets them.
   Micros queueDelay(TimePoint now) const;
   Micros serialization(std::uint32_t bytes) const;
   // now + queue delay + serialization + one-way delay.
@@ -93,6 +97,7 @@ class LinkModel {
   void updateDeliveryRate(const LinkStats& stats, TimePoint now);
   double queuedBytes(TimePoint now) const;
   Micros sojournDelay(TimePoint now) const;
+  Micros rttQueueDelay(TimePoint now) const;
 
   LinkId id_;
   LinkConfig config_;
@@ -101,6 +106,7 @@ class LinkModel {
 
   Micros srtt_;
   Micros rtt_var_{0};
+  TimePoint rtt_changed_at_{};  // when srtt_ last moved (it freezes without ACKs)
   bool have_rtt_ = false;
   Micros min_rtt_current_;  // windowed minimum: this window and the one before
   Micros min_rtt_previous_;

@@ -42,7 +42,8 @@ std::optional<LatencyAwarePolicy::Option> LatencyAwarePolicy::choosePrimary(cons
   return roomy ? roomy : meets ? meets : any;
 }
 
-// Another up link that meets the deadline, earliest arrival first.
+// Another up link that meets the deadline and has capacity to spare (a short queue),
+// earliest arrival first.
 std::optional<LinkId> LatencyAwarePolicy::chooseExtra(const Packet& packet, LinkId primary,
                                                       TimePoint now) const {
   std::optional<Option> best;
@@ -50,7 +51,8 @@ std::optional<LinkId> LatencyAwarePolicy::chooseExtra(const Packet& packet, Link
     if (!link.isUp() || link.id() == primary)
       continue;
     const Option o = evaluate(link, packet, now);
-    if (o.meets && (!best || o.arrival < best->arrival))
+    const bool spare = link.queueDelay(now) < config().extra_copy_max_queue;
+    if (o.meets && spare && (!best || o.arrival < best->arrival))
       best = o;
   }
   return best ? std::optional<LinkId>(best->link) : std::nullopt;
@@ -89,14 +91,17 @@ void LatencyAwarePolicy::addProbes(Decision& decision, TimePoint now) {
 //    delay (LinkModel). It meets the deadline if arrival + 2 x RTT variation + a safety
 //    margin <= deadline, and is roomy if one more RTT (an SRT retransmission) fits too.
 // 2. Primary copy: the cheapest roomy link, earliest arrival among equal costs; else the
-//    earliest arrival that meets the deadline; else the earliest arrival (late anyway).
-//    Links that cannot meet the deadline are counted skipped-late.
-// 3. Extra copy, on the earliest-arriving other link that meets the deadline, when the
-//    packet is important (parameter sets, keyframe, audio) or at risk (its primary is
-//    not roomy, looks stalled, or loses heavily), paid from a credit that earns
-//    overhead_budget x each packet's size.
+//    earliest arrival that meets the deadline; else the earliest arrival. Links that
+//    cannot meet the deadline are counted skipped-late. When even the earliest expected
+//    arrival plus the safety margin is past the deadline (once links are measured), the
+//    packet is not sent at all: on a saturated link it would only take the place of one
+//    that can still make it.
+// 3. Extra copy, on the earliest-arriving other link that meets the deadline and has
+//    capacity to spare (queue below extra_copy_max_queue), when the packet is important
+//    (parameter sets, keyframe, audio) or at risk (its primary is not roomy, looks
+//    stalled, or loses heavily), paid from a credit that earns overhead_budget x each
+//    packet's size.
 // 4. A stalled link gets one copy every probe_interval so its recovery shows.
-// A packet that no link is expected to deliver by its deadline is not sent at all.
 // Re-sends after a failure (resendTargets) take the earliest arrival that can still
 // make the deadline.
 PolicyBase::Decision LatencyAwarePolicy::decide(const Packet& packet, TimePoint now) {
@@ -112,7 +117,7 @@ PolicyBase::Decision LatencyAwarePolicy::decide(const Packet& packet, TimePoint 
     return decision;
   }
   const LinkModel& best = models()[primary->link];
-  if (best.isMeasured() && primary->arrival > packet.deadline + best.rttVar() * 2) {
+  if (best.isMeasured() && primary->arrival + config().safety_margin > packet.deadline) {
     decision.too_late = true;  // it would only queue ahead of packets that can make it
     return decision;
   }

@@ -58,6 +58,18 @@ TEST(LinkModel, CopiesSentBuildAVirtualQueueThatDrainsAtCapacity) {
   EXPECT_EQ(link.expectedArrival(1000, at(20)), at(20) + milliseconds(1) + milliseconds(10));
 }
 
+TEST(LinkModel, AnInflatedRttIsAQueueEvenWhenTheSendBufferForgotIt) {
+  // The sender dropped its too-late copies (empty send buffer) but the RTT says they
+  // still queue 300 ms ahead: that drains in real time while the RTT stays put.
+  LinkModel link = upLink();
+  settle(link, healthyStats(100, 8e6), 0);
+  link.onStats(healthyStats(410, 8e6), at(100));
+  EXPECT_NEAR(link.queueDelay(at(100)).count(), 300'000, 1'000);
+  link.onStats(healthyStats(410, 8e6), at(200));  // frozen: no ACK moved it
+  EXPECT_NEAR(link.queueDelay(at(200)).count(), 200'000, 1'000);
+  EXPECT_EQ(link.queueDelay(at(400)).count(), 0);
+}
+
 TEST(LinkModel, AStatsReadingResetsTheQueueToTheUnackedBytesBeyondThePipe) {
   LinkModel link = upLink();
   for (int i = 0; i < 100; ++i)

@@ -59,8 +59,11 @@ TEST(RealUplinksScenario, LatencyAwareMissesLessThanSrtlaAndBroadcast) {
   EXPECT_LT(missed(ours), missed(run(s, "broadcast")));
 }
 
-// The bar: miss rate <= 1.5 x the pooled oracle's. Not met yet (about 3.2 x):
-// kept here, unweakened, and disabled so the gap stays visible in every test run.
+// The bar: miss rate <= 1.5 x the pooled oracle's. Not met yet: 3285 missed
+// against the oracle's 1399 (2.35 x; it was 3.2 x). Most of the rest are packets the
+// Verizon trace strands in its queue when it goes dark for 100-500 ms without warning,
+// and capacity the sender sees only a round trip late; the oracle knows both ahead.
+// Kept here, unweakened, and disabled so the gap stays visible in every test run.
 TEST(RealUplinksScenario, DISABLED_LatencyAwareMissesAtMostOneAndAHalfTimesTheOracle) {
   const Scenario s = load("real_uplinks");
   const DeliveryReport ours = run(s, "latency-aware");
