@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "app/commands.h"
+#include "common/stats_sink.h"
 #include "common/units.h"
 #include "eval/emulator/config.h"
 #include "eval/emulator/emulator.h"
@@ -96,25 +97,10 @@ Result<emu::Scenario> buildScenario(const EmulateOptions& o) {
   return s;
 }
 
-struct FileCloser {
-  void operator()(std::FILE* f) const {
-    if (f && f != stderr)
-      std::fclose(f);
-  }
-};
-using StatsFile = std::unique_ptr<std::FILE, FileCloser>;
-
-void writeStats(std::FILE* f, const emu::Emulator& emu, std::uint64_t seed, bool final) {
-  nlohmann::json line = {{"type", "emulator"},
-                         {"ts_ms", std::chrono::duration_cast<std::chrono::milliseconds>(
-                                       std::chrono::system_clock::now().time_since_epoch())
-                                       .count()},
-                         {"final", final},
-                         {"seed", seed}};
+void writeStats(StatsSink& sink, const emu::Emulator& emu, std::uint64_t seed, bool final) {
+  nlohmann::json line = {{"final", final}, {"seed", seed}};
   line.update(emu::toJson(emu.stats()));
-  std::string text = line.dump() + "\n";
-  std::fwrite(text.data(), 1, text.size(), f);
-  std::fflush(f);
+  sink.write("emulator", std::move(line));
 }
 
 int runEmulate(const EmulateOptions& o) {
@@ -125,9 +111,9 @@ int runEmulate(const EmulateOptions& o) {
   if (!interval || interval->count() <= 0) {
     return usageError("--stats-interval='" + o.stats_interval + "': expected a time above 0");
   }
-  StatsFile stats(o.stats.empty() || o.stats == "-" ? stderr : std::fopen(o.stats.c_str(), "w"));
+  auto stats = StatsSink::open(o.stats);
   if (!stats) {
-    return usageError("--stats='" + o.stats + "': cannot write: " + std::strerror(errno));
+    return usageError("--stats: " + stats.error().message);
   }
 
   // SIGINT/SIGTERM are blocked before the emulator's thread exists (it inherits the
@@ -174,13 +160,13 @@ int runEmulate(const EmulateOptions& o) {
     if (now >= end)
       break;
     if (now >= next_stats) {
-      writeStats(stats.get(), emulator, config.seed, false);
+      writeStats(**stats, emulator, config.seed, false);
       while (next_stats <= now)
         next_stats += *interval;
     }
   }
   emulator.stop();
-  writeStats(stats.get(), emulator, config.seed, true);
+  writeStats(**stats, emulator, config.seed, true);
   return kExitOk;
 }
 
