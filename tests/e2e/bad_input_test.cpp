@@ -1,0 +1,148 @@
+// Acceptance 5 of the Foundation issue: every bad input to `bondcast send` and
+// `bondcast recv` ends the program with one clear line naming the problem, exit
+// code 2 for usage errors and 1 for runtime failures; a refused sender does not
+// disturb a stream the receiver is already writing.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "tests/e2e/support/bondcast_test.h"
+#include "tests/e2e/support/media.h"
+
+namespace bondcast::e2e {
+namespace {
+
+const std::string kPassphrase = "correct horse battery";
+
+class BadInput : public BondcastTest {
+ protected:
+  // Runs bondcast with `args` and expects exit `code` and a last stderr line
+  // "bondcast COMMAND: ..." that contains every needle. Usage errors (2) print
+  // exactly that one line.
+  void expectFailure(const std::vector<std::string>& args, int code,
+                     const std::vector<std::string>& needles) {
+    Finished f = runToEnd(bondcastArgv(args), path("err.log"), 30s);
+    SCOPED_TRACE("bondcast " + join(args));
+    EXPECT_EQ(f.exit_code, code) << f.err;
+    auto lines = f.lines();
+    ASSERT_FALSE(lines.empty()) << "nothing on stderr";
+    if (code == 2)
+      EXPECT_EQ(lines.size(), 1u) << f.err;
+    const std::string& last = lines.back();
+    EXPECT_EQ(last.rfind("bondcast " + args[0] + ": ", 0), 0u) << last;
+    for (const auto& needle : needles)
+      EXPECT_NE(last.find(needle), std::string::npos) << "'" << needle << "' not in: " << last;
+  }
+
+  static std::string join(const std::vector<std::string>& args) {
+    std::string out;
+    for (const auto& a : args)
+      out += (out.empty() ? "" : " ") + a;
+    return out;
+  }
+
+  // A send command line that is valid apart from what the test changes.
+  std::vector<std::string> sendArgs(const std::string& mode, const std::string& input,
+                                    const std::string& link) {
+    return {"send", "-q", "--mode", mode, "--input", input, "--link", link};
+  }
+};
+
+TEST_F(BadInput, UnknownModeIsAUsageErrorListingTheKnownModes) {
+  expectFailure(sendArgs("roundrobin", "testsrc", srtLink(9)), 2,
+                {"unknown mode 'roundrobin'", "broadcast", "backup"});
+}
+
+TEST_F(BadInput, MalformedLinkUriIsAUsageErrorNamingTheUri) {
+  expectFailure(sendArgs("broadcast", "testsrc", "srt:/127.0.0.1:9000"), 2,
+                {"srt:/127.0.0.1:9000"});
+  expectFailure(sendArgs("broadcast", "testsrc", "srt://127.0.0.1"), 2, {"srt://127.0.0.1"});
+  expectFailure(sendArgs("broadcast", "testsrc", "srt://127.0.0.1:notaport"), 2,
+                {"srt://127.0.0.1:notaport"});
+  expectFailure(sendArgs("broadcast", "testsrc", "udp://127.0.0.1:9000"), 2,
+                {"udp://127.0.0.1:9000", "srt://"});
+  expectFailure(sendArgs("backup", "testsrc", srtLink(9000, "weight=heavy")), 2,
+                {"weight 'heavy'"});
+}
+
+TEST_F(BadInput, UnknownLinkParameterIsAUsageErrorNamingIt) {
+  expectFailure(sendArgs("broadcast", "testsrc", srtLink(9000, "wieght=3")), 2,
+                {"unknown parameter 'wieght'", srtLink(9000, "wieght=3")});
+}
+
+TEST_F(BadInput, UnknownOptionIsAUsageErrorNamingIt) {
+  // CLI11 prints the error and a "Run with --help" hint.
+  Finished f = runToEnd(
+      bondcastArgv({"send", "--input", "testsrc", "--link", srtLink(9000), "--frobnicate", "1"}),
+      path("err.log"));
+  EXPECT_EQ(f.exit_code, 2) << f.err;
+  EXPECT_NE(f.err.find("--frobnicate"), std::string::npos) << f.err;
+  Finished g = runToEnd(bondcastArgv({"recv", "--listen", srtLink(9000), "--output",
+                                      path("out.ts").string(), "--frobnicate"}),
+                        path("err.log"));
+  EXPECT_EQ(g.exit_code, 2) << g.err;
+  EXPECT_NE(g.err.find("--frobnicate"), std::string::npos) << g.err;
+}
+
+TEST_F(BadInput, UnreadableInputFileIsARuntimeErrorNamingThePath) {
+  auto missing = path("no-such-file.ts").string();
+  expectFailure(sendArgs("broadcast", missing, srtLink(9000)), 1, {missing});
+}
+
+TEST_F(BadInput, ReceiverPortInUseIsARuntimeErrorNamingThePort) {
+  std::uint16_t port = freeUdpPort();
+  Process first = startReceiver({port}, path("first.ts"));
+  ASSERT_TRUE(first.running());
+  expectFailure({"recv", "-q", "--listen", srtLink(port), "--output", path("second.ts").string()},
+                1, {std::to_string(port)});
+  EXPECT_TRUE(first.running()) << "the first receiver died";
+}
+
+TEST_F(BadInput, UnreachablePeerIsARuntimeErrorSayingNoLinkConnected) {
+  std::uint16_t nobody = freeUdpPort();
+  auto args = sendArgs("broadcast", sampleTs().string(), srtLink(nobody));
+  args.insert(args.end(), {"--connect-timeout", "1500"});
+  expectFailure(args, 1, {"no link could connect", srtLink(nobody)});
+}
+
+TEST_F(BadInput, MalformedOutputSpecIsAUsageError) {
+  auto recv = [&](const std::string& output) {
+    return std::vector<std::string>{"recv",     "-q",  "--listen", srtLink(freeUdpPort()),
+                                    "--output", output};
+  };
+  expectFailure(recv("rtmp://127.0.0.1/live"), 2, {"rtmp://127.0.0.1/live"});
+  expectFailure(recv("udp://127.0.0.1"), 2, {"udp://127.0.0.1"});
+  auto no_folder = path("no/such/folder/out.ts").string();
+  expectFailure(recv(no_folder), 2, {no_folder});
+  expectFailure(recv(""), 2, {"--output"});
+}
+
+// The receiver expects passphrase A while it writes a stream from a sender with A;
+// a second sender with passphrase B is refused, says so, and exits 1; the receiver
+// keeps running and the first stream arrives byte-identical.
+TEST_F(BadInput, WrongPassphraseIsRefusedAndTheReceiverKeepsItsStream) {
+  std::uint16_t port = freeUdpPort();
+  auto output = path("out.ts");
+  Process receiver = startReceiver({port}, output, {"--passphrase", kPassphrase});
+  Process good = startSender({"--mode", "broadcast", "--input", sampleTs().string(), "--link",
+                              srtLink(port), "--passphrase", kPassphrase},
+                             "good");
+  ASSERT_TRUE(waitUntil([&] { return fileSize(output) > 0; }, 10s))
+      << "the good sender's stream did not arrive:\n"
+      << good.stderrText();
+
+  auto bad = sendArgs("broadcast", sampleTs().string(), srtLink(port));
+  bad.insert(bad.end(), {"--passphrase", "not the right one", "--connect-timeout", "3000"});
+  expectFailure(bad, 1, {"passphrase"});
+  EXPECT_TRUE(receiver.running()) << receiver.stderrText();
+
+  ASSERT_EQ(good.waitExit(40s), 0) << good.stderrText();
+  stopReceiverAt(receiver, output, fileSize(sampleTs()));
+  auto sent = readBytes(sampleTs());
+  auto received = readBytes(output);
+  EXPECT_TRUE(sent == received) << describeDifference(sent, received);
+}
+
+}  // namespace
+}  // namespace bondcast::e2e

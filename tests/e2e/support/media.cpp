@@ -1,0 +1,103 @@
+#include "tests/e2e/support/media.h"
+
+#include <unistd.h>
+
+#include <functional>
+#include <mutex>
+#include <stdexcept>
+#include <vector>
+
+#include "tests/e2e/support/process.h"
+
+namespace bondcast::e2e {
+namespace {
+
+const std::vector<std::string> kSampleCommand = {"ffmpeg",
+                                                 "-nostdin",
+                                                 "-y",
+                                                 "-v",
+                                                 "error",
+                                                 "-f",
+                                                 "lavfi",
+                                                 "-i",
+                                                 "testsrc2=size=640x360:rate=25",
+                                                 "-f",
+                                                 "lavfi",
+                                                 "-i",
+                                                 "sine=frequency=1000:sample_rate=48000",
+                                                 "-t",
+                                                 "6",
+                                                 "-c:v",
+                                                 "libx264",
+                                                 "-preset",
+                                                 "veryfast",
+                                                 "-g",
+                                                 "25",
+                                                 "-pix_fmt",
+                                                 "yuv420p",
+                                                 "-b:v",
+                                                 "2M",
+                                                 "-c:a",
+                                                 "aac",
+                                                 "-b:a",
+                                                 "128k",
+                                                 "-f",
+                                                 "mpegts"};
+
+std::filesystem::path makeSample() {
+  std::string joined;
+  for (const auto& a : kSampleCommand)
+    joined += a + " ";
+  auto dir =
+      std::filesystem::temp_directory_path() / ("bondcast-e2e-" + std::to_string(::getuid()));
+  std::filesystem::create_directories(dir);
+  auto path = dir / ("sample-" + std::to_string(std::hash<std::string>{}(joined)) + ".ts");
+  if (std::filesystem::exists(path))
+    return path;
+  auto tmp = path;
+  tmp += "." + std::to_string(::getpid()) + ".tmp";
+  auto argv = kSampleCommand;
+  argv.push_back(tmp.string());
+  auto log = tmp;
+  log += ".log";
+  Finished f = runToEnd(argv, log, std::chrono::seconds(120));
+  std::filesystem::remove(log);
+  if (f.exit_code != 0 || !std::filesystem::exists(tmp)) {
+    throw std::runtime_error("ffmpeg could not make the sample: " + f.err);
+  }
+  std::filesystem::rename(tmp, path);  // atomic: parallel tests see all or nothing
+  return path;
+}
+
+std::string problemsOf(const std::vector<std::string>& argv, const std::filesystem::path& file) {
+  auto log = file;
+  log += "." + argv[0] + ".log";
+  Finished f = runToEnd(argv, log, std::chrono::seconds(60));
+  std::filesystem::remove(log);
+  if (f.exit_code == 0 && f.err.empty())
+    return "";
+  return argv[0] + " exit " + (f.exit_code ? std::to_string(*f.exit_code) : "timeout") + ": " +
+         f.err;
+}
+
+}  // namespace
+
+const std::filesystem::path& sampleTs() {
+  static std::once_flag once;
+  static std::filesystem::path path;
+  std::call_once(once, [] { path = makeSample(); });
+  return path;
+}
+
+std::string probeProblems(const std::filesystem::path& file) {
+  return problemsOf({"ffprobe", "-v", "error", file.string()}, file);
+}
+
+std::string decodeProblems(const std::filesystem::path& file) {
+  std::string problems = probeProblems(file);
+  problems += problemsOf(
+      {"ffmpeg", "-nostdin", "-v", "error", "-i", file.string(), "-f", "null", "-"}, file);
+  return problems;
+}
+
+}  // namespace bondcast::e2e

@@ -1,0 +1,22 @@
+// Test media made with the ffmpeg command-line tool, and checks that a file
+// decodes cleanly with ffprobe and ffmpeg.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+namespace bondcast::e2e {
+
+// A 6 s H.264 (640x360, 25 fps, GOP 25) + AAC MPEG-TS, made once and shared by
+// every test of this run (cached in the temp folder under a name derived from the
+// ffmpeg command, written atomically). Throws std::runtime_error if ffmpeg fails.
+const std::filesystem::path& sampleTs();
+
+// What `ffprobe -v error FILE` reports: "" when it exits 0 with nothing on stderr.
+std::string probeProblems(const std::filesystem::path& file);
+
+// What `ffprobe -v error` and `ffmpeg -v error -i FILE -f null -` report about `file`:
+// "" when both exit 0 with nothing on stderr, else the exit codes and messages.
+std::string decodeProblems(const std::filesystem::path& file);
+
+}  // namespace bondcast::e2e
