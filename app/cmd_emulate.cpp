@@ -113,7 +113,7 @@ int runEmulate(const EmulateOptions& o) {
   }
   auto stats = StatsSink::open(o.stats);
   if (!stats) {
-    return usageError("--stats: " + stats.error().message);
+    return usageError("--stats='" + o.stats + "': " + stats.error().message);
   }
 
   // SIGINT/SIGTERM are blocked before the emulator's thread exists (it inherits the
