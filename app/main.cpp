@@ -7,6 +7,7 @@ extern "C" {
 }
 
 #include <CLI/CLI.hpp>
+#include <cstdio>
 #include <exception>
 
 #include "app/commands.h"
@@ -35,7 +36,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return root.exit(e);
   } catch (const CLI::ParseError& e) {
-    root.exit(e);
+    // One line naming the problem (CLI11's own exit() adds a second one).
+    std::fprintf(stderr, "bondcast: %s (see bondcast --help)\n", e.what());
     return kExitUsage;
   }
   if (!chosen)
