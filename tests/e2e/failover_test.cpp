@@ -26,8 +26,11 @@ constexpr auto kCutAt = 2500ms;
 class LinkCut : public BondcastTest {
  protected:
   // Starts a receiver on two ports and the emulator in front of it, sends the
-  // sample through the emulator in `mode` and waits for the sender to finish.
-  void sendThroughCut(const std::string& mode) {
+  // sample through the emulator in `mode` with link `active` weighted highest, cuts
+  // that link, and waits for the sender to finish.
+  void sendThroughCut(const std::string& mode, std::size_t active = 0) {
+    active_ = active;
+    standby_ = 1 - active;
     std::vector<std::uint16_t> ports = {freeUdpPort(), freeUdpPort()};
     receiver_ = startReceiver(ports, output(), {"--latency", "200"});
 
@@ -39,7 +42,8 @@ class LinkCut : public BondcastTest {
       ASSERT_TRUE(link) << link.error().message;
       config.links.push_back(*link);
     }
-    auto cut = emu::parseEvent("at=" + std::to_string(kCutAt.count()) + "ms,link=0,down");
+    auto cut = emu::parseEvent("at=" + std::to_string(kCutAt.count()) +
+                               "ms,link=" + std::to_string(active) + ",down");
     ASSERT_TRUE(cut) << cut.error().message;
     config.events.push_back(*cut);
     emulator_ = std::make_unique<emu::Emulator>(config);
@@ -47,10 +51,11 @@ class LinkCut : public BondcastTest {
     ASSERT_TRUE(started) << started.error().message;
     cut_time_ = std::chrono::system_clock::now() - (Clock::now() - emulator_->epoch()) + kCutAt;
 
-    Process sender =
-        startSender({"--mode", mode, "--input", sampleTs().string(), "--latency", "200", "--stats",
-                     path("send.jsonl"), "--link", srtLink(emulator_->listenPort(0), "weight=10"),
-                     "--link", srtLink(emulator_->listenPort(1), "weight=5")});
+    Process sender = startSender(
+        {"--mode", mode, "--input", sampleTs().string(), "--latency", "200", "--stats",
+         path("send.jsonl"), "--link",
+         srtLink(emulator_->listenPort(0), active == 0 ? "weight=10" : "weight=5"), "--link",
+         srtLink(emulator_->listenPort(1), active == 1 ? "weight=10" : "weight=5")});
     auto code = sender.waitExit(40s);
     ASSERT_EQ(code, 0) << sender.stderrText();
     stopReceiverAt(receiver_, output(), fileSize(sampleTs()));
@@ -59,11 +64,43 @@ class LinkCut : public BondcastTest {
 
   std::filesystem::path output() const { return path("out.ts"); }
 
-  // The cut happened mid-stream: link 0 carried packets, then dropped some in the outage.
+  // The cut happened mid-stream: the cut link carried packets, then dropped some in
+  // the outage.
   void expectCutMidStream() {
     auto stats = emulator_->stats();
-    EXPECT_GT(stats.links[0].fwd.packets_forwarded, 0u);
-    EXPECT_GT(stats.links[0].fwd.drop_outage, 0u) << "the sender was done before the cut";
+    EXPECT_GT(stats.links[active_].fwd.packets_forwarded, 0u);
+    EXPECT_GT(stats.links[active_].fwd.drop_outage, 0u) << "the sender was done before the cut";
+  }
+
+  // The sender's stats show the active link up and the standby idle before the cut,
+  // and the standby up and reported as `active_link` after it.
+  void expectSwitchInSenderStats() {
+    auto cut_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(cut_time_.time_since_epoch()).count();
+    const int active = static_cast<int>(active_);
+    const int standby = static_cast<int>(standby_);
+    bool active_before = false;
+    std::int64_t switch_seen_ms = -1;
+    for (const auto& line : jsonLines(path("send.jsonl"))) {
+      std::int64_t ts = line["ts_ms"];
+      int reported = line.value("active_link", -1);
+      const auto& links = line["links"];
+      if (ts < cut_ms && reported == active && links[active_]["state"] == "up" &&
+          links[standby_]["state"] == "idle") {
+        active_before = true;
+      }
+      if (ts >= cut_ms && switch_seen_ms < 0 && reported == standby &&
+          links[standby_]["state"] == "up") {
+        switch_seen_ms = ts - cut_ms;
+        std::cout << "first line after the switch: " << line.dump() << "\n";
+      }
+    }
+    EXPECT_TRUE(active_before) << "before the cut, no stats line shows link " << active
+                               << " (highest weight) active and link " << standby << " idle";
+    EXPECT_GE(switch_seen_ms, 0) << "no stats line after the cut shows link " << standby
+                                 << " up and reported as active_link";
+    std::cout << "switch to link " << standby << " first seen in the sender's stats "
+              << switch_seen_ms << " ms after the cut (stats every 1 s)\n";
   }
 
   void expectByteIdenticalAndDecodable() {
@@ -84,6 +121,8 @@ class LinkCut : public BondcastTest {
 
   std::chrono::system_clock::time_point cut_time_;
   std::unique_ptr<emu::Emulator> emulator_;
+  std::size_t active_ = 0;
+  std::size_t standby_ = 1;
   Process receiver_;
 };
 
@@ -102,27 +141,21 @@ TEST_F(LinkCut, BackupSwitchesToTheStandbyLinkWithoutLoss) {
   expectCutMidStream();
   expectByteIdenticalAndDecodable();
 
-  // The stats show link 0 active before the cut and link 1 after it.
-  auto cut_ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(cut_time_.time_since_epoch()).count();
-  bool link0_active_before = false;
-  std::int64_t switch_seen_ms = -1;
-  for (const auto& line : jsonLines(path("send.jsonl"))) {
-    std::int64_t ts = line["ts_ms"];
-    int active = line.value("active_link", -1);
-    const auto& links = line["links"];
-    if (ts < cut_ms && active == 0 && links[0]["state"] == "up" && links[1]["state"] == "idle")
-      link0_active_before = true;
-    if (ts >= cut_ms && switch_seen_ms < 0 && active == 1 && links[1]["state"] == "up") {
-      switch_seen_ms = ts - cut_ms;
-      std::cout << "first line after the switch: " << line.dump() << "\n";
-    }
-  }
-  EXPECT_TRUE(link0_active_before)
-      << "before the cut, no stats line shows link 0 (highest weight) active, link 1 idle";
-  EXPECT_GE(switch_seen_ms, 0) << "no stats line after the cut shows link 1 up and active";
-  std::cout << "switch to link 1 first seen in the sender's stats " << switch_seen_ms
-            << " ms after the cut (stats every 1 s)\n";
+  expectSwitchInSenderStats();
+}
+
+// Disabled: a product bug. After the switch, libsrt keeps the silent member RUNNING
+// (state "up") until it breaks, about 5 s later, and GroupSender::stats() reports as
+// active_link the LAST link in state up. So when the active link is listed after the
+// standby, active_link stays on the dead link for the rest of the stream, although
+// the output is byte-identical. Enable once active_link names the link carrying data.
+TEST_F(LinkCut, DISABLED_BackupReportsTheSwitchWhenTheActiveLinkIsListedLast) {
+  sendThroughCut("backup", 1);
+  if (HasFatalFailure())
+    return;
+  expectCutMidStream();
+  expectByteIdenticalAndDecodable();
+  expectSwitchInSenderStats();
 }
 
 }  // namespace
