@@ -7,6 +7,7 @@
 //                                  (──link 2──> 127.0.0.1:P2)┘
 #include <gtest/gtest.h>
 
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,10 @@ struct TransferCase {
   std::string mode;
   int links;
 };
+
+void PrintTo(const TransferCase& c, std::ostream* os) {
+  *os << c.mode << " over " << c.links << " links";
+}
 
 class LoopbackTransfer : public BondcastTest, public ::testing::WithParamInterface<TransferCase> {};
 
