@@ -224,12 +224,16 @@ void GroupSender::maintain() {
   }
 }
 
+// In backup mode the active link is the running member the peer still acknowledges
+// (not stalled) with the shortest send buffer, the higher weight on a tie: after a
+// switch libsrt keeps the silent member running until it breaks.
 GroupStats GroupSender::stats(bool clear_interval) {
   GroupStats out;
   out.payloads_sent = payloads_sent_;
   out.payloads_dropped = payloads_dropped_;
   std::lock_guard lock(mu_);
   out.reconnects = reconnects_;
+  const int latency_ms = static_cast<int>(config_.srt.latency.count());
   for (std::size_t i = 0; i < links_.size(); ++i) {
     Link& link = *links_[i];
     srt::LinkStats ls;
@@ -238,8 +242,14 @@ GroupStats GroupSender::stats(bool clear_interval) {
     if (link.member != SRT_INVALID_SOCK && link.state != srt::LinkState::kConnecting) {
       srt::readLinkStats(link.member, ls, clear_interval);
     }
-    if (link.state == srt::LinkState::kUp && config_.mode == GroupMode::kBackup) {
-      out.active_link = static_cast<int>(i);
+    ls.state = srt::withStall(ls.state, ls, latency_ms);
+    if (config_.mode == GroupMode::kBackup && ls.state == srt::LinkState::kUp) {
+      const auto* best = out.active_link >= 0 ? &out.links[out.active_link] : nullptr;
+      bool better = !best || ls.send_buffer_ms < best->send_buffer_ms ||
+                    (ls.send_buffer_ms == best->send_buffer_ms &&
+                     link.spec.weight > links_[out.active_link]->spec.weight);
+      if (better)
+        out.active_link = static_cast<int>(i);
     }
     out.links.push_back(ls);
   }

@@ -1,5 +1,7 @@
 #include "common/srt/link_stats.h"
 
+#include <algorithm>
+
 namespace bondcast::srt {
 
 const char* toString(LinkState s) {
@@ -61,6 +63,13 @@ bool readLinkStats(SRTSOCKET s, LinkStats& out, bool clear_interval) {
   out.send_buffer_ms = st.msSndBuf;
   out.flight_pkts = st.pktFlightSize;
   return true;
+}
+
+LinkState withStall(LinkState state, const LinkStats& s, int latency_ms) {
+  if (state != LinkState::kUp)
+    return state;
+  const double limit_ms = std::max(static_cast<double>(latency_ms), 4 * s.rtt_ms + 50);
+  return s.send_buffer_ms > limit_ms ? LinkState::kStalled : state;
 }
 
 nlohmann::json toJson(const LinkStats& s) {

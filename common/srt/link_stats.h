@@ -10,7 +10,10 @@
 
 namespace bondcast::srt {
 
-enum class LinkState { kConnecting, kUp, kIdle, kBroken, kDown };
+// kStalled: connected and sending, but the peer has stopped acknowledging (the send
+// buffer holds more than the latency); libsrt still reports such a member as running
+// for seconds (broadcast: about 5 s) before it breaks.
+enum class LinkState { kConnecting, kUp, kStalled, kIdle, kBroken, kDown };
 const char* toString(LinkState s);
 LinkState linkStateFrom(SRT_SOCKSTATUS sock, SRT_MEMBERSTATUS member, bool is_member);
 
@@ -39,5 +42,9 @@ struct LinkStats {
 bool readLinkStats(SRTSOCKET s, LinkStats& out, bool clear_interval);
 
 nlohmann::json toJson(const LinkStats& s);
+
+// kUp becomes kStalled when the send buffer holds more than the latency and several
+// round trips: the peer is no longer acknowledging what this link sends.
+LinkState withStall(LinkState state, const LinkStats& s, int latency_ms);
 
 }  // namespace bondcast::srt
