@@ -11,6 +11,13 @@ set(_bondcast_srt_howto
     "project's patches into ~/.cache/bondcast and prints the prefix; pass it as "
     "-DBONDCAST_SRT_ROOT=<prefix>. tools/run does both.")
 
+# find_path/find_library cache their results: forget them when BONDCAST_SRT_ROOT changes,
+# or a reconfigure with another prefix silently keeps linking the old libsrt.
+if(NOT "${BONDCAST_SRT_ROOT}" STREQUAL "${_BONDCAST_SRT_ROOT_FOUND}")
+  unset(BONDCAST_SRT_INCLUDE_DIR CACHE)
+  unset(BONDCAST_SRT_LIBRARY CACHE)
+  set(_BONDCAST_SRT_ROOT_FOUND "${BONDCAST_SRT_ROOT}" CACHE INTERNAL "")
+endif()
 find_path(BONDCAST_SRT_INCLUDE_DIR srt/srt.h PATHS ${BONDCAST_SRT_ROOT}/include NO_DEFAULT_PATH)
 find_library(BONDCAST_SRT_LIBRARY NAMES libsrt.a PATHS ${BONDCAST_SRT_ROOT}/lib NO_DEFAULT_PATH)
 if(NOT BONDCAST_SRT_INCLUDE_DIR OR NOT BONDCAST_SRT_LIBRARY)
@@ -38,8 +45,15 @@ int main() {
   return ok ? 0 : 1;
 }
 ]=])
+# An AddressSanitizer libsrt (tools/verify-srt-patches) needs the ASan runtime on the link;
+# try_run does not see the directory's add_link_options().
+set(_srt_probe_link_opts "")
+if(BONDCAST_ASAN)
+  set(_srt_probe_link_opts -fsanitize=address)
+endif()
 try_run(_srt_run _srt_compile SOURCES ${_probe}
         CMAKE_FLAGS "-DINCLUDE_DIRECTORIES=${BONDCAST_SRT_INCLUDE_DIR}"
+        LINK_OPTIONS ${_srt_probe_link_opts}
         LINK_LIBRARIES ${BONDCAST_SRT_LIBRARY} OpenSSL::Crypto Threads::Threads
         COMPILE_OUTPUT_VARIABLE _srt_compile_out)
 if(NOT _srt_compile)
