@@ -5,6 +5,7 @@
 #include <deque>
 #include <limits>
 #include <set>
+#include <vector>
 
 namespace bondcast::gst {
 namespace {
@@ -17,7 +18,8 @@ constexpr EncoderBitrate kEncoders[] = {
     {"nvh264enc", "bitrate", 1000},    {"nvh265enc", "bitrate", 1000},
     {"qsvh264enc", "bitrate", 1000},   {"qsvh265enc", "bitrate", 1000},
 };
-constexpr double kHeadroom = 0.8;
+constexpr double kDecrease = 0.6;               // × on congestion
+constexpr std::uint64_t kMinIncrease = 250000;  // bit/s per clean update, at least
 
 const EncoderBitrate* match(GstElement* e) {
   GstElementFactory* f = gst_element_get_factory(e);
@@ -114,24 +116,42 @@ std::uint64_t encoderBitrate(GstElement* encoder, const EncoderBitrate& which) {
   return out * which.bits_per_unit;
 }
 
-std::uint64_t recommendedBitrate(const nlohmann::json& stats) {
+std::uint64_t BitrateController::update(const nlohmann::json& stats, int latency_ms,
+                                        std::uint64_t lo, std::uint64_t hi,
+                                        std::uint64_t current_bps) {
   const auto links = stats.value("links", nlohmann::json::array());
-  auto capacity = [](const nlohmann::json& l) { return l.value("bandwidth_mbps", 0.0) * 1e6; };
-  double best = 0;
+  std::vector<const nlohmann::json*> looked_at;
   if (stats.value("mode", "") == "backup") {
     int active = stats.value("active_link", -1);
     if (active >= 0 && active < static_cast<int>(links.size()))
-      best = capacity(links[active]);
+      looked_at.push_back(&links[active]);
   } else {
-    bool any = false;
     for (const auto& l : links) {
-      if (l.value("state", "") != "up" || capacity(l) <= 0)
-        continue;
-      best = any ? std::min(best, capacity(l)) : capacity(l);
-      any = true;
+      const std::string state = l.value("state", "");
+      if (state == "up" || state == "stalled")
+        looked_at.push_back(&l);
     }
   }
-  return static_cast<std::uint64_t>(best * kHeadroom);
+  bool congested = false;
+  for (const auto* l : looked_at) {
+    std::int64_t drops = l->value("pkts_dropped_send", std::int64_t{0});
+    auto [it, fresh] = drops_.try_emplace(l->value("link", ""), drops);
+    if (!fresh && drops > it->second)
+      congested = true;
+    it->second = drops;
+    if (l->value("state", "") == "stalled" || l->value("send_buffer_ms", 0.0) * 2 > latency_ms)
+      congested = true;
+  }
+  if (looked_at.empty())
+    return target_;
+  if (target_ == 0)
+    target_ = current_bps ? current_bps : hi;
+  else if (congested)
+    target_ = static_cast<std::uint64_t>(static_cast<double>(target_) * kDecrease);
+  else
+    target_ += std::max(target_ / 8, kMinIncrease);
+  target_ = std::clamp(target_, lo, std::max(lo, hi));
+  return target_;
 }
 
 }  // namespace bondcast::gst

@@ -5,6 +5,7 @@
 #include <gst/gst.h>
 
 #include <cstdint>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -31,9 +32,26 @@ std::uint64_t setEncoderBitrate(GstElement* encoder, const EncoderBitrate& which
 // The encoder's bitrate now, in bit/s.
 std::uint64_t encoderBitrate(GstElement* encoder, const EncoderBitrate& which);
 
-// The bitrate the links can carry in the sender's mode, from its stats record
-// (libsrt's per-link bandwidth estimate × 0.8: the least of the up links in broadcast,
-// where each link carries everything; the active link's in backup). 0 when unknown.
-std::uint64_t recommendedBitrate(const nlohmann::json& sender_stats);
+// The bitrate auto-bitrate recommends: AIMD on congestion signals, not libsrt's
+// packet-pair bandwidth estimate (mbpsBandwidth), which lags a throttled link by
+// seconds in both directions (measured in tests/plugins/gstreamer/auto_bitrate_test:
+// it stayed at 20 mbit/s for 8 s of a 1 mbit/s throttle, then read 0.5 mbit/s after
+// the link was back at 20). Fed once a second with the sender's stats record. A link
+// is congested when its send buffer holds more than half the latency, it is stalled,
+// or it dropped packets (too late to send) since the last update. The links looked at:
+// the up and stalled links in broadcast (every link carries everything, so any
+// congested link counts), the active link in backup. Congested: ×0.6; clean:
+// + max(1/8, 250 kbit/s); always within [lo, hi].
+class BitrateController {
+ public:
+  // The new recommendation in bit/s; `current_bps` (the encoder's bitrate, 0 when
+  // unknown) is the starting point. 0 while no link is up.
+  std::uint64_t update(const nlohmann::json& sender_stats, int latency_ms, std::uint64_t lo,
+                       std::uint64_t hi, std::uint64_t current_bps);
+
+ private:
+  std::uint64_t target_ = 0;
+  std::map<std::string, std::int64_t> drops_;  // pkts_dropped_send by link name
+};
 
 }  // namespace bondcast::gst

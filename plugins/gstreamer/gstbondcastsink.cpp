@@ -54,6 +54,7 @@ struct State {
   nlohmann::json last_stats;
   std::uint64_t recommended_bps = 0;
   std::uint64_t encoder_bps = 0;
+  bondcast::gst::BitrateController controller;  // used on the stats thread only
 };
 
 constexpr std::size_t kQueueBytes = 1 << 20;
@@ -144,35 +145,36 @@ static GstStructure* statsStructure(GstBondcastSink* self, State* st) {
 
 // Stats thread of the session, once a second (and once at the end).
 static void onStats(GstBondcastSink* self, State* st, const nlohmann::json& j) {
-  std::uint64_t rec = bondcast::gst::recommendedBitrate(j);
-  {
-    std::lock_guard lock(st->mu);
-    st->last_stats = j;
-    st->recommended_bps = rec;
-  }
   bool auto_bitrate;
   std::uint64_t lo, hi;
+  int latency_ms;
   {
     std::lock_guard lock(self->settings_mu);
     auto_bitrate = self->settings.auto_bitrate;
     lo = self->settings.min_bitrate_kbps * 1000ull;
     hi = std::max<std::uint64_t>(lo, self->settings.max_bitrate_kbps * 1000ull);
+    latency_ms = static_cast<int>(self->settings.latency_ms);
   }
-  if (auto_bitrate && rec > 0) {
-    const bondcast::gst::EncoderBitrate* which = nullptr;
-    if (GstElement* enc = bondcast::gst::findUpstreamEncoder(GST_ELEMENT(self), &which)) {
-      std::uint64_t target = std::clamp(rec, lo, hi);
-      std::uint64_t now = bondcast::gst::encoderBitrate(enc, *which);
-      // Small changes are not worth an encoder reconfiguration.
-      if (now == 0 || target * 20 < now * 19 || target * 20 > now * 21) {
-        now = bondcast::gst::setEncoderBitrate(enc, *which, target);
-        GST_INFO_OBJECT(self, "auto-bitrate: %s %s -> %" G_GUINT64_FORMAT " bit/s", which->factory,
-                        which->property, now);
-      }
-      std::lock_guard lock(st->mu);
-      st->encoder_bps = now;
-      gst_object_unref(enc);
+  const bondcast::gst::EncoderBitrate* which = nullptr;
+  GstElement* enc =
+      auto_bitrate ? bondcast::gst::findUpstreamEncoder(GST_ELEMENT(self), &which) : nullptr;
+  std::uint64_t now = enc ? bondcast::gst::encoderBitrate(enc, *which) : 0;
+  std::uint64_t rec = st->controller.update(j, latency_ms, lo, hi, now);
+  {
+    std::lock_guard lock(st->mu);
+    st->last_stats = j;
+    st->recommended_bps = rec;
+  }
+  if (enc) {
+    // Small changes are not worth an encoder reconfiguration.
+    if (rec > 0 && (now == 0 || rec * 20 < now * 19 || rec * 20 > now * 21)) {
+      now = bondcast::gst::setEncoderBitrate(enc, *which, rec);
+      GST_INFO_OBJECT(self, "auto-bitrate: %s %s -> %" G_GUINT64_FORMAT " bit/s", which->factory,
+                      which->property, now);
     }
+    std::lock_guard lock(st->mu);
+    st->encoder_bps = now;
+    gst_object_unref(enc);
   }
   gst_element_post_message(GST_ELEMENT(self),
                            gst_message_new_element(GST_OBJECT(self), statsStructure(self, st)));
@@ -481,8 +483,9 @@ static void gst_bondcast_sink_class_init(GstBondcastSinkClass* klass) {
           "auto-bitrate", "Auto bitrate",
           "Set the upstream encoder's bitrate (x264enc, x265enc, openh264enc, vp8enc, vp9enc, "
           "svtav1enc, vaapi/nv/qsv h264/h265) to the recommended bitrate, clamped to "
-          "min-bitrate..max-bitrate. Broadcast and backup recommend 80% of libsrt's bandwidth "
-          "estimate (least up link / active link); adaptive mode will give its own",
+          "min-bitrate..max-bitrate. Broadcast and backup recommend by AIMD: x0.6 a second while "
+          "a link's send buffer passes latency/2 or it drops packets, otherwise +max(1/8, "
+          "250 kbit/s); adaptive mode will give its own",
           d.auto_bitrate,
           static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
                                    GST_PARAM_MUTABLE_PLAYING)));
