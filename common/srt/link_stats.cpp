@@ -10,6 +10,8 @@ const char* toString(LinkState s) {
       return "connecting";
     case LinkState::kUp:
       return "up";
+    case LinkState::kStalled:
+      return "stalled";
     case LinkState::kIdle:
       return "idle";
     case LinkState::kBroken:
@@ -68,7 +70,8 @@ bool readLinkStats(SRTSOCKET s, LinkStats& out, bool clear_interval) {
 LinkState withStall(LinkState state, const LinkStats& s, int latency_ms) {
   if (state != LinkState::kUp)
     return state;
-  const double limit_ms = std::max(static_cast<double>(latency_ms), 4 * s.rtt_ms + 50);
+  // What waits longer than the latency reaches the receiver too late to be played.
+  const int limit_ms = std::max(latency_ms, 100);
   return s.send_buffer_ms > limit_ms ? LinkState::kStalled : state;
 }
 

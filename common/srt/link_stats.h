@@ -43,8 +43,8 @@ bool readLinkStats(SRTSOCKET s, LinkStats& out, bool clear_interval);
 
 nlohmann::json toJson(const LinkStats& s);
 
-// kUp becomes kStalled when the send buffer holds more than the latency and several
-// round trips: the peer is no longer acknowledging what this link sends.
+// kUp becomes kStalled when the send buffer holds more than the latency (at least
+// 100 ms): the peer is not acknowledging what this link sends in time for it to play.
 LinkState withStall(LinkState state, const LinkStats& s, int latency_ms);
 
 }  // namespace bondcast::srt
