@@ -14,6 +14,8 @@
 #include <thread>
 #include <vector>
 
+#include "tests/sender/input_stop.h"
+
 namespace bondcast::sender {
 namespace {
 
@@ -160,25 +162,7 @@ TEST_F(AvInputTest, StopUnblocksAPacedReadPromptly) {
   auto input = openAvInput(file.string(), /*loop=*/true);
   ASSERT_TRUE(input.ok()) << input.error().message;
 
-  std::promise<void> first_chunk;
-  auto reader = std::async(std::launch::async, [&] {
-    bool signalled = false;
-    while (true) {
-      auto chunk = (*input)->read();
-      if (!chunk.ok() || chunk->end) {
-        return;
-      }
-      if (!signalled) {
-        first_chunk.set_value();
-        signalled = true;
-      }
-    }
-  });
-  first_chunk.get_future().wait();
-  const auto stop_at = SteadyClock::now();
-  (*input)->stop();
-  ASSERT_EQ(reader.wait_for(2s), std::future_status::ready);
-  EXPECT_LT(SteadyClock::now() - stop_at, 200ms);
+  expectStopEndsABlockedReaderWithin200ms(**input);
   auto after = (*input)->read();
   ASSERT_TRUE(after.ok());
   EXPECT_TRUE(after->end);

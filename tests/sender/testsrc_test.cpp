@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/sender/input_stop.h"
+
 namespace bondcast::sender {
 namespace {
 
@@ -155,25 +157,7 @@ TEST(TestSource, MakesDecodableH264AndAacAtTheBitrateInRealTime) {
 TEST(TestSource, StopUnblocksReadPromptly) {
   auto source = openTestSource(2'000'000);
   ASSERT_TRUE(source.ok()) << source.error().message;
-  std::promise<void> first_chunk;
-  auto reader = std::async(std::launch::async, [&] {
-    bool signalled = false;
-    while (true) {
-      auto chunk = (*source)->read();
-      if (!chunk.ok() || chunk->end) {
-        return;
-      }
-      if (!signalled) {
-        first_chunk.set_value();
-        signalled = true;
-      }
-    }
-  });
-  first_chunk.get_future().wait();
-  const auto stop_at = SteadyClock::now();
-  (*source)->stop();
-  ASSERT_EQ(reader.wait_for(2s), std::future_status::ready);
-  EXPECT_LT(SteadyClock::now() - stop_at, 200ms);
+  expectStopEndsABlockedReaderWithin200ms(**source);
 }
 
 }  // namespace
