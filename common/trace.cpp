@@ -1,5 +1,7 @@
 #include "common/trace.h"
 
+#include "common/text.h"
+
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
@@ -12,14 +14,6 @@ namespace {
 
 std::string where(const std::string& path, std::size_t line_no) {
   return path + ":" + std::to_string(line_no);
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())))
-    s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
-    s.remove_suffix(1);
-  return s;
 }
 
 Result<std::vector<std::string>> readLines(const std::string& path) {

@@ -8,18 +8,11 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "common/text.h"
 #include "common/units.h"
 
 namespace bondcast::emu {
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())))
-    s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
-    s.remove_suffix(1);
-  return s;
-}
 
 struct Field {
   std::string key;
