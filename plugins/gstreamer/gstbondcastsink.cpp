@@ -1,4 +1,5 @@
 #include "plugins/gstreamer/gstbondcastsink.h"
+#include "common/text.h"
 
 #include <condition_variable>
 #include <memory>
@@ -104,19 +105,6 @@ static GType bondcast_mode_get_type() {
   return type;
 }
 
-static std::vector<std::string> splitList(const std::string& text) {
-  std::vector<std::string> out;
-  std::stringstream ss(text);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    auto b = item.find_first_not_of(" \t");
-    auto e = item.find_last_not_of(" \t");
-    if (b != std::string::npos)
-      out.push_back(item.substr(b, e - b + 1));
-  }
-  return out;
-}
-
 // The stats record as a structure; `st` may be null (stopped).
 static GstStructure* statsStructure(GstBondcastSink* self, State* st) {
   nlohmann::json j;
@@ -202,7 +190,7 @@ static gboolean gst_bondcast_sink_start(GstBaseSink* sink) {
   }
   bondcast::sender::SendOptions o;
   o.mode = modeName(s.mode);
-  o.links = splitList(s.links);
+  o.links = bondcast::splitCommaList(s.links);
   o.srt.latency = std::chrono::milliseconds(s.latency_ms);
   o.srt.passphrase = s.passphrase;
   o.srt.stream_id = s.stream_id;

@@ -1,4 +1,5 @@
 #include "plugins/gstreamer/gstbondcastsrc.h"
+#include "common/text.h"
 
 #include <memory>
 #include <mutex>
@@ -58,19 +59,6 @@ static GstStaticPadTemplate src_template =
 
 G_DEFINE_TYPE(GstBondcastSrc, gst_bondcast_src, GST_TYPE_PUSH_SRC)
 
-static std::vector<std::string> splitList(const std::string& text) {
-  std::vector<std::string> out;
-  std::stringstream ss(text);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    auto b = item.find_first_not_of(" \t");
-    auto e = item.find_last_not_of(" \t");
-    if (b != std::string::npos)
-      out.push_back(item.substr(b, e - b + 1));
-  }
-  return out;
-}
-
 // The receiver's record with the current (or last) stream's counters and links on top.
 static GstStructure* statsStructure(State* st) {
   nlohmann::json j = {{"payloads", 0u},
@@ -110,7 +98,7 @@ static gboolean gst_bondcast_src_start(GstBaseSrc* src) {
   }
   st->queue = std::make_shared<ByteQueue>(kQueueBytes, ByteQueue::WhenFull::kDropOldest);
   bondcast::receiver::ReceiverOptions o;
-  o.listen = splitList(s.uri);
+  o.listen = bondcast::splitCommaList(s.uri);
   if (o.listen.empty()) {
     GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS, ("No uri: set uri=srt://:PORT[,srt://:PORT...]"),
                       (nullptr));
