@@ -221,7 +221,7 @@ int main(int argc, char** argv) {
     drops_queue += l.fwd.drop_queue;
     send_errors += l.fwd.drop_send_error;
   }
-  const Histogram& late = s1.release_lateness_us;
+  const bondcast::Histogram& late = s1.release_lateness_us;
   nlohmann::json out = {
       {"links", links},
       {"size", size},

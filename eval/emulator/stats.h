@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "common/histogram.h"
 #include "eval/emulator/config.h"
-#include "eval/emulator/histogram.h"
 
 namespace bondcast::emu {
 

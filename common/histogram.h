@@ -6,7 +6,7 @@
 #include <array>
 #include <cstdint>
 
-namespace bondcast::emu {
+namespace bondcast {
 
 class Histogram {
  public:
@@ -30,4 +30,4 @@ class Histogram {
   std::uint64_t max_ = 0;
 };
 
-}  // namespace bondcast::emu
+}  // namespace bondcast

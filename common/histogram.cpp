@@ -1,10 +1,10 @@
-#include "eval/emulator/histogram.h"
+#include "common/histogram.h"
 
 #include <algorithm>
 #include <bit>
 #include <cmath>
 
-namespace bondcast::emu {
+namespace bondcast {
 
 int Histogram::bucketOf(std::uint64_t v) {
   if (v < kSub)
@@ -50,4 +50,4 @@ std::uint64_t Histogram::quantile(double q) const {
   return max_;
 }
 
-}  // namespace bondcast::emu
+}  // namespace bondcast
