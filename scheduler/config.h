@@ -22,6 +22,17 @@ struct SchedulerConfig {
   // latency-aware: slack kept between the expected arrival and the deadline, on top of
   // twice the RTT variation.
   Micros safety_margin{std::chrono::milliseconds(5)};
+  // latency-aware: a link's expected queue delay is stretched by this fraction before its
+  // arrival is judged against a deadline. The queue is known from feedback a round trip
+  // old; if the capacity has fallen since, every queued byte waits longer, and a copy
+  // that arrives late wasted the slot of one that could have made it.
+  double queue_uncertainty = 0.4;
+  // latency-aware: a packet that no link is expected to deliver by its deadline is not
+  // sent (pick() returns no link, stats().dropped_late counts it). The simulator drops
+  // it; the real sender leaves that to libsrt, which drops a packet older than its
+  // latency before sending it (an estimate a round trip old must not throw away a packet
+  // that could still have made it).
+  bool drop_when_late = true;
   // latency-aware: a stalled link gets one copy this often, so its recovery is seen.
   Micros probe_interval{std::chrono::milliseconds(100)};
   // latency-aware: a link losing more than this fraction puts its packets at risk.

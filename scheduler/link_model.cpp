@@ -11,7 +11,8 @@ Micros abs(Micros d) {
   return d < Micros::zero() ? -d : d;
 }
 
-double seconds(Micros d) {
+template <class Rep, class Period>
+double seconds(std::chrono::duration<Rep, Period> d) {
   return std::chrono::duration<double>(d).count();
 }
 
@@ -148,13 +149,29 @@ bool LinkModel::lostRecently(TimePoint now) const {
   return ever_lost_ && now - last_loss_at_ < srtt_ * 4 + tuning_.stall_margin;
 }
 
+// The RTT's excess over the base RTT is the queue a copy met a one-way delay plus
+// rtt_lag ago (the RTT crosses the forward queue). From then on the queue drains at the
+// capacity estimate, never below empty, and every copy sent since adds its bytes.
 void LinkModel::resetQueue(const LinkStats& stats, TimePoint now) {
   if (last_lost_delta_ > 0) {
     ever_lost_ = true;
     last_loss_at_ = now;
   }
-  const double pipe_bytes = bandwidthBps() / 8.0 * seconds(minRtt() + tuning_.ack_period);
-  queue_bytes_ = std::max(0.0, static_cast<double>(stats.send_buffer_bytes) - pipe_bytes);
+  // Nothing held: no copy can move the RTT, so it says nothing newer than its last move.
+  const TimePoint measured = stats.send_buffer_packets == 0 ? std::min(now, rtt_changed_at_) : now;
+  const TimePoint measured_at = measured - oneWayDelay() - tuning_.rtt_lag;
+  const double rate_bytes_per_s = bandwidthBps() / 8.0;
+  const Micros excess = std::max(Micros::zero(), srtt_ - minRtt() - tuning_.ack_period);
+  double queue_bytes = rate_bytes_per_s * seconds(excess);
+  TimePoint t = measured_at;
+  auto sent = std::upper_bound(recent_sends_.begin(), recent_sends_.end(), measured_at,
+                               [](TimePoint x, const Send& send) { return x < send.at; });
+  for (; sent != recent_sends_.end(); ++sent) {
+    queue_bytes =
+        std::max(0.0, queue_bytes - rate_bytes_per_s * seconds(sent->at - t)) + sent->bytes;
+    t = sent->at;
+  }
+  queue_bytes_ = std::max(0.0, queue_bytes - rate_bytes_per_s * seconds(now - t));
   queue_at_ = now;
 }
 
@@ -163,6 +180,10 @@ void LinkModel::onSent(std::uint32_t bytes, TimePoint now) {
   queue_at_ = now;
   ++sent_packets_;
   sent_bytes_ += bytes;
+  // Kept for a second beyond the base RTT: longer than resetQueue ever looks back.
+  recent_sends_.push_back({now, bytes});
+  while (now - recent_sends_.front().at > std::chrono::seconds(1) + minRtt())
+    recent_sends_.pop_front();
 }
 
 void LinkModel::onSendFailed(std::uint32_t bytes, TimePoint now) {
@@ -172,6 +193,12 @@ void LinkModel::onSendFailed(std::uint32_t bytes, TimePoint now) {
   if (sent_packets_ > 0)
     --sent_packets_;
   sent_bytes_ -= std::min<std::uint64_t>(sent_bytes_, bytes);
+  for (auto send = recent_sends_.rbegin(); send != recent_sends_.rend(); ++send) {
+    if (send->bytes == bytes) {
+      send->bytes = 0;
+      break;
+    }
+  }
   sent_packets_at_stats_ = std::min(sent_packets_at_stats_, sent_packets_);
   sent_bytes_at_stats_ = std::min(sent_bytes_at_stats_, sent_bytes_);
   acked_below_ = std::min(acked_below_, sent_packets_);
@@ -196,14 +223,7 @@ double LinkModel::queuedBytes(TimePoint now) const {
 Micros LinkModel::queueDelay(TimePoint now) const {
   const Micros virtual_queue(
       static_cast<std::int64_t>(queuedBytes(now) * 8.0 / bandwidthBps() * 1e6));
-  return std::max({virtual_queue, sojournDelay(now), rttQueueDelay(now)});
-}
-
-// The RTT crosses the forward queue: its excess over the base RTT is the queue a packet
-// met when it was measured, and a queue drains at most in real time after that.
-Micros LinkModel::rttQueueDelay(TimePoint now) const {
-  const Micros excess = srtt_ - minRtt() - tuning_.ack_period;
-  return std::max(Micros::zero(), excess - duration_cast<Micros>(now - rtt_changed_at_));
+  return virtual_queue;
 }
 
 // The oldest unacknowledged copy, if still queued, is ahead of a copy sent now; what it

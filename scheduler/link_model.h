@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 
 #include "scheduler/types.h"
 
@@ -17,6 +18,9 @@ struct LinkModelTuning {
   Micros stall_margin{std::chrono::milliseconds(30)};           // slack above the stall threshold
   Micros min_rtt_window{std::chrono::seconds(10)};              // base RTT = min over ~this long
   Micros delivery_rate_window{std::chrono::milliseconds(100)};  // smoothing of the rate
+  // How much older than one one-way delay the queue that the smoothed RTT shows is:
+  // libsrt averages RTT samples over several ACKs (7/8 per ACK, every 10 ms).
+  Micros rtt_lag{std::chrono::milliseconds(40)};
 };
 
 class LinkModel {
@@ -52,14 +56,13 @@ class LinkModel {
   bool isSaturated() const { return saturated_; }
   // A capacity estimate and an RTT were measured (not defaults).
   bool isMeasured() const { return have_rtt_ && bandwidth_bps_ > 0; }
-  // Time a copy handed over now waits behind what the link still holds: the largest of
-  // a virtual queue (reset from each reading to the unacknowledged bytes minus one
-  // bandwidth-delay product, drained at the capacity estimate), the time the oldest
-  // unacknowledged copy has spent beyond one base RTT (its sojourn in the queue), and
-  // the RTT's excess over the base RTT less the time since the RTT last moved (the
-  // queue as the last measurement saw it, drained in real time since). The last one
-  // sees copies that the sender dropped as too late but that still sit in the
-  // network's queue ahead of new ones (a capacity gap): the send buffer forgets them.
+  // Time a copy handed over now waits behind what the link still holds: a virtual
+  // queue drained at the capacity estimate. Each reading resets it from the RTT's
+  // excess over the base RTT (the queue as the RTT measured it, a one-way delay plus
+  // rtt_lag ago; it sees copies the sender already dropped as too late but that still
+  // sit in the network's queue) and replays the copies sent since then; each send adds
+  // to it. With nothing held the RTT cannot move, so its excess then drains from when
+  // it last moved.
   Micros queueDelay(TimePoint now) const;
   Micros serialization(std::uint32_t bytes) const;
   // now + queue delay + serialization + one-way delay.
@@ -97,7 +100,6 @@ class LinkModel {
   void updateDeliveryRate(const LinkStats& stats, TimePoint now);
   double queuedBytes(TimePoint now) const;
   Micros sojournDelay(TimePoint now) const;
-  Micros rttQueueDelay(TimePoint now) const;
 
   LinkId id_;
   LinkConfig config_;
@@ -135,6 +137,11 @@ class LinkModel {
   double loss_rate_ = 0;
   bool ever_lost_ = false;
   TimePoint last_loss_at_{};
+  struct Send {
+    TimePoint at;
+    std::uint32_t bytes;  // 0 once the send was refused
+  };
+  std::deque<Send> recent_sends_;  // copies sent lately, oldest first (for resetQueue)
 };
 
 }  // namespace bondcast::sched

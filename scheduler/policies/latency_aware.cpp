@@ -12,7 +12,9 @@ LinkId LatencyAwarePolicy::addLink(const LinkConfig& config, TimePoint now) {
 
 LatencyAwarePolicy::Option LatencyAwarePolicy::evaluate(const LinkModel& link, const Packet& packet,
                                                         TimePoint now) const {
-  const TimePoint arrival = link.expectedArrival(packet.size_bytes, now);
+  const auto queue_doubt =
+      std::chrono::duration_cast<Micros>(link.queueDelay(now) * config().queue_uncertainty);
+  const TimePoint arrival = link.expectedArrival(packet.size_bytes, now) + queue_doubt;
   const TimePoint safe = arrival + link.rttVar() * 2 + config().safety_margin;
   return {link.id(), arrival, safe <= packet.deadline, safe + link.srtt() <= packet.deadline};
 }
@@ -87,15 +89,16 @@ void LatencyAwarePolicy::addProbes(Decision& decision, TimePoint now) {
 }
 
 // The decision, per packet:
-// 1. For every up link, expected arrival = now + queue delay + serialization + one-way
-//    delay (LinkModel). It meets the deadline if arrival + 2 x RTT variation + a safety
-//    margin <= deadline, and is roomy if one more RTT (an SRT retransmission) fits too.
+// 1. For every up link, expected arrival = now + queue delay x (1 + queue_uncertainty)
+//    + serialization + one-way delay (LinkModel; the queue is a round trip old). It meets
+//    the deadline if arrival + 2 x RTT variation + a safety margin <= deadline, and is
+//    roomy if one more RTT (an SRT retransmission) fits too.
 // 2. Primary copy: the cheapest roomy link, earliest arrival among equal costs; else the
 //    earliest arrival that meets the deadline; else the earliest arrival. Links that
 //    cannot meet the deadline are counted skipped-late. When even the earliest expected
 //    arrival plus the safety margin is past the deadline (once links are measured), the
-//    packet is not sent at all: on a saturated link it would only take the place of one
-//    that can still make it.
+//    packet is not sent at all (with drop_when_late): on a saturated link it would only
+//    take the place of one that can still make it.
 // 3. Extra copy, on the earliest-arriving other link that meets the deadline and has
 //    capacity to spare (queue below extra_copy_max_queue), when the packet is important
 //    (parameter sets, keyframe, audio) or at risk (its primary is not roomy, looks
@@ -103,7 +106,7 @@ void LatencyAwarePolicy::addProbes(Decision& decision, TimePoint now) {
 //    packet's size.
 // 4. A stalled link gets one copy every probe_interval so its recovery shows.
 // Re-sends after a failure (resendTargets) take the earliest arrival that can still
-// make the deadline.
+// make the deadline (any earliest arrival without drop_when_late).
 PolicyBase::Decision LatencyAwarePolicy::decide(const Packet& packet, TimePoint now) {
   credit_bytes_ = std::min(credit_bytes_ + config().overhead_budget * packet.size_bytes,
                            static_cast<double>(config().budget_burst_bytes));
@@ -117,7 +120,8 @@ PolicyBase::Decision LatencyAwarePolicy::decide(const Packet& packet, TimePoint 
     return decision;
   }
   const LinkModel& best = models()[primary->link];
-  if (best.isMeasured() && primary->arrival + config().safety_margin > packet.deadline) {
+  if (config().drop_when_late && best.isMeasured() &&
+      primary->arrival + config().safety_margin > packet.deadline) {
     decision.too_late = true;  // it would only queue ahead of packets that can make it
     return decision;
   }
@@ -141,7 +145,8 @@ LinkSet LatencyAwarePolicy::resendTargets(const Packet& packet, LinkId failed, T
     if (!link.isUp() || link.id() == failed)
       continue;
     const Option o = evaluate(link, packet, now);
-    if (o.arrival <= packet.deadline && (!best || o.arrival < best->arrival))
+    const bool hopeful = o.arrival <= packet.deadline || !config().drop_when_late;
+    if (hopeful && (!best || o.arrival < best->arrival))
       best = o;
   }
   LinkSet targets;

@@ -58,26 +58,55 @@ TEST(LinkModel, CopiesSentBuildAVirtualQueueThatDrainsAtCapacity) {
   EXPECT_EQ(link.expectedArrival(1000, at(20)), at(20) + milliseconds(1) + milliseconds(10));
 }
 
+TEST(LinkModel, TheRttExcessIsTheQueueAsItWasAOneWayDelayAndAnRttLagAgo) {
+  LinkModel link = upLink();
+  settle(link, healthyStats(40, 8e6), 0);
+  // 140 ms against a 40 ms base, less SRT's 10 ms ACK period: 90 ms of queue, measured
+  // 20 ms (one way) + 40 ms (rtt_lag) ago and drained at capacity since.
+  link.onStats(healthyStats(140, 8e6, 5), at(100));
+  EXPECT_NEAR(link.queueDelay(at(100)).count(), 30'000, 1'000);
+  EXPECT_NEAR(link.queueDelay(at(110)).count(), 20'000, 1'000);
+  EXPECT_EQ(link.queueDelay(at(140)).count(), 0);
+}
+
+TEST(LinkModel, CopiesSentSinceTheRttMeasuredTheQueueAddToIt) {
+  LinkModel link = upLink();
+  settle(link, healthyStats(40, 10e6), 0);
+  for (int i = 0; i < 20; ++i)
+    link.onSent(1316, at(100));
+  // 100 ms later the RTT has seen those copies (and no queue): they are not counted again.
+  link.onStats(healthyStats(40, 10e6, 20), at(200));
+  EXPECT_EQ(link.queueDelay(at(200)).count(), 0);
+  for (int i = 0; i < 10; ++i)
+    link.onSent(1316, at(200));
+  // 2 ms later the RTT cannot have seen these: 13 kB at 10 Mbit/s (10.5 ms), 2 ms of
+  // it drained.
+  link.onStats(healthyStats(40, 10e6, 30), at(202));
+  EXPECT_NEAR(link.queueDelay(at(202)).count(), 8'500, 500);
+}
+
 TEST(LinkModel, AnInflatedRttIsAQueueEvenWhenTheSendBufferForgotIt) {
   // The sender dropped its too-late copies (empty send buffer) but the RTT says they
-  // still queue 300 ms ahead: that drains in real time while the RTT stays put.
+  // still queue 300 ms ahead, as of 90 ms (one way + rtt_lag) before it moved. With
+  // nothing held no ACK can move it, so that queue drains in real time from then on.
   LinkModel link = upLink();
   settle(link, healthyStats(100, 8e6), 0);
   link.onStats(healthyStats(410, 8e6), at(100));
-  EXPECT_NEAR(link.queueDelay(at(100)).count(), 300'000, 1'000);
+  EXPECT_NEAR(link.queueDelay(at(100)).count(), 210'000, 1'000);
   link.onStats(healthyStats(410, 8e6), at(200));  // frozen: no ACK moved it
-  EXPECT_NEAR(link.queueDelay(at(200)).count(), 200'000, 1'000);
+  EXPECT_NEAR(link.queueDelay(at(200)).count(), 110'000, 1'000);
   EXPECT_EQ(link.queueDelay(at(400)).count(), 0);
 }
 
-TEST(LinkModel, AStatsReadingResetsTheQueueToTheUnackedBytesBeyondThePipe) {
+TEST(LinkModel, AReadingReplaysTheCopiesSentSinceTheRttMeasuredTheQueue) {
   LinkModel link = upLink();
   for (int i = 0; i < 100; ++i)
     link.onSent(1316, at(0));
-  // 100 packets held but only 40 ms RTT of 10 Mbit/s (~62 kB) fit in the pipe.
+  // 100 packets held; the 40 ms RTT saw no queue, but it predates them: 132 kB queue
+  // at 10 Mbit/s.
   LinkStats s = healthyStats(40, 10e6, 100);
   link.onStats(s, at(0));
-  EXPECT_GT(link.queueDelay(at(0)), milliseconds(40));
+  EXPECT_NEAR(link.queueDelay(at(0)).count(), 105'000, 1'000);
   EXPECT_EQ(link.unackedPackets(), 100u);
   EXPECT_EQ(link.ackedBelow(), 0u);
 }
@@ -133,6 +162,9 @@ TEST(LinkModel, ARefusedSendIsForgotten) {
   link.onSendFailed(1316, at(0));
   EXPECT_EQ(link.sentPackets(), 0u);
   EXPECT_EQ(link.unackedBytes(), 0u);
+  EXPECT_EQ(link.queueDelay(at(0)).count(), 0);
+  link.onStats(healthyStats(40, 10e6), at(5));  // the replay skips it too
+  EXPECT_EQ(link.queueDelay(at(5)).count(), 0);
 }
 
 TEST(LinkModel, HeldCopiesFurtherBackArriveLater) {

@@ -164,6 +164,22 @@ TEST(LatencyAware, DoesNotSendWhatNoLinkCanDeliverInTime) {
   EXPECT_EQ(f.s->stats().links[1].skipped_late, 1u);
 }
 
+TEST(LatencyAware, DoubtsAQueueItKnowsOnlyFromRoundTripOldFeedback) {
+  // 40 copies queue 53 ms at 8 Mbit/s; 10 ms one way. The 41st is expected after about
+  // 65 ms: in time for a 75 ms deadline, but not once the queue is stretched by 40%.
+  SchedulerConfig trusting;
+  trusting.queue_uncertainty = 0;
+  Fixture sure("latency-aware", {{20, 8e6}}, trusting);
+  Fixture doubtful("latency-aware", {{20, 8e6}});
+  for (std::uint64_t seq = 0; seq < 40; ++seq) {
+    EXPECT_EQ(sure.pick(seq, at(0), at(1000)), (Ids{0}));
+    EXPECT_EQ(doubtful.pick(seq, at(0), at(1000)), (Ids{0}));
+  }
+  EXPECT_EQ(sure.pick(40, at(0), at(75)), (Ids{0}));
+  EXPECT_TRUE(doubtful.pick(40, at(0), at(75)).empty());
+  EXPECT_EQ(doubtful.s->stats().dropped_late, 1u);
+}
+
 TEST(LatencyAware, ResendsWhatAFailedLinkStillHolds) {
   Fixture f("latency-aware", {{20, 10e6}, {40, 10e6}});
   for (std::uint64_t seq = 0; seq < 4; ++seq)
