@@ -168,22 +168,21 @@ Status GroupSender::connect(milliseconds timeout, const std::atomic<bool>* cance
   return Error{"no link could connect to the receiver:" + why};
 }
 
-Status GroupSender::send(std::span<const std::uint8_t> payload) {
+void GroupSender::send(const OutPacket& packet) {
   SRT_MSGCTRL mc = srt_msgctrl_default;
   mc.grpdata = nullptr;
   mc.grpdata_size = 0;  // in/out: reset before every call
-  int rc = srt_sendmsg2(group_.get(), reinterpret_cast<const char*>(payload.data()),
-                        static_cast<int>(payload.size()), &mc);
+  int rc = srt_sendmsg2(group_.get(), reinterpret_cast<const char*>(packet.payload.data()),
+                        static_cast<int>(packet.payload.size()), &mc);
   if (rc == SRT_ERROR) {
     std::uint64_t dropped = ++payloads_dropped_;
     if (dropped == 1 || dropped % 1000 == 0) {
       spdlog::warn("no link could take the stream ({} payloads dropped so far): {}", dropped,
                    srt_getlasterror_str());
     }
-    return okStatus();
+    return;
   }
   ++payloads_sent_;
-  return okStatus();
 }
 
 void GroupSender::maintain() {
@@ -254,6 +253,20 @@ GroupStats GroupSender::stats(bool clear_interval) {
     out.links.push_back(ls);
   }
   return out;
+}
+
+nlohmann::json GroupSender::statsJson(bool clear_interval) {
+  GroupStats gs = stats(clear_interval);
+  nlohmann::json links = nlohmann::json::array();
+  for (const auto& l : gs.links)
+    links.push_back(srt::toJson(l));
+  nlohmann::json j = {{"payloads_sent", gs.payloads_sent},
+                      {"payloads_dropped", gs.payloads_dropped},
+                      {"reconnects", gs.reconnects},
+                      {"links", links}};
+  if (config_.mode == GroupMode::kBackup)
+    j["active_link"] = gs.active_link;
+  return j;
 }
 
 void GroupSender::drain(milliseconds timeout) {

@@ -20,6 +20,7 @@
 #include "common/srt/link_stats.h"
 #include "common/srt/srt.h"
 #include "sender/link_spec.h"
+#include "sender/transport.h"
 
 namespace bondcast::sender {
 
@@ -40,24 +41,26 @@ struct GroupStats {
   std::uint64_t reconnects = 0;
 };
 
-class GroupSender {
+class GroupSender final : public Transport {
  public:
   static Result<std::unique_ptr<GroupSender>> create(GroupSenderConfig config);
-  ~GroupSender();
+  ~GroupSender() override;
 
   // Starts every link and waits until at least one is connected. On timeout the
   // error lists each link's reason (unreachable, rejected: wrong passphrase, ...).
   // Returns early (with an error) when *cancel becomes true.
-  Status connect(std::chrono::milliseconds timeout, const std::atomic<bool>* cancel = nullptr);
+  Status connect(std::chrono::milliseconds timeout,
+                 const std::atomic<bool>* cancel = nullptr) override;
   // Sends one payload as one SRT message on the group. Never blocks for long; when
   // no link is up the payload is dropped and counted.
-  Status send(std::span<const std::uint8_t> payload);
+  void send(const OutPacket& packet) override;
   // Reconnects links that are down, once their backoff has expired.
-  void maintain();
+  void maintain() override;
   GroupStats stats(bool clear_interval);
+  nlohmann::json statsJson(bool clear_interval) override;
   // Waits until every connected member has sent and had acknowledged what it holds,
   // then for the receiver's latency to deliver it, at most `timeout`.
-  void drain(std::chrono::milliseconds timeout);
+  void drain(std::chrono::milliseconds timeout) override;
 
  private:
   struct Link;

@@ -6,40 +6,83 @@
 #include <mutex>
 #include <thread>
 
+#include "scheduler/factory.h"
 #include "sender/packetizer.h"
+#include "sender/ts_inspect.h"
 
 namespace bondcast::sender {
 
-Result<GroupSenderConfig> groupConfigFrom(const SendOptions& o) {
+namespace {
+
+Result<std::vector<LinkSpec>> linkSpecs(const SendOptions& o) {
+  if (o.links.empty())
+    return Error{"at least one --link is needed"};
+  std::vector<LinkSpec> out;
+  for (const auto& text : o.links) {
+    auto link = parseLinkSpec(text);
+    if (!link)
+      return link.error();
+    out.push_back(*link);
+  }
+  return out;
+}
+
+Result<std::unique_ptr<Transport>> makeTransport(const SendOptions& o) {
+  auto links = linkSpecs(o);
+  if (!links)
+    return links.error();
+  if (o.mode == "adaptive") {
+    AdaptiveSenderConfig cfg;
+    cfg.links = std::move(*links);
+    cfg.srt = o.srt;
+    cfg.policy = o.policy;
+    cfg.redundancy_budget = o.redundancy_budget;
+    auto sender = AdaptiveSender::create(std::move(cfg));
+    if (!sender)
+      return sender.error();
+    return std::unique_ptr<Transport>(std::move(*sender));
+  }
   GroupSenderConfig cfg;
   if (o.mode == "broadcast") {
     cfg.mode = GroupMode::kBroadcast;
   } else if (o.mode == "backup") {
     cfg.mode = GroupMode::kBackup;
   } else {
-    return Error{"unknown mode '" + o.mode + "' (known: broadcast, backup)"};
+    return Error{"unknown mode '" + o.mode + "' (known: broadcast, backup, adaptive)"};
   }
-  if (o.links.empty())
-    return Error{"at least one --link is needed"};
-  for (const auto& text : o.links) {
-    auto link = parseLinkSpec(text);
-    if (!link)
-      return link.error();
-    cfg.links.push_back(*link);
-  }
+  cfg.links = std::move(*links);
   cfg.srt = o.srt;
-  return cfg;
+  auto group = GroupSender::create(std::move(cfg));
+  if (!group)
+    return group.error();
+  return std::unique_ptr<Transport>(std::move(*group));
+}
+
+}  // namespace
+
+Status checkSendOptions(const SendOptions& o) {
+  if (o.mode != "broadcast" && o.mode != "backup" && o.mode != "adaptive")
+    return Error{"unknown mode '" + o.mode + "' (known: broadcast, backup, adaptive)"};
+  if (auto links = linkSpecs(o); !links)
+    return links.error();
+  if (o.mode == "adaptive") {
+    if (auto s = sched::makeScheduler(o.policy); !s)
+      return Error{"--policy: " + s.error().message};
+    if (o.redundancy_budget < 0 || o.redundancy_budget > 1)
+      return Error{"--redundancy-budget must be 0 to 100 (percent)"};
+  }
+  return okStatus();
 }
 
 Result<std::unique_ptr<SendSession>> SendSession::create(SendOptions options) {
-  auto cfg = groupConfigFrom(options);
-  if (!cfg)
-    return cfg.error();
+  if (auto st = checkSendOptions(options); !st)
+    return st.error();
   std::unique_ptr<SendSession> self(new SendSession(std::move(options)));
-  auto group = GroupSender::create(std::move(*cfg));
-  if (!group)
-    return group.error();
-  self->group_ = std::move(*group);
+  auto transport = makeTransport(self->options_);
+  if (!transport)
+    return transport.error();
+  self->transport_ = std::move(*transport);
+  self->adaptive_ = dynamic_cast<AdaptiveSender*>(self->transport_.get());
   return self;
 }
 
@@ -52,20 +95,15 @@ void SendSession::stop() {
 }
 
 nlohmann::json SendSession::statsJson(bool clear_interval) {
-  GroupStats gs = group_->stats(clear_interval);
-  nlohmann::json links = nlohmann::json::array();
-  for (const auto& l : gs.links)
-    links.push_back(srt::toJson(l));
   nlohmann::json j = {{"mode", options_.mode},
                       {"input_bytes", input_bytes_.load()},
-                      {"payloads", payloads_.load()},
-                      {"payloads_sent", gs.payloads_sent},
-                      {"payloads_dropped", gs.payloads_dropped},
-                      {"reconnects", gs.reconnects},
-                      {"links", links}};
-  if (options_.mode == "backup")
-    j["active_link"] = gs.active_link;
+                      {"payloads", payloads_.load()}};
+  j.update(transport_->statsJson(clear_interval));
   return j;
+}
+
+std::uint64_t SendSession::recommendedBitrateBps() const {
+  return adaptive_ ? adaptive_->recommendedBitrateBps() : 0;
 }
 
 void SendSession::statsLoop() {
@@ -73,7 +111,7 @@ void SendSession::statsLoop() {
   auto next_stats = Clock::now() + options_.stats_interval;
   while (!stopping_) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    group_->maintain();
+    transport_->maintain();
     if (Clock::now() < next_stats)
       continue;
     next_stats += options_.stats_interval;
@@ -91,11 +129,12 @@ Status SendSession::run(Input& input) {
     return okStatus();
   spdlog::info("sending {} in {} mode over {} link(s)", input.describe(), options_.mode,
                options_.links.size());
-  if (auto st = group_->connect(options_.connect_timeout, &stopping_); !st) {
+  if (auto st = transport_->connect(options_.connect_timeout, &stopping_); !st) {
     return stopping_ ? okStatus() : st;
   }
   std::thread stats_thread([this] { statsLoop(); });
   Packetizer packetizer;
+  TsInspector inspector;
   Status result = okStatus();
   while (!stopping_) {
     auto chunk = input.read();
@@ -109,8 +148,9 @@ Status SendSession::run(Input& input) {
       if (auto last = packetizer.flush(); !last.empty())
         payloads.push_back(std::move(last));
     }
+    const auto source_time = std::chrono::steady_clock::now();
     for (const auto& p : payloads) {
-      (void)group_->send(p);
+      transport_->send({p, source_time, inspector.classify(p)});
       ++payloads_;
     }
     if (chunk->end)
@@ -121,7 +161,7 @@ Status SendSession::run(Input& input) {
                  packetizer.discardedBytes());
   }
   // Let the links deliver what they hold before closing (bounded).
-  group_->drain(options_.srt.latency * 4 + std::chrono::milliseconds(2000));
+  transport_->drain(options_.srt.latency * 4 + std::chrono::milliseconds(2000));
   auto final_stats = statsJson(false);
   final_stats["final"] = true;
   stopping_ = true;

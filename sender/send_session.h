@@ -14,15 +14,21 @@
 #include "common/result.h"
 #include "common/srt/srt.h"
 #include "common/stats_sink.h"
+#include "sender/adaptive_sender.h"
 #include "sender/group_sender.h"
 #include "sender/input.h"
+#include "sender/transport.h"
 
 namespace bondcast::sender {
 
 struct SendOptions {
-  std::string mode = "broadcast";  // broadcast | backup
+  std::string mode = "broadcast";  // broadcast | backup | adaptive
   std::vector<std::string> links;  // link URIs as given
   srt::CommonOptions srt;
+  // adaptive mode: the scheduling policy (scheduler/factory.h) and the bytes it may
+  // add as extra copies, as a fraction of the payload bytes.
+  std::string policy = "latency-aware";
+  double redundancy_budget = 0.05;
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds stats_interval{1000};
   std::shared_ptr<StatsSink> stats;  // may be null
@@ -30,8 +36,8 @@ struct SendOptions {
   std::function<void(const nlohmann::json&)> on_stats;
 };
 
-// Validates the options (mode, link URIs) without touching the network.
-Result<GroupSenderConfig> groupConfigFrom(const SendOptions& o);
+// Validates the options (mode, link URIs, policy) without touching the network.
+Status checkSendOptions(const SendOptions& o);
 
 class SendSession {
  public:
@@ -47,13 +53,17 @@ class SendSession {
   void stop();
   // Payload statistics so far, as JSON (the same record the stats file gets).
   nlohmann::json statsJson(bool clear_interval);
+  // Adaptive mode: the encoder bitrate the links can carry now (0 in other modes, or
+  // before a link was measured).
+  std::uint64_t recommendedBitrateBps() const;
 
  private:
   explicit SendSession(SendOptions o) : options_(std::move(o)) {}
   void statsLoop();
 
   SendOptions options_;
-  std::unique_ptr<GroupSender> group_;
+  std::unique_ptr<Transport> transport_;
+  AdaptiveSender* adaptive_ = nullptr;  // transport_, in adaptive mode
   std::atomic<bool> stopping_{false};
   std::atomic<Input*> input_{nullptr};
   std::atomic<std::uint64_t> input_bytes_{0};

@@ -1,5 +1,10 @@
 #include "common/srt/srt.h"
 
+#include <array>
+#include <atomic>
+#include <charconv>
+#include <string_view>
+
 #include <netdb.h>
 #include <spdlog/spdlog.h>
 #include <srt/logging_api.h>
@@ -56,10 +61,31 @@ Status checkBonding() {
 }
 
 namespace {
+
+// Handshakes a listener refused, by reject code (1000 + SRT_REJ_*): libsrt refuses a
+// wrong passphrase itself, before any callback of ours, and says so only in its log:
+// "processConnectRequest: rsp(REJECT): 1010 - Incorrect passphrase".
+constexpr int kRejectCodes = 64;
+std::array<std::atomic<std::uint64_t>, kRejectCodes> g_rejected{};
+
+void countRejection(std::string_view msg) {
+  constexpr std::string_view kMarker = "rsp(REJECT): ";
+  const auto at = msg.find(kMarker);
+  if (at == std::string_view::npos)
+    return;
+  int code = 0;
+  const char* begin = msg.data() + at + kMarker.size();
+  auto [end, ec] = std::from_chars(begin, msg.data() + msg.size(), code);
+  (void)end;
+  if (ec == std::errc() && code >= SRT_REJC_PREDEFINED && code < SRT_REJC_PREDEFINED + kRejectCodes)
+    ++g_rejected[static_cast<std::size_t>(code - SRT_REJC_PREDEFINED)];
+}
+
 void srtLogHandler(void*, int level, const char* file, int line, const char* area,
                    const char* message) {
   (void)file;
   (void)line;
+  countRejection(message);
   std::string msg(message);
   while (!msg.empty() && (msg.back() == '\n' || msg.back() == '\r'))
     msg.pop_back();
@@ -70,6 +96,12 @@ void srtLogHandler(void*, int level, const char* file, int line, const char* are
   spdlog::log(lvl, "libsrt {}: {}", area ? area : "", msg);
 }
 }  // namespace
+
+std::uint64_t rejectedHandshakes(int reason) {
+  if (reason < 0 || reason >= kRejectCodes)
+    return 0;
+  return g_rejected[static_cast<std::size_t>(reason)].load();
+}
 
 void routeLogsToSpdlog() {
   srt_setloghandler(nullptr, srtLogHandler);

@@ -74,6 +74,10 @@ Status checkBonding();
 
 // Routes libsrt's own log lines to spdlog (warnings and errors by default).
 void routeLogsToSpdlog();
+// Handshakes this process's listeners refused for `reason` (SRT_REJ_*, e.g.
+// SRT_REJ_BADSECRET for a wrong passphrase), counted from libsrt's log once
+// routeLogsToSpdlog() is in force: libsrt refuses those before any callback of ours.
+std::uint64_t rejectedHandshakes(int reason);
 
 template <class T>
 Status setOption(SRTSOCKET s, SRT_SOCKOPT opt, const T& value, const char* name) {

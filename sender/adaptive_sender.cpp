@@ -1,0 +1,482 @@
+#include "sender/adaptive_sender.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <random>
+
+#include "common/wire.h"
+#include "scheduler/factory.h"
+#include "sender/input.h"
+
+namespace bondcast::sender {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::duration_cast;
+using std::chrono::microseconds;
+using std::chrono::milliseconds;
+
+namespace {
+
+constexpr milliseconds kFirstBackoff{250};
+constexpr milliseconds kMaxBackoff{5000};
+constexpr std::size_t kMaxQueued = 4096;  // payloads waiting for the worker
+constexpr int kMaxDatagram = static_cast<int>(wire::kHeaderBytes + kPayloadBytes);
+// Share of the measured capacity recommended to an encoder: headroom for the variation
+// of cellular links and for SRT's retransmissions.
+constexpr double kRecommendHeadroom = 0.8;
+
+std::uint8_t wireFlags(sched::Importance importance) {
+  std::uint8_t flags = 0;
+  if (has(importance, sched::Importance::kKeyframe))
+    flags |= wire::kFlagKeyframe;
+  if (has(importance, sched::Importance::kParameterSets))
+    flags |= wire::kFlagParameterSets;
+  if (has(importance, sched::Importance::kAudio))
+    flags |= wire::kFlagAudio;
+  return flags;
+}
+
+std::uint32_t randomSession() {
+  std::random_device rd;
+  std::uint32_t s = 0;
+  while (s == 0)
+    s = rd();
+  return s;
+}
+
+std::int64_t micros(Clock::time_point t) {
+  return duration_cast<microseconds>(t.time_since_epoch()).count();
+}
+
+sched::LinkStats feedbackFrom(const SRT_TRACEBSTATS& st) {
+  sched::LinkStats f;
+  f.rtt = microseconds(static_cast<std::int64_t>(st.msRTT * 1000));
+  f.send_buffer_bytes = static_cast<std::uint64_t>(std::max(st.byteSndBuf, 0));
+  f.send_buffer_packets = static_cast<std::uint64_t>(std::max(st.pktSndBuf, 0));
+  f.send_buffer_time = milliseconds(std::max(st.msSndBuf, 0));
+  f.flight_packets = static_cast<std::uint64_t>(std::max(st.pktFlightSize, 0));
+  f.lost_packets_total = static_cast<std::uint64_t>(std::max(st.pktSndLossTotal, 0));
+  f.retransmitted_packets_total = static_cast<std::uint64_t>(std::max(st.pktRetransTotal, 0));
+  f.dropped_packets_total = static_cast<std::uint64_t>(std::max(st.pktSndDropTotal, 0));
+  f.bandwidth_bps = st.mbpsBandwidth * 1e6;
+  return f;
+}
+
+}  // namespace
+
+struct AdaptiveSender::Stored {
+  std::uint64_t seq = 0;
+  Clock::time_point source_time{};
+  sched::Importance importance = sched::Importance::kNone;
+  std::vector<std::uint8_t> payload;
+  sched::Packet packet() const { return {seq, 0, {}, importance}; }
+};
+
+struct AdaptiveSender::Link {
+  LinkSpec spec;
+  sched::LinkId id = 0;
+  srt::SockAddr peer;
+  std::optional<srt::SockAddr> bind;
+  srt::Socket sock;
+  enum class Phase { kIdle, kConnecting, kUp } phase = Phase::kIdle;
+  std::int64_t connected_srt_us = 0;  // libsrt's clock when the connection was seen up
+  bool ever_connected = false;
+  std::string last_error;
+  Clock::time_point next_attempt{};
+  milliseconds backoff = kFirstBackoff;
+  std::uint64_t copies = 0;
+  std::uint64_t refused = 0;
+  srt::LinkStats last_stats;  // for the stats record
+};
+
+AdaptiveSender::AdaptiveSender(AdaptiveSenderConfig config) : config_(std::move(config)) {}
+
+AdaptiveSender::~AdaptiveSender() {
+  {
+    std::lock_guard lock(queue_mu_);
+    stop_ = true;
+  }
+  queue_cv_.notify_all();
+  if (worker_.joinable())
+    worker_.join();
+}
+
+Result<std::unique_ptr<AdaptiveSender>> AdaptiveSender::create(AdaptiveSenderConfig config) {
+  if (config.links.empty())
+    return Error{"at least one --link is needed"};
+  if (config.links.size() > sched::kMaxLinks) {
+    return Error{"at most " + std::to_string(sched::kMaxLinks) + " links in adaptive mode"};
+  }
+  if (config.redundancy_budget < 0 || config.redundancy_budget > 1) {
+    return Error{"redundancy budget must be 0% to 100%"};
+  }
+  if (config.session == 0)
+    config.session = randomSession();
+  sched::SchedulerConfig sc;
+  sc.overhead_budget = config.redundancy_budget;
+  sc.drop_when_late = false;  // libsrt drops what is older than the latency itself
+  auto scheduler = sched::makeScheduler(config.policy, sc);
+  if (!scheduler)
+    return scheduler.error();
+  std::unique_ptr<AdaptiveSender> self(new AdaptiveSender(std::move(config)));
+  self->scheduler_ = std::move(*scheduler);
+  const auto now = Clock::now();
+  for (const auto& spec : self->config_.links) {
+    auto link = std::make_unique<Link>();
+    link->spec = spec;
+    auto peer = srt::resolve(spec.host, spec.port, false);
+    if (!peer)
+      return Error{"link '" + spec.text + "': " + peer.error().message};
+    link->peer = *peer;
+    if (!spec.bind_host.empty()) {
+      auto bind = srt::resolve(spec.bind_host, spec.bind_port, false);
+      if (!bind)
+        return Error{"link '" + spec.text + "' bind: " + bind.error().message};
+      link->bind = *bind;
+    }
+    link->id = self->scheduler_->addLink({spec.text, spec.cost}, now);
+    link->last_stats.name = spec.text;
+    self->links_.push_back(std::move(link));
+  }
+  return self;
+}
+
+// ---- connections (worker thread, mu_ held) ----
+
+void AdaptiveSender::startConnect(Link& link, sched::TimePoint now) {
+  link.phase = Link::Phase::kConnecting;
+  link.next_attempt = now + link.backoff;
+  link.backoff = std::min(link.backoff * 2, kMaxBackoff);
+  link.sock.reset(srt_create_socket());
+  const SRTSOCKET s = link.sock.get();
+  auto fail = [&](const std::string& why) {
+    link.last_error = why;
+    link.sock.reset();
+    link.phase = Link::Phase::kIdle;
+  };
+  srt::CommonOptions o = config_.srt;
+  o.stream_id = wire::linkStreamId(config_.srt.stream_id, config_.session, link.id);
+  if (auto st = srt::applyCommonOptions(s, o); !st)
+    return fail(st.error().message);
+  const bool no = false;
+  const int payload_size = kMaxDatagram;
+  if (auto st = srt::setOption(s, SRTO_PAYLOADSIZE, payload_size, "payload size"); !st)
+    return fail(st.error().message);
+  (void)srt::setOption(s, SRTO_RCVSYN, no, "non-blocking connect");
+  (void)srt::setOption(s, SRTO_SNDSYN, no, "non-blocking send");
+  if (link.bind && srt_bind(s, link.bind->get(), link.bind->len) == SRT_ERROR)
+    return fail(srt::lastError("binding to " + link.spec.bind_host));
+  if (srt_connect(s, link.peer.get(), link.peer.len) == SRT_ERROR)
+    return fail(srt::lastError("connecting"));
+}
+
+void AdaptiveSender::linkFailed(Link& link, const std::string& why, sched::TimePoint now) {
+  if (link.phase == Link::Phase::kUp) {
+    spdlog::warn("link {}: {}; re-sending what it held on the others, reconnecting", link.spec.text,
+                 why);
+    links_up_--;
+  } else if (link.last_error != why) {
+    spdlog::warn("link {}: {}", link.spec.text, why);
+  }
+  link.last_error = why;
+  link.phase = Link::Phase::kIdle;
+  link.sock.reset();
+  scheduler_->setLinkState(link.id, sched::LinkState::kDown, now);
+  ++reconnects_;
+}
+
+void AdaptiveSender::pollLink(Link& link, sched::TimePoint now) {
+  if (link.phase == Link::Phase::kIdle) {
+    if (now >= link.next_attempt && !draining_)
+      startConnect(link, now);
+    return;
+  }
+  const SRT_SOCKSTATUS st = srt_getsockstate(link.sock.get());
+  if (link.phase == Link::Phase::kConnecting) {
+    if (st == SRTS_CONNECTED) {
+      link.phase = Link::Phase::kUp;
+      link.connected_srt_us = srt_time_now();
+      link.backoff = kFirstBackoff;
+      link.last_error.clear();
+      link.ever_connected = true;
+      links_up_++;
+      spdlog::info("link {}: connected", link.spec.text);
+      scheduler_->setLinkState(link.id, sched::LinkState::kUp, now);
+    } else if (st != SRTS_CONNECTING && st != SRTS_OPENED && st != SRTS_INIT) {
+      const int why = srt_getrejectreason(link.sock.get());
+      std::string reason = why == SRT_REJ_BADSECRET ? "connection rejected: wrong passphrase"
+                           : why == SRT_REJ_TIMEOUT ? "no answer (timed out)"
+                           : why == SRT_REJ_UNKNOWN
+                               ? "connection failed"
+                               : std::string("connection rejected: ") + srt_rejectreason_str(why);
+      linkFailed(link, reason, now);
+    }
+    return;
+  }
+  if (st != SRTS_CONNECTED) {
+    linkFailed(link, "connection broken", now);
+    return;
+  }
+  SRT_TRACEBSTATS bs{};
+  if (srt_bistats(link.sock.get(), &bs, 0, 1) == SRT_ERROR)
+    return;
+  scheduler_->onLinkStats(link.id, feedbackFrom(bs), now);
+}
+
+// ---- data path (worker thread, mu_ held) ----
+
+const AdaptiveSender::Stored* AdaptiveSender::stored(std::uint64_t seq) const {
+  if (stored_.empty() || seq < stored_.front().seq || seq > stored_.back().seq)
+    return nullptr;
+  return &stored_[seq - stored_.front().seq];
+}
+
+// Packets are kept until their deadline (source time + latency) has passed: after that
+// neither the scheduler nor libsrt sends them any more.
+void AdaptiveSender::prune(sched::TimePoint now) {
+  while (!stored_.empty() && stored_.front().source_time + config_.srt.latency < now)
+    stored_.pop_front();
+}
+
+void AdaptiveSender::transmit(const Stored& p, sched::LinkId id, std::uint8_t flags,
+                              sched::TimePoint now) {
+  Link& link = *links_[id];
+  if (link.phase != Link::Phase::kUp)
+    return;
+  std::uint8_t buf[kMaxDatagram];
+  wire::Header h;
+  h.flags = static_cast<std::uint8_t>(flags | wireFlags(p.importance));
+  h.session = config_.session;
+  h.seq = p.seq;
+  h.source_time_us = static_cast<std::uint64_t>(micros(p.source_time));
+  wire::encode(h, std::span<std::uint8_t, wire::kHeaderBytes>(buf, wire::kHeaderBytes));
+  std::copy(p.payload.begin(), p.payload.end(), buf + wire::kHeaderBytes);
+  const int size = static_cast<int>(wire::kHeaderBytes + p.payload.size());
+
+  // The same source time on every copy, in libsrt's clock; never before this
+  // connection started (libsrt's timestamps count from there) nor in the future.
+  const std::int64_t srt_now = srt_time_now();
+  SRT_MSGCTRL mc = srt_msgctrl_default;
+  mc.srctime = std::clamp<std::int64_t>(srt_now - (micros(now) - micros(p.source_time)),
+                                        link.connected_srt_us + 1, srt_now);
+  if (srt_sendmsg2(link.sock.get(), reinterpret_cast<const char*>(buf), size, &mc) == SRT_ERROR) {
+    ++link.refused;
+    ++copies_refused_;
+    sched::Packet pk = p.packet();
+    pk.size_bytes = static_cast<std::uint32_t>(size);
+    scheduler_->onSendFailed(id, pk, now);
+    return;
+  }
+  ++link.copies;
+  ++copies_sent_;
+}
+
+// The scheduler's decision for one new payload: one copy per chosen link, the first
+// is the primary, the others are flagged duplicates.
+void AdaptiveSender::schedule(Queued& q, sched::TimePoint now) {
+  Stored s;
+  s.seq = next_seq_++;
+  s.source_time = q.source_time;
+  s.importance = q.importance;
+  s.payload = std::move(q.payload);
+  sched::Packet p{s.seq, static_cast<std::uint32_t>(wire::kHeaderBytes + s.payload.size()),
+                  s.source_time + config_.srt.latency, s.importance};
+  stored_.push_back(std::move(s));
+  ++payloads_;
+  const sched::LinkSet links = scheduler_->pick(p, now);
+  if (links.empty()) {
+    ++payloads_dropped_;
+    return;
+  }
+  for (std::size_t i = 0; i < links.size(); ++i)
+    transmit(stored_.back(), links[i], i == 0 ? 0 : wire::kFlagDuplicate, now);
+}
+
+void AdaptiveSender::sendResends(sched::TimePoint now) {
+  for (const sched::Resend& r : scheduler_->takeResends(now)) {
+    const Stored* s = stored(r.packet.seq);
+    if (!s)
+      continue;
+    for (sched::LinkId link : r.links) {
+      transmit(*s, link, wire::kFlagResent, now);
+      ++resent_;
+    }
+  }
+}
+
+void AdaptiveSender::tick(sched::TimePoint now) {
+  for (auto& link : links_)
+    pollLink(*link, now);
+  sendResends(now);
+  prune(now);
+  updateRecommendation();
+}
+
+void AdaptiveSender::updateRecommendation() {
+  double capacity = 0;
+  for (const auto& link : links_) {
+    const sched::LinkModel& m = scheduler_->link(link->id);
+    if (m.isUp() && m.isMeasured())
+      capacity += m.bandwidthBps();
+  }
+  recommended_bps_ =
+      static_cast<std::uint64_t>(capacity * kRecommendHeadroom / (1.0 + config_.redundancy_budget));
+}
+
+void AdaptiveSender::workerLoop() {
+  auto next_tick = Clock::now();
+  std::deque<Queued> batch;
+  for (;;) {
+    {
+      std::unique_lock lock(queue_mu_);
+      queue_cv_.wait_until(lock, next_tick, [&] { return stop_ || !queue_.empty(); });
+      if (stop_)
+        return;
+      batch.swap(queue_);
+    }
+    const auto now = Clock::now();
+    std::lock_guard lock(mu_);
+    if (now >= next_tick) {
+      tick(now);
+      next_tick = now + config_.feedback_interval;
+    }
+    for (Queued& q : batch)
+      schedule(q, now);
+    batch.clear();
+  }
+}
+
+// ---- Transport ----
+
+Status AdaptiveSender::connect(milliseconds timeout, const std::atomic<bool>* cancel) {
+  spdlog::info("adaptive session {:08x}, policy {}, redundancy budget {:.0f}%", config_.session,
+               config_.policy, config_.redundancy_budget * 100);
+  if (!worker_.joinable())
+    worker_ = std::thread([this] { workerLoop(); });
+  const auto deadline = Clock::now() + timeout;
+  while (Clock::now() < deadline) {
+    if (cancel && *cancel)
+      return Error{"stopped before any link connected"};
+    if (links_up_ > 0)
+      return okStatus();
+    {
+      std::lock_guard lock(mu_);
+      const bool all_failed = std::all_of(links_.begin(), links_.end(), [](const auto& l) {
+        return l->phase == Link::Phase::kIdle && !l->last_error.empty() &&
+               l->last_error != "no answer (timed out)";
+      });
+      if (all_failed)
+        break;
+    }
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  std::lock_guard lock(mu_);
+  std::string why;
+  for (const auto& link : links_) {
+    why += (why.empty() ? " " : "; ") + link->spec.text + ": " +
+           (link->last_error.empty() ? "no answer (timed out)" : link->last_error);
+  }
+  return Error{"no link could connect to the receiver:" + why};
+}
+
+void AdaptiveSender::send(const OutPacket& packet) {
+  {
+    std::lock_guard lock(queue_mu_);
+    if (queue_.size() >= kMaxQueued) {
+      queue_.pop_front();
+      ++queue_drops_;
+    }
+    queue_.push_back({std::vector<std::uint8_t>(packet.payload.begin(), packet.payload.end()),
+                      packet.source_time, packet.importance});
+  }
+  queue_cv_.notify_one();
+}
+
+std::size_t AdaptiveSender::linksUp() const {
+  return static_cast<std::size_t>(links_up_.load());
+}
+
+nlohmann::json AdaptiveSender::statsJson(bool clear_interval) {
+  std::uint64_t queue_drops = 0;
+  {
+    std::lock_guard lock(queue_mu_);
+    queue_drops = queue_drops_;
+  }
+  std::lock_guard lock(mu_);
+  const auto now = Clock::now();
+  const int latency_ms = static_cast<int>(config_.srt.latency.count());
+  nlohmann::json links = nlohmann::json::array();
+  for (auto& link : links_) {
+    srt::LinkStats& ls = link->last_stats;
+    const sched::LinkModel& m = scheduler_->link(link->id);
+    if (link->phase == Link::Phase::kUp) {
+      srt::readLinkStats(link->sock.get(), ls, clear_interval);
+      ls.state = m.state() == sched::LinkState::kStalled
+                     ? srt::LinkState::kStalled
+                     : srt::withStall(srt::LinkState::kUp, ls, latency_ms);
+    } else {
+      ls.state = link->phase == Link::Phase::kConnecting ? srt::LinkState::kConnecting
+                                                         : srt::LinkState::kDown;
+      ls.send_rate_mbps = ls.recv_rate_mbps = 0;
+    }
+    nlohmann::json j = srt::toJson(ls);
+    j["copies"] = link->copies;
+    j["copies_refused"] = link->refused;
+    j["cost"] = link->spec.cost;
+    j["model"] = {{"state", std::string(toString(m.state()))},
+                  {"min_rtt_ms", m.minRtt().count() / 1000.0},
+                  {"queue_ms", m.queueDelay(now).count() / 1000.0},
+                  {"capacity_mbps", m.bandwidthBps() / 1e6},
+                  {"delivery_mbps", m.deliveryRateBps() / 1e6},
+                  {"loss", m.lossRate()}};
+    if (!link->last_error.empty() && link->phase != Link::Phase::kUp)
+      j["error"] = link->last_error;
+    links.push_back(std::move(j));
+  }
+  char session[16];
+  std::snprintf(session, sizeof session, "%08x", config_.session);
+  return {{"session", session},
+          {"policy", config_.policy},
+          {"payloads_sent", payloads_ - payloads_dropped_},
+          {"payloads_dropped", payloads_dropped_ + queue_drops},
+          {"copies_sent", copies_sent_},
+          {"copies_refused", copies_refused_},
+          {"resent", resent_},
+          {"reconnects", reconnects_},
+          {"links_up", linksUp()},
+          {"recommended_bitrate_bps", recommended_bps_.load()},
+          {"scheduler", sched::toJson(scheduler_->stats())},
+          {"links", links}};
+}
+
+void AdaptiveSender::drain(milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  // First the worker's queue, then what the links hold unacknowledged.
+  while (Clock::now() < deadline) {
+    bool empty = false;
+    {
+      std::lock_guard lock(queue_mu_);
+      empty = queue_.empty();
+    }
+    if (empty) {
+      std::lock_guard lock(mu_);
+      empty = std::all_of(links_.begin(), links_.end(), [](const auto& l) {
+        std::size_t blocks = 0, bytes = 0;
+        return l->phase != Link::Phase::kUp ||
+               srt_getsndbuffer(l->sock.get(), &blocks, &bytes) != 0 || blocks == 0;
+      });
+    }
+    if (empty)
+      break;
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  draining_ = true;  // no new connections from here on
+  // What the receiver has acknowledged it plays out after its latency, then its merge
+  // may still wait for stragglers.
+  const auto remaining = duration_cast<milliseconds>(deadline - Clock::now());
+  std::this_thread::sleep_for(std::clamp(config_.srt.latency * 2 + milliseconds(100),
+                                         milliseconds(0), std::max(remaining, milliseconds(0))));
+}
+
+}  // namespace bondcast::sender

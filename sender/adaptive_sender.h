@@ -1,0 +1,109 @@
+// Adaptive mode: one plain SRT connection per link (live mode, message API) and
+// bondcast's scheduler choosing, packet by packet, which link(s) carry each payload.
+// Every copy carries bondcast's header (common/wire.h) and the packet's source time
+// (SRT_MSGCTRL.srctime), the same on every link.
+//
+// Threads: one worker thread owns the sockets and the scheduler. It connects and
+// reconnects links (backoff 250 ms doubling to 5 s), reads every link's srt_bistats
+// each feedback interval (10 ms) into the scheduler, sends what the scheduler re-sends
+// (packets a failed or stalled link still held), and sends the payloads that send()
+// queued. send() only queues; statsJson() may be called from any thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/srt/link_stats.h"
+#include "common/srt/srt.h"
+#include "scheduler/scheduler.h"
+#include "sender/link_spec.h"
+#include "sender/transport.h"
+
+namespace bondcast::sender {
+
+struct AdaptiveSenderConfig {
+  std::vector<LinkSpec> links;
+  srt::CommonOptions srt;  // latency (the budget), passphrase, the user's stream id
+  std::string policy = "latency-aware";
+  double redundancy_budget = 0.05;  // extra copies, as a fraction of the payload bytes
+  std::chrono::milliseconds feedback_interval{10};
+  std::uint32_t session = 0;  // 0: a random one
+};
+
+class AdaptiveSender final : public Transport {
+ public:
+  // Checks the links and the policy name (an unknown one lists the known ones).
+  static Result<std::unique_ptr<AdaptiveSender>> create(AdaptiveSenderConfig config);
+  ~AdaptiveSender() override;
+
+  Status connect(std::chrono::milliseconds timeout, const std::atomic<bool>* cancel) override;
+  void send(const OutPacket& packet) override;
+  void maintain() override {}  // the worker reconnects links itself
+  nlohmann::json statsJson(bool clear_interval) override;
+  void drain(std::chrono::milliseconds timeout) override;
+
+  std::uint32_t session() const { return config_.session; }
+  // What an encoder should produce now: the capacity the links are measured to deliver,
+  // less the redundancy budget and a safety margin; 0 until a link was measured.
+  std::uint64_t recommendedBitrateBps() const { return recommended_bps_; }
+
+ private:
+  struct Link;
+  struct Queued {
+    std::vector<std::uint8_t> payload;
+    std::chrono::steady_clock::time_point source_time;
+    sched::Importance importance;
+  };
+  struct Stored;  // a recent packet, kept for re-sending
+
+  explicit AdaptiveSender(AdaptiveSenderConfig config);
+  void workerLoop();
+  void tick(sched::TimePoint now);
+  void pollLink(Link& link, sched::TimePoint now);
+  void startConnect(Link& link, sched::TimePoint now);
+  void linkFailed(Link& link, const std::string& why, sched::TimePoint now);
+  void schedule(Queued& q, sched::TimePoint now);
+  void transmit(const Stored& packet, sched::LinkId link, std::uint8_t flags, sched::TimePoint now);
+  void sendResends(sched::TimePoint now);
+  const Stored* stored(std::uint64_t seq) const;
+  void prune(sched::TimePoint now);
+  void updateRecommendation();
+  std::size_t linksUp() const;
+
+  AdaptiveSenderConfig config_;
+  std::unique_ptr<sched::Scheduler> scheduler_;
+
+  // Guarded by mu_: links, scheduler, stored packets, counters. The worker holds it
+  // while it works, not while it waits.
+  mutable std::mutex mu_;
+  std::vector<std::unique_ptr<Link>> links_;
+  std::deque<Stored> stored_;  // by seq, contiguous
+  std::uint64_t next_seq_ = 0;
+  std::uint64_t payloads_ = 0;          // handed to the scheduler
+  std::uint64_t payloads_dropped_ = 0;  // no link could (or should) carry them
+  std::uint64_t copies_sent_ = 0;
+  std::uint64_t copies_refused_ = 0;  // srt_sendmsg2 failed
+  std::uint64_t resent_ = 0;
+  std::uint64_t reconnects_ = 0;
+
+  std::mutex queue_mu_;
+  std::uint64_t queue_drops_ = 0;  // the worker fell behind; guarded by queue_mu_
+  std::condition_variable queue_cv_;
+  std::deque<Queued> queue_;
+  bool stop_ = false;  // guarded by queue_mu_
+
+  std::atomic<int> links_up_{0};
+  std::atomic<std::uint64_t> recommended_bps_{0};
+  std::atomic<bool> draining_{false};
+  std::thread worker_;
+};
+
+}  // namespace bondcast::sender

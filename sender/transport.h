@@ -1,0 +1,50 @@
+// How the send session hands payloads to the links: SRT's own socket groups
+// (GroupSender: broadcast, backup) or bondcast's scheduler over one SRT connection per
+// link (AdaptiveSender). The session owns the input, the packetizer and the stats
+// thread; a transport owns the sockets.
+//
+// Threads: send() is called by one thread (the session's input loop); maintain() and
+// statsJson() by the stats thread, about once a second; they may run concurrently.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <span>
+
+#include <nlohmann/json.hpp>
+
+#include "common/result.h"
+#include "scheduler/types.h"
+
+namespace bondcast::sender {
+
+// One payload of the stream (whole TS packets, at most 1316 bytes) and what the session
+// knows of it.
+struct OutPacket {
+  std::span<const std::uint8_t> payload;
+  std::chrono::steady_clock::time_point source_time;  // when it came from the input
+  sched::Importance importance = sched::Importance::kNone;
+};
+
+class Transport {
+ public:
+  virtual ~Transport() = default;
+  // Starts every link and waits until at least one is connected. On timeout the error
+  // lists each link's reason. Returns early (with an error) when *cancel becomes true.
+  virtual Status connect(std::chrono::milliseconds timeout,
+                         const std::atomic<bool>* cancel = nullptr) = 0;
+  // Hands over one payload. Never blocks for long; what no link can take is dropped
+  // and counted.
+  virtual void send(const OutPacket& packet) = 0;
+  // Periodic housekeeping (reconnects), from the stats thread.
+  virtual void maintain() = 0;
+  // The transport's part of the stats record: "links" (one object per configured link,
+  // in --link order) and mode-specific fields. clear_interval resets interval rates.
+  virtual nlohmann::json statsJson(bool clear_interval) = 0;
+  // At end of input: waits (at most `timeout`) until the links have delivered what they
+  // hold and the receiver's latency has passed.
+  virtual void drain(std::chrono::milliseconds timeout) = 0;
+};
+
+}  // namespace bondcast::sender
