@@ -3,17 +3,40 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
 
 #include <arpa/inet.h>
 
 #include <cstring>
 
+#include "common/histogram.h"
 #include "common/srt/link_stats.h"
 #include "common/uri.h"
+#include "common/wire.h"
+#include "receiver/merge.h"
 
 namespace bondcast::receiver {
 
-using Clock = std::chrono::steady_clock;
+namespace {
+
+std::int64_t steadyMicros(Receiver::Clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+}
+
+// libsrt's srctime of a received message, on the steady clock.
+std::int64_t srtTimeToSteadyMicros(std::int64_t srctime) {
+  if (srctime <= 0)
+    return 0;
+  return srctime - srt_time_now() + steadyMicros(Receiver::Clock::now());
+}
+
+nlohmann::json percentilesMs(const Histogram& h) {
+  auto ms = [&](double q) { return static_cast<double>(h.quantile(q)) / 1000.0; };
+  return {{"count", h.count()}, {"p50", ms(0.5)},    {"p90", ms(0.9)},
+          {"p99", ms(0.99)},    {"p999", ms(0.999)}, {"max", h.max() / 1000.0}};
+}
+
+}  // namespace
 
 struct Receiver::Stream {
   srt::Socket sock;  // group or single socket
@@ -28,11 +51,50 @@ struct Receiver::Stream {
   std::vector<srt::LinkStats> last_links;
 };
 
+// What one link of an adaptive session brought.
+struct LinkCounters {
+  bool connected = false;
+  std::uint64_t connections = 0;
+  std::uint64_t packets = 0;  // with a valid header of this session
+  std::uint64_t bytes = 0;
+  std::uint64_t duplicates = 0;  // copies the merge already had
+  std::uint64_t late = 0;        // arrived after the merge gave up on them
+  std::uint64_t resent = 0;      // flagged re-sent by the sender
+  std::uint64_t bad_headers = 0;
+  std::uint64_t foreign_session = 0;
+  srt::LinkStats srt;
+};
+
+struct Receiver::Session {
+  Session(std::uint32_t session_id, Merger::Options merge) : id(session_id), merger(merge) {}
+  std::uint32_t id;
+  std::string stream_id;
+  std::string name;
+  Output* output = nullptr;  // owned by outputs_
+  Merger merger;
+  bool ended = false;
+  std::uint64_t output_errors = 0;
+  std::uint64_t clock_skewed = 0;  // source time in the future: clocks not shared
+  Histogram latency_us;            // output time - source time
+  std::map<std::uint32_t, LinkCounters> links;
+  bool active() const {
+    return !ended && std::any_of(links.begin(), links.end(),
+                                 [](const auto& l) { return l.second.connected; });
+  }
+};
+
+struct Receiver::LinkConn {
+  srt::Socket sock;
+  Session* session = nullptr;  // owned by sessions_
+  std::uint32_t link = 0;
+};
+
 Receiver::Receiver(ReceiverOptions o) : options_(std::move(o)) {}
 
 Receiver::~Receiver() {
   // Close accepted sockets before listeners, listeners before the callbacks' target.
   streams_.clear();
+  links_.clear();
   listeners_.clear();
 }
 
@@ -46,6 +108,14 @@ Result<std::unique_ptr<Receiver>> Receiver::create(ReceiverOptions options) {
     return spec.error();
   std::unique_ptr<Receiver> self(new Receiver(std::move(options)));
   self->output_spec_ = *spec;
+  if (self->options_.reorder_window.count() == 0)
+    self->options_.reorder_window = self->options_.srt.latency;
+  if (!self->options_.packet_log.empty()) {
+    auto log = PacketLog::open(self->options_.packet_log);
+    if (!log)
+      return log.error();
+    self->packet_log_ = std::move(*log);
+  }
   for (const auto& text : self->options_.listen) {
     auto uri = parseUri(text);
     if (!uri)
@@ -98,16 +168,39 @@ std::vector<std::uint16_t> Receiver::ports() const {
 // Outputs that carry one stream refuse a second stream id while one is active.
 int Receiver::onListen(void* opaque, SRTSOCKET, int, const sockaddr*, const char* streamid) {
   auto* self = static_cast<Receiver*>(opaque);
-  if (self->output_spec_.per_stream)
-    return 0;
-  std::string name = streamName(streamid ? streamid : "");
+  const std::string sid = streamid ? streamid : "";
+  const auto link = wire::parseLinkStreamId(sid);
+  if (!link.error.empty()) {
+    ++self->refused_malformed_;
+    spdlog::warn("refused a link: {}", link.error);
+    return -1;
+  }
+  std::string name = streamName(sid);
   std::lock_guard lock(self->mu_);
-  for (const auto& [id, s] : self->streams_) {
-    if (s->active && s->name != name) {
-      spdlog::warn("refused stream '{}': output {} already carries stream '{}'", name,
-                   self->output_spec_.text, s->name);
+  if (link.identity) {
+    auto it = self->sessions_.find(link.identity->session);
+    if (it != self->sessions_.end() && it->second->ended) {
+      ++self->refused_ended_session_;
+      spdlog::warn("refused link {} of session {:08x}: that session has ended", link.identity->link,
+                   link.identity->session);
       return -1;
     }
+  }
+  if (self->output_spec_.per_stream)
+    return 0;
+  auto busy = [&](const std::string& other) {
+    ++self->refused_output_busy_;
+    spdlog::warn("refused stream '{}': output {} already carries stream '{}'", name,
+                 self->output_spec_.text, other);
+    return -1;
+  };
+  for (const auto& [id, s] : self->streams_) {
+    if (s->active && s->name != name)
+      return busy(s->name);
+  }
+  for (const auto& [id, s] : self->sessions_) {
+    if (s->active() && s->name != name)
+      return busy(s->name);
   }
   return 0;
 }
@@ -152,6 +245,13 @@ void Receiver::acceptFrom(SRTSOCKET listener) {
     if (srt_getsockflag(member, SRTO_STREAMID, sid, &sid_len) == SRT_ERROR)
       sid_len = 0;
     stream->stream_id.assign(sid, static_cast<std::size_t>(std::max(sid_len, 0)));
+    if (!stream->is_group) {
+      if (auto link = wire::parseLinkStreamId(stream->stream_id); link.identity) {
+        acceptLink(std::move(stream->sock), stream->stream_id, link.identity->session,
+                   link.identity->link);
+        return;
+      }
+    }
     stream->name = streamName(stream->stream_id);
     auto out = outputFor(stream->name);
     if (!out) {
@@ -175,6 +275,11 @@ void Receiver::readFrom(Stream& s) {
     if (n > 0) {
       ++s.payloads;
       s.bytes += static_cast<std::uint64_t>(n);
+      if (packet_log_) {
+        packet_log_->delivered(steadyMicros(Clock::now()), s.name, -1,
+                               static_cast<std::uint64_t>(mc.msgno),
+                               srtTimeToSteadyMicros(mc.srctime), static_cast<std::size_t>(n));
+      }
       if (s.output) {
         auto st = s.output->write(
             {reinterpret_cast<const std::uint8_t*>(buf), static_cast<std::size_t>(n)});
@@ -204,6 +309,243 @@ void Receiver::endStream(Stream& s, const std::string& why) {
     owned->sock.reset();
     ended_.push_back(std::move(owned));
   }
+}
+
+// ---- adaptive sessions ----
+
+// A link of an adaptive session: the first link of a new session creates it; a new
+// session for a stream that another session still carries takes its output over (the
+// sender was restarted), and the old session ends.
+void Receiver::acceptLink(srt::Socket sock, const std::string& stream_id, std::uint32_t session,
+                          std::uint32_t link) {
+  const SRTSOCKET s = sock.get();
+  std::lock_guard lock(mu_);
+  auto it = sessions_.find(session);
+  if (it == sessions_.end()) {
+    const std::string name = streamName(stream_id);
+    for (auto& [id, other] : sessions_) {
+      if (!other->ended && other->name == name)
+        endSession(*other, "a newer session took over");
+    }
+    auto out = outputFor(name);
+    if (!out) {
+      spdlog::error("stream '{}': {}", name, out.error().message);
+      to_close_.push_back(std::move(sock));  // the sender sees the connection end
+      return;
+    }
+    Merger::Options merge;
+    merge.reorder_window = options_.reorder_window;
+    auto created = std::make_unique<Session>(session, merge);
+    created->stream_id = stream_id;
+    created->name = name;
+    created->output = *out;
+    spdlog::info("adaptive session {:08x}: stream '{}' (reorder window {} ms)", session, name,
+                 options_.reorder_window.count());
+    it = sessions_.emplace(session, std::move(created)).first;
+  } else if (it->second->ended) {
+    ++refused_ended_session_;
+    to_close_.push_back(std::move(sock));
+    return;
+  }
+  Session& sess = *it->second;
+  LinkCounters& counters = sess.links[link];
+  counters.connected = true;
+  ++counters.connections;
+  counters.srt.name = "link " + std::to_string(link);
+  spdlog::info("adaptive session {:08x}: link {} connected", session, link);
+  auto conn = std::make_unique<LinkConn>();
+  conn->sock = std::move(sock);
+  conn->session = &sess;
+  conn->link = link;
+  (void)epoll_.add(s, SRT_EPOLL_IN | SRT_EPOLL_ERR);
+  links_.emplace(s, std::move(conn));
+}
+
+// Every message waiting on the link: checked, counted, merged; then whatever the merge
+// can release goes out. Messages are read in batches without mu_ (libsrt calls
+// onListen, which takes mu_, from its own threads).
+void Receiver::readFromLink(LinkConn& c) {
+  constexpr std::size_t kBatch = 64;
+  struct Message {
+    std::array<std::uint8_t, 1500> bytes;
+    std::size_t size;
+    Clock::time_point at;
+  };
+  static thread_local std::vector<Message> batch(kBatch);
+  for (bool more = true; more;) {
+    std::size_t count = 0;
+    std::string ended;
+    while (count < kBatch) {
+      SRT_MSGCTRL mc = srt_msgctrl_default;
+      Message& m = batch[count];
+      const int n = srt_recvmsg2(c.sock.get(), reinterpret_cast<char*>(m.bytes.data()),
+                                 static_cast<int>(m.bytes.size()), &mc);
+      if (n > 0) {
+        m.size = static_cast<std::size_t>(n);
+        m.at = Clock::now();
+        ++count;
+        continue;
+      }
+      more = false;
+      if (n == 0 || srt_getlasterror(nullptr) != SRT_EASYNCRCV)
+        ended = n == 0 ? "closed" : srt_getlasterror_str();
+      break;
+    }
+    std::lock_guard lock(mu_);
+    Session& sess = *c.session;
+    LinkCounters& counters = sess.links[c.link];
+    for (std::size_t i = 0; i < count; ++i) {
+      const wire::ParseResult r = wire::parse({batch[i].bytes.data(), batch[i].size});
+      if (!r.parsed) {
+        if (counters.bad_headers++ == 0) {
+          spdlog::warn("session {:08x} link {}: dropped a packet: {}", sess.id, c.link,
+                       wire::toString(r.error));
+        }
+        continue;
+      }
+      const wire::Header& h = r.parsed->header;
+      if (h.session != sess.id) {
+        if (counters.foreign_session++ == 0) {
+          spdlog::warn("session {:08x} link {}: dropped a packet of session {:08x}", sess.id,
+                       c.link, h.session);
+        }
+        continue;
+      }
+      ++counters.packets;
+      counters.bytes += r.parsed->payload.size();
+      if (h.flags & wire::kFlagResent)
+        ++counters.resent;
+      const auto verdict = sess.merger.push(h.seq, h.source_time_us, static_cast<int>(c.link),
+                                            r.parsed->payload, batch[i].at);
+      if (verdict == Merger::Verdict::kDuplicate)
+        ++counters.duplicates;
+      else if (verdict == Merger::Verdict::kLate)
+        ++counters.late;
+    }
+    if (!ended.empty())
+      endLink(c, ended);
+    releaseSession(sess, Clock::now(), false);
+  }
+}
+
+// mu_ held. The socket is closed by run() without mu_ (closing removes it from the
+// epoll); the LinkConn is erased there too.
+void Receiver::endLink(LinkConn& c, const std::string& why) {
+  spdlog::info("adaptive session {:08x}: link {} ended ({})", c.session->id, c.link, why);
+  c.session->links[c.link].connected = false;
+  to_close_.push_back(std::move(c.sock));
+}
+
+// mu_ held.
+void Receiver::releaseSession(Session& s, Clock::time_point now, bool flush) {
+  auto deliver = [&](const Merger::Packet& p) {
+    const auto out_time = Clock::now();
+    const std::int64_t out_us = steadyMicros(out_time);
+    const auto src_us = static_cast<std::int64_t>(p.source_time_us);
+    if (out_us >= src_us)
+      s.latency_us.add(static_cast<std::uint64_t>(out_us - src_us));
+    else
+      ++s.clock_skewed;
+    if (packet_log_)
+      packet_log_->delivered(out_us, s.name, p.link, p.seq, src_us, p.payload.size());
+    if (s.output) {
+      if (auto st = s.output->write(p.payload); !st && s.output_errors++ == 0)
+        spdlog::error("{}", st.error().message);
+    }
+  };
+  auto lost = [&](std::uint64_t first, std::uint64_t count) {
+    spdlog::debug("session {:08x}: gave up on {} packet(s) from {}", s.id, count, first);
+    if (packet_log_)
+      packet_log_->lost(steadyMicros(now), s.name, first, count);
+  };
+  if (flush)
+    s.merger.flush(deliver, lost);
+  else
+    s.merger.release(now, deliver, lost);
+}
+
+// mu_ held. Delivers what the session still holds and closes its links; links that
+// name it later are refused.
+void Receiver::endSession(Session& s, const std::string& why) {
+  releaseSession(s, Clock::now(), true);
+  s.ended = true;
+  for (auto& [sock, conn] : links_) {
+    if (conn->session == &s && conn->sock.valid())
+      to_close_.push_back(std::move(conn->sock));
+  }
+  for (auto& [link, counters] : s.links)
+    counters.connected = false;
+  const auto& st = s.merger.stats();
+  spdlog::info("adaptive session {:08x} ended ({}): {} payloads, {} lost, {} duplicates dropped",
+               s.id, why, st.delivered, st.lost, st.duplicates);
+}
+
+// How long the event loop may wait: until the earliest merge deadline, at most 100 ms.
+int Receiver::waitMs(Clock::time_point now) {
+  auto wait = std::chrono::milliseconds(100);
+  std::lock_guard lock(mu_);
+  for (auto& [id, s] : sessions_) {
+    if (auto at = s->merger.nextDeadline()) {
+      auto until = std::chrono::ceil<std::chrono::milliseconds>(*at - now);
+      wait = std::clamp(until, std::chrono::milliseconds(0), wait);
+    }
+  }
+  return static_cast<int>(wait.count());
+}
+
+// mu_ held.
+nlohmann::json Receiver::sessionJson(Session& s, bool clear_interval) {
+  nlohmann::json links = nlohmann::json::array();
+  for (auto& [index, c] : s.links) {
+    for (auto& [sock, conn] : links_) {
+      if (conn->session == &s && conn->link == index && conn->sock.valid()) {
+        c.srt.state =
+            srt::linkStateFrom(srt_getsockstate(conn->sock.get()), SRT_GST_RUNNING, false);
+        srt::readLinkStats(conn->sock.get(), c.srt, clear_interval);
+      }
+    }
+    if (!c.connected)
+      c.srt.state = srt::LinkState::kDown;
+    nlohmann::json j = srt::toJson(c.srt);
+    j["index"] = index;
+    j["connections"] = c.connections;
+    j["packets"] = c.packets;
+    j["bytes"] = c.bytes;
+    j["duplicates"] = c.duplicates;
+    j["late"] = c.late;
+    j["resent"] = c.resent;
+    j["bad_headers"] = c.bad_headers;
+    j["foreign_session"] = c.foreign_session;
+    links.push_back(std::move(j));
+  }
+  const Merger::Stats& m = s.merger.stats();
+  char session[16];
+  std::snprintf(session, sizeof session, "%08x", s.id);
+  std::uint64_t bad = 0, foreign = 0;
+  for (const auto& [index, c] : s.links) {
+    bad += c.bad_headers;
+    foreign += c.foreign_session;
+  }
+  return {{"stream", s.name},
+          {"mode", "adaptive"},
+          {"session", session},
+          {"active", s.active()},
+          {"output", s.output ? s.output->describe() : ""},
+          {"payloads", m.delivered},
+          {"bytes", m.delivered_bytes},
+          {"duplicates_dropped", m.duplicates},
+          {"late", m.late},
+          {"lost", m.lost},
+          {"buffered", s.merger.buffered()},
+          {"reorder_depth_max", m.max_reorder_depth},
+          {"forced_gaps", m.forced_gaps},
+          {"restarts", m.restarts},
+          {"bad_headers", bad},
+          {"foreign_session", foreign},
+          {"output_errors", s.output_errors},
+          {"latency_ms", percentilesMs(s.latency_us)},
+          {"clock_skewed", s.clock_skewed},
+          {"links", links}};
 }
 
 nlohmann::json Receiver::statsJson(bool clear_interval) {
@@ -242,6 +584,7 @@ nlohmann::json Receiver::statsJson(bool clear_interval) {
     for (const auto& l : s.last_links)
       links.push_back(srt::toJson(l));
     streams.push_back({{"stream", s.name},
+                       {"mode", s.is_group ? "group" : "single"},
                        {"active", s.active},
                        {"output", s.output ? s.output->describe() : ""},
                        {"payloads", s.payloads},
@@ -253,14 +596,23 @@ nlohmann::json Receiver::statsJson(bool clear_interval) {
     add(*s);
   for (auto& s : ended_)
     add(*s);
-  return {{"streams", streams}};
+  for (auto& [id, s] : sessions_)
+    streams.push_back(sessionJson(*s, clear_interval));
+  return {{"streams", streams},
+          {"refused",
+           {{"wrong_passphrase", srt::rejectedHandshakes(SRT_REJ_BADSECRET)},
+            {"malformed_stream_id", refused_malformed_.load()},
+            {"ended_session", refused_ended_session_.load()},
+            {"output_busy", refused_output_busy_.load()}}}};
 }
 
 Status Receiver::run() {
   auto next_stats = Clock::now() + options_.stats_interval;
   std::vector<SRT_EPOLL_EVENT> events(64);
+  std::vector<srt::Socket> closing;
   while (!stopping_) {
-    int n = srt_epoll_uwait(epoll_.id(), events.data(), static_cast<int>(events.size()), 100);
+    int n = srt_epoll_uwait(epoll_.id(), events.data(), static_cast<int>(events.size()),
+                            waitMs(Clock::now()));
     for (int i = 0; i < n; ++i) {
       SRTSOCKET fd = events[i].fd;
       bool is_listener = std::any_of(listeners_.begin(), listeners_.end(),
@@ -270,15 +622,30 @@ Status Receiver::run() {
         continue;
       }
       Stream* s = nullptr;
+      LinkConn* link = nullptr;
       {
         std::lock_guard lock(mu_);
-        auto it = streams_.find(fd);
-        if (it != streams_.end())
+        if (auto it = streams_.find(fd); it != streams_.end())
           s = it->second.get();
+        if (auto it = links_.find(fd); it != links_.end())
+          link = it->second.get();
       }
       if (s)
         readFrom(*s);
+      if (link && link->sock.valid())
+        readFromLink(*link);
     }
+    {
+      std::lock_guard lock(mu_);
+      const auto now = Clock::now();
+      for (auto& [id, sess] : sessions_) {
+        if (!sess->ended)
+          releaseSession(*sess, now, false);
+      }
+      std::erase_if(links_, [](const auto& kv) { return !kv.second->sock.valid(); });
+      closing.swap(to_close_);
+    }
+    closing.clear();  // srt_close without mu_
     if (Clock::now() >= next_stats) {
       next_stats += options_.stats_interval;
       auto j = statsJson(true);
@@ -286,6 +653,13 @@ Status Receiver::run() {
         options_.stats->write("receiver", j);
       if (options_.on_stats)
         options_.on_stats(j);
+    }
+  }
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [id, sess] : sessions_) {
+      if (!sess->ended)
+        releaseSession(*sess, Clock::now(), true);
     }
   }
   auto j = statsJson(false);
@@ -298,6 +672,7 @@ Status Receiver::run() {
     std::lock_guard lock(mu_);
     for (auto& [id, s] : streams_)
       s->sock.reset();
+    links_.clear();
   }
   outputs_.clear();  // flushes and closes files
   return okStatus();

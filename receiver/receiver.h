@@ -1,6 +1,14 @@
 // The receiver: SRT listeners that accept socket-group connections (broadcast and
-// backup senders) and plain SRT callers, one stream per sender, each written to its
-// output (see output.h for naming).
+// backup senders), plain SRT callers, and the per-link connections of adaptive-mode
+// sessions (their stream id names the session and the link, common/wire.h), one stream
+// per sender, each written to its output (see output.h for naming).
+//
+// Adaptive sessions: every link's packets go through one Merger (merge.h), which
+// drops duplicates, puts packets back in sequence order and waits at most the reorder
+// window for a missing one. Packets with a malformed header or another session's id
+// are dropped and counted; a link whose stream id is malformed, or names a session that
+// has ended (a newer session of the same stream took over its output), is refused at its
+// handshake and counted.
 //
 // One thread runs run(): non-blocking sockets and srt_epoll_uwait (a blocking
 // srt_recvmsg2 on a group spins at 100% CPU when a member breaks in libsrt 1.5.1).
@@ -21,6 +29,7 @@
 #include "common/srt/srt.h"
 #include "common/stats_sink.h"
 #include "receiver/output.h"
+#include "receiver/packet_log.h"
 
 namespace bondcast::receiver {
 
@@ -31,6 +40,9 @@ struct ReceiverOptions {
   // parsed); one stream at a time, as with stdout. The GStreamer source uses it.
   std::function<Result<std::unique_ptr<Output>>(const std::string& stream)> output_factory;
   srt::CommonOptions srt;  // latency, passphrase (stream_id unused)
+  // Adaptive sessions: how long a missing packet is waited for; 0: the latency.
+  std::chrono::milliseconds reorder_window{0};
+  std::string packet_log;  // CSV of every payload written out (packet_log.h); "" = none
   std::chrono::milliseconds stats_interval{1000};
   std::shared_ptr<StatsSink> stats;                     // may be null
   std::function<void(const nlohmann::json&)> on_stats;  // called on the receiver thread
@@ -38,6 +50,8 @@ struct ReceiverOptions {
 
 class Receiver {
  public:
+  using Clock = std::chrono::steady_clock;
+
   // Validates the options and binds every listener (a port in use is an error here).
   static Result<std::unique_ptr<Receiver>> create(ReceiverOptions options);
   ~Receiver();
@@ -52,6 +66,8 @@ class Receiver {
 
  private:
   struct Stream;
+  struct Session;
+  struct LinkConn;
   explicit Receiver(ReceiverOptions o);
   static int onListen(void* self, SRTSOCKET ns, int hsversion, const sockaddr* peer,
                       const char* streamid);
@@ -59,6 +75,15 @@ class Receiver {
   void readFrom(Stream& s);
   void endStream(Stream& s, const std::string& why);
   Result<Output*> outputFor(const std::string& name);
+  // Adaptive sessions (receiver thread; mu_ held where noted in the .cpp).
+  void acceptLink(srt::Socket sock, const std::string& stream_id, std::uint32_t session,
+                  std::uint32_t link);
+  void readFromLink(LinkConn& c);
+  void endLink(LinkConn& c, const std::string& why);
+  void releaseSession(Session& s, Clock::time_point now, bool flush);
+  void endSession(Session& s, const std::string& why);
+  int waitMs(Clock::time_point now);
+  nlohmann::json sessionJson(Session& s, bool clear_interval);
 
   ReceiverOptions options_;
   OutputSpec output_spec_;
@@ -68,7 +93,15 @@ class Receiver {
   std::mutex mu_;  // guards streams_ (read by the listen callback and statsJson)
   std::map<SRTSOCKET, std::unique_ptr<Stream>> streams_;
   std::vector<std::unique_ptr<Stream>> ended_;
-  std::map<std::string, std::unique_ptr<Output>> outputs_;  // by stream name
+  std::map<std::string, std::unique_ptr<Output>> outputs_;      // by stream name
+  std::map<std::uint32_t, std::unique_ptr<Session>> sessions_;  // guarded by mu_
+  std::map<SRTSOCKET, std::unique_ptr<LinkConn>> links_;        // guarded by mu_
+  std::vector<srt::Socket> to_close_;                           // guarded by mu_
+  std::unique_ptr<PacketLog> packet_log_;
+  // Handshakes refused by bondcast (libsrt refuses a wrong passphrase itself).
+  std::atomic<std::uint64_t> refused_malformed_{0};
+  std::atomic<std::uint64_t> refused_ended_session_{0};
+  std::atomic<std::uint64_t> refused_output_busy_{0};
 };
 
 }  // namespace bondcast::receiver

@@ -1,0 +1,101 @@
+// Rebuilds one adaptive-mode stream from the copies its links deliver: in sequence
+// order, each packet once, waiting a bounded time for a missing one. Pure logic: time
+// is passed in, nothing is read or written here (the receiver owns sockets and output).
+//
+// Contract:
+// - Thread: one (the receiver thread). `now` never goes backwards between calls.
+// - push() takes one received packet; release() hands over, in order, every packet
+//   that is ready, and gives up on a missing sequence number (counted lost) once the
+//   oldest packet waiting behind it has waited `reorder_window`. nextDeadline() says
+//   when release() next has something to do with no new packet.
+// - The start of the stream is the lowest sequence number seen during the first
+//   reorder window (links deliver the first packets in any order).
+// - Memory is bounded: at most `max_buffered` packets wait; more forces the oldest gap.
+//   A packet more than `max_ahead` beyond the next expected one restarts the sequence
+//   there (a sender that lost every link for a long time), counting the gap as lost.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <optional>
+#include <span>
+#include <vector>
+
+namespace bondcast::receiver {
+
+class Merger {
+ public:
+  using Clock = std::chrono::steady_clock;
+  using TimePoint = Clock::time_point;
+
+  struct Options {
+    std::chrono::microseconds reorder_window{std::chrono::milliseconds(200)};
+    std::size_t max_buffered = 16384;     // packets (about 21 MB of 1316-byte payloads)
+    std::uint64_t max_ahead = 1'000'000;  // sequence numbers beyond the next expected
+  };
+
+  enum class Verdict : std::uint8_t {
+    kAccepted,   // new; will be released in order
+    kDuplicate,  // a copy of a packet already delivered or waiting
+    kLate,       // arrived after the merge gave up on it (counted lost already)
+  };
+
+  struct Packet {
+    std::uint64_t seq = 0;
+    std::uint64_t source_time_us = 0;
+    int link = -1;
+    TimePoint arrival{};
+    std::vector<std::uint8_t> payload;
+  };
+
+  struct Stats {
+    std::uint64_t accepted = 0;
+    std::uint64_t delivered = 0;
+    std::uint64_t delivered_bytes = 0;
+    std::uint64_t duplicates = 0;
+    std::uint64_t late = 0;
+    std::uint64_t lost = 0;
+    std::uint64_t restarts = 0;           // jumps beyond max_ahead
+    std::uint64_t forced_gaps = 0;        // gaps given up early because the buffer was full
+    std::uint64_t max_reorder_depth = 0;  // most packets ever waiting behind a gap
+  };
+
+  // Called by release(): each packet in order, and each run of sequence numbers given
+  // up on (first, count).
+  using Deliver = std::function<void(const Packet&)>;
+  using Lost = std::function<void(std::uint64_t first_seq, std::uint64_t count)>;
+
+  explicit Merger(Options options) : options_(options) {}
+
+  Verdict push(std::uint64_t seq, std::uint64_t source_time_us, int link,
+               std::span<const std::uint8_t> payload, TimePoint now);
+  void release(TimePoint now, const Deliver& deliver, const Lost& lost);
+  // At the end of the stream: everything waiting, in order, gaps given up at once.
+  void flush(const Deliver& deliver, const Lost& lost);
+  // When release() will next deliver or give up without a new packet; nullopt: nothing
+  // is waiting.
+  std::optional<TimePoint> nextDeadline() const;
+  // Packets waiting now.
+  std::size_t buffered() const { return waiting_.size(); }
+  const Stats& stats() const { return stats_; }
+
+ private:
+  void giveUpTo(std::uint64_t seq, const Lost& lost);
+  void deliverHead(const Deliver& deliver);
+  bool wasGivenUp(std::uint64_t seq) const;
+
+  Options options_;
+  Stats stats_;
+  bool started_ = false;       // the first reorder window has passed
+  TimePoint first_arrival_{};  // of the first packet ever
+  bool any_ = false;           // a packet has ever been pushed
+  std::uint64_t next_ = 0;     // next sequence number to deliver (once started)
+  std::uint64_t start_ = 0;    // first sequence number of the stream (once started)
+  std::map<std::uint64_t, Packet> waiting_;
+  std::deque<std::pair<std::uint64_t, std::uint64_t>> given_up_;  // recent lost runs
+};
+
+}  // namespace bondcast::receiver
