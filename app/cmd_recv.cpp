@@ -21,6 +21,8 @@ struct RecvCli {
   std::string passphrase;
   std::string stats;
   std::string duration;
+  int reorder_window_ms = 0;
+  std::string packet_log;
   int verbosity = 1;
 };
 
@@ -30,6 +32,8 @@ int runRecv(const RecvCli& cli) {
   o.listen = cli.listen;
   o.output = cli.output;
   o.srt = {std::chrono::milliseconds(cli.latency_ms), cli.passphrase, {}};
+  o.reorder_window = std::chrono::milliseconds(cli.reorder_window_ms);
+  o.packet_log = cli.packet_log;
   if (auto spec = receiver::parseOutputSpec(cli.output); !spec) {
     return fail("recv", kExitUsage, spec.error().message);
   }
@@ -117,6 +121,13 @@ void addRecv(CLI::App& root, Runner& chosen) {
                   "write JSON lines of per-stream, per-link stats once a second to FILE "
                   "(- = stderr)");
   sub->add_option("--duration", cli->duration, "stop after this long (e.g. 30s)");
+  sub->add_option("--reorder-window", cli->reorder_window_ms,
+                  "adaptive mode: at most this many ms a missing packet is waited for before "
+                  "the output moves on and counts it lost (default: the latency)")
+      ->check(CLI::Range(1, 10000));
+  sub->add_option("--packet-log", cli->packet_log,
+                  "write a CSV line per payload written out (and per packet given up on): "
+                  "arrival_us,stream,link,seq,send_us,bytes,status");
   sub->add_flag(
       "-v,--verbose", [cli](std::int64_t n) { cli->verbosity = 1 + static_cast<int>(n); },
       "more log output (-vv: debug)");

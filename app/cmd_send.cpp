@@ -1,4 +1,5 @@
-// `bondcast send`: one MPEG-TS input over several links with SRT's socket groups.
+// `bondcast send`: one MPEG-TS input over several links: SRT's socket groups
+// (broadcast, backup) or bondcast's scheduler over one SRT connection per link (adaptive).
 #include <atomic>
 #include <memory>
 #include <string>
@@ -15,6 +16,8 @@ namespace {
 
 struct SendCli {
   std::string mode = "broadcast";
+  std::string policy = "latency-aware";
+  double redundancy_percent = 5;
   std::string input;
   std::vector<std::string> links;
   int latency_ms = 200;
@@ -33,9 +36,11 @@ int runSend(const SendCli& cli) {
   o.mode = cli.mode;
   o.links = cli.links;
   o.srt = {std::chrono::milliseconds(cli.latency_ms), cli.passphrase, cli.stream_id};
+  o.policy = cli.policy;
+  o.redundancy_budget = cli.redundancy_percent / 100.0;
   o.connect_timeout = std::chrono::milliseconds(cli.connect_timeout_ms);
-  if (auto cfg = sender::groupConfigFrom(o); !cfg)
-    return fail("send", kExitUsage, cfg.error().message);
+  if (auto st = sender::checkSendOptions(o); !st)
+    return fail("send", kExitUsage, st.error().message);
   if (!cli.passphrase.empty() && (cli.passphrase.size() < 10 || cli.passphrase.size() > 79)) {
     return fail("send", kExitUsage, "--passphrase must be 10 to 79 characters long");
   }
@@ -90,22 +95,36 @@ int runSend(const SendCli& cli) {
 
 void addSend(CLI::App& root, Runner& chosen) {
   auto cli = std::make_shared<SendCli>();
-  auto* sub = root.add_subcommand(
-      "send", "Send one MPEG-TS stream over several links (SRT socket groups).");
+  auto* sub = root.add_subcommand("send", "Send one MPEG-TS stream over several links.");
   sub->add_option("--mode", cli->mode,
                   "broadcast: every packet on every link (hitless failover); backup: one "
-                  "active link, the others take over when it fails")
+                  "active link, the others take over when it fails (both: SRT socket "
+                  "groups); adaptive: packets split over the links by expected arrival "
+                  "time, using their summed capacity (one SRT connection per link)")
       ->capture_default_str();
+  sub->add_option("--policy", cli->policy,
+                  "adaptive mode's scheduler: latency-aware, min-rtt, srtla, round-robin, "
+                  "broadcast or backup")
+      ->capture_default_str();
+  sub->add_option("--redundancy-budget", cli->redundancy_percent,
+                  "adaptive mode: extra copies of important or at-risk packets may add at "
+                  "most this PERCENT of the payload bytes (re-sends of a failed link's "
+                  "packets are never refused)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 100.0));
   sub->add_option("-i,--input", cli->input,
                   "udp://@:PORT or udp://ADDR:PORT (TS from an encoder), srt://:PORT (an "
                   "encoder connects as caller), a file or libavformat URL (sent in real "
                   "time), - (stdin), or testsrc (built-in test pattern)")
       ->required();
   sub->add_option("-l,--link", cli->links,
-                  "srt://HOST:PORT?weight=N&bind=LOCAL_ADDR[:PORT] (repeat per link; weight: "
-                  "backup priority, higher first; bind: the modem's local address)")
+                  "srt://HOST:PORT?weight=N&bind=LOCAL_ADDR[:PORT]&cost=C (repeat per link; "
+                  "weight: backup priority, higher first; bind: the modem's local address; "
+                  "cost: adaptive mode prefers cheaper links when deadlines allow, default 1)")
       ->required();
-  sub->add_option("--latency", cli->latency_ms, "SRT latency in ms (receiver buffer)")
+  sub->add_option("--latency", cli->latency_ms,
+                  "SRT latency in ms (receiver buffer); in adaptive mode also the deadline "
+                  "of every packet")
       ->capture_default_str()
       ->check(CLI::Range(20, 10000));
   sub->add_option("--passphrase", cli->passphrase, "encrypt with this passphrase (10-79 chars)");

@@ -34,7 +34,7 @@ struct Settings {
   std::string passphrase;
   std::string stream_id;
   std::string policy = "latency-aware";
-  double redundancy_budget = 0.04;
+  double redundancy_budget = 0.05;
   bool auto_bitrate = false;
   guint min_bitrate_kbps = 500;
   guint max_bitrate_kbps = 20000;
@@ -96,7 +96,10 @@ static GType bondcast_mode_get_type() {
   static const GEnumValue values[] = {
       {kBroadcast, "Every link carries every packet (SRT broadcast group)", "broadcast"},
       {kBackup, "One link carries the stream, the others stand by (SRT backup group)", "backup"},
-      {kAdaptive, "Capacity-aware scheduling (not available in this build)", "adaptive"},
+      {kAdaptive,
+       "Packets split over the links by expected arrival time: their summed capacity "
+       "(one SRT connection per link, bondcast's scheduler)",
+       "adaptive"},
       {0, nullptr, nullptr}};
   if (g_once_init_enter(&type)) {
     GType t = g_enum_register_static("GstBondcastMode", values);
@@ -147,7 +150,15 @@ static void onStats(GstBondcastSink* self, State* st, const nlohmann::json& j) {
   GstElement* enc =
       auto_bitrate ? bondcast::gst::findUpstreamEncoder(GST_ELEMENT(self), &which) : nullptr;
   std::uint64_t now = enc ? bondcast::gst::encoderBitrate(enc, *which) : 0;
-  std::uint64_t rec = st->controller.update(j, latency_ms, lo, hi, now);
+  // Adaptive mode recommends from the capacity its links are measured to deliver; the
+  // group modes by AIMD on send-buffer growth and drops.
+  std::uint64_t rec = 0;
+  if (j.value("mode", "") == "adaptive") {
+    const std::uint64_t measured = j.value("recommended_bitrate_bps", std::uint64_t{0});
+    rec = measured > 0 ? std::clamp(measured, lo, hi) : 0;
+  } else {
+    rec = st->controller.update(j, latency_ms, lo, hi, now);
+  }
   {
     std::lock_guard lock(st->mu);
     st->last_stats = j;
@@ -175,13 +186,6 @@ static gboolean gst_bondcast_sink_start(GstBaseSink* sink) {
     std::lock_guard lock(self->settings_mu);
     s = self->settings;
   }
-  if (s.mode == kAdaptive) {
-    GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS,
-                      ("mode=adaptive is not available in this build (available: broadcast, "
-                       "backup)"),
-                      (nullptr));
-    return FALSE;
-  }
   auto st = std::make_unique<State>();
   st->runtime = std::make_unique<bondcast::srt::Runtime>();
   if (auto ok = bondcast::srt::checkBonding(); !ok) {
@@ -194,6 +198,8 @@ static gboolean gst_bondcast_sink_start(GstBaseSink* sink) {
   o.srt.latency = std::chrono::milliseconds(s.latency_ms);
   o.srt.passphrase = s.passphrase;
   o.srt.stream_id = s.stream_id;
+  o.policy = s.policy;
+  o.redundancy_budget = s.redundancy_budget;
   State* raw = st.get();
   o.on_stats = [self, raw](const nlohmann::json& j) { onStats(self, raw, j); };
   if (o.links.empty()) {
@@ -456,14 +462,14 @@ static void gst_bondcast_sink_class_init(GstBondcastSinkClass* klass) {
   g_object_class_install_property(
       gobject_class, PROP_POLICY,
       g_param_spec_string("policy", "Policy",
-                          "Scheduling policy of adaptive mode (stored; broadcast and backup "
-                          "ignore it)",
+                          "Scheduling policy of adaptive mode: latency-aware, min-rtt, srtla, "
+                          "round-robin, broadcast or backup (broadcast and backup modes ignore it)",
                           d.policy.c_str(), rw));
   g_object_class_install_property(
       gobject_class, PROP_REDUNDANCY_BUDGET,
       g_param_spec_double("redundancy-budget", "Redundancy budget",
-                          "Adaptive mode: extra copies as a fraction of the payload bytes "
-                          "(stored; broadcast and backup ignore it)",
+                          "Adaptive mode: extra copies of important or at-risk packets, as a "
+                          "fraction of the payload bytes (broadcast and backup ignore it)",
                           0.0, 1.0, d.redundancy_budget, rw));
   g_object_class_install_property(
       gobject_class, PROP_AUTO_BITRATE,
@@ -473,7 +479,8 @@ static void gst_bondcast_sink_class_init(GstBondcastSinkClass* klass) {
           "svtav1enc, vaapi/nv/qsv h264/h265) to the recommended bitrate, clamped to "
           "min-bitrate..max-bitrate. Broadcast and backup recommend by AIMD: x0.6 a second while "
           "a link's send buffer passes latency/2 or it drops packets, otherwise +max(1/8, "
-          "250 kbit/s); adaptive mode will give its own",
+          "250 kbit/s); adaptive mode recommends 80% of the capacity its links are measured "
+          "to deliver, less the redundancy budget",
           d.auto_bitrate,
           static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
                                    GST_PARAM_MUTABLE_PLAYING)));

@@ -106,6 +106,7 @@ static gboolean gst_bondcast_src_start(GstBaseSrc* src) {
   }
   o.srt.latency = std::chrono::milliseconds(s.latency_ms);
   o.srt.passphrase = s.passphrase;
+  o.reorder_window = std::chrono::milliseconds(s.reorder_window_ms);
   auto queue = st->queue;
   o.output_factory = [queue](const std::string& stream)
       -> bondcast::Result<std::unique_ptr<bondcast::receiver::Output>> {
@@ -298,7 +299,7 @@ static void gst_bondcast_src_class_init(GstBondcastSrcClass* klass) {
       gobject_class, PROP_REORDER_WINDOW,
       g_param_spec_uint("reorder-window", "Reorder window",
                         "Adaptive mode: how long the receiver waits for a missing packet, ms "
-                        "(0: the latency). Stored; broadcast and backup streams ignore it",
+                        "(0: the latency); broadcast and backup streams do not use it",
                         0, 60000, d.reorder_window_ms, rw));
   g_object_class_install_property(
       gobject_class, PROP_STATS,

@@ -44,9 +44,53 @@ const std::vector<std::string> kSampleCommand = {"ffmpeg",
                                                  "-f",
                                                  "mpegts"};
 
-std::filesystem::path makeSample() {
+// 30 s at a constant 12 Mbit/s: H.264 CBR 9 Mbit/s + AAC, padded to 12 Mbit/s by the
+// muxer (null packets), like a broadcast encoder's constant-rate output.
+const std::vector<std::string> kAggregationCommand = {"ffmpeg",
+                                                      "-nostdin",
+                                                      "-y",
+                                                      "-v",
+                                                      "error",
+                                                      "-f",
+                                                      "lavfi",
+                                                      "-i",
+                                                      "testsrc2=size=640x360:rate=25",
+                                                      "-f",
+                                                      "lavfi",
+                                                      "-i",
+                                                      "sine=frequency=1000:sample_rate=48000",
+                                                      "-t",
+                                                      "30",
+                                                      "-c:v",
+                                                      "libx264",
+                                                      "-preset",
+                                                      "veryfast",
+                                                      "-g",
+                                                      "25",
+                                                      "-pix_fmt",
+                                                      "yuv420p",
+                                                      "-b:v",
+                                                      "9M",
+                                                      "-minrate",
+                                                      "9M",
+                                                      "-maxrate",
+                                                      "9M",
+                                                      "-bufsize",
+                                                      "2M",
+                                                      "-x264-params",
+                                                      "nal-hrd=cbr",
+                                                      "-c:a",
+                                                      "aac",
+                                                      "-b:a",
+                                                      "128k",
+                                                      "-muxrate",
+                                                      "12M",
+                                                      "-f",
+                                                      "mpegts"};
+
+std::filesystem::path makeSample(const std::vector<std::string>& command) {
   std::string joined;
-  for (const auto& a : kSampleCommand)
+  for (const auto& a : command)
     joined += a + " ";
   auto dir =
       std::filesystem::temp_directory_path() / ("bondcast-e2e-" + std::to_string(::getuid()));
@@ -56,7 +100,7 @@ std::filesystem::path makeSample() {
     return path;
   auto tmp = path;
   tmp += "." + std::to_string(::getpid()) + ".tmp";
-  auto argv = kSampleCommand;
+  auto argv = command;
   argv.push_back(tmp.string());
   auto log = tmp;
   log += ".log";
@@ -85,7 +129,14 @@ std::string problemsOf(const std::vector<std::string>& argv, const std::filesyst
 const std::filesystem::path& sampleTs() {
   static std::once_flag once;
   static std::filesystem::path path;
-  std::call_once(once, [] { path = makeSample(); });
+  std::call_once(once, [] { path = makeSample(kSampleCommand); });
+  return path;
+}
+
+const std::filesystem::path& aggregationTs() {
+  static std::once_flag once;
+  static std::filesystem::path path;
+  std::call_once(once, [] { path = makeSample(kAggregationCommand); });
   return path;
 }
 

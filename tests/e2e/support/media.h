@@ -12,6 +12,10 @@ namespace bondcast::e2e {
 // ffmpeg command, written atomically). Throws std::runtime_error if ffmpeg fails.
 const std::filesystem::path& sampleTs();
 
+// 30 s of MPEG-TS at a constant 12 Mbit/s (H.264 CBR 9 Mbit/s + AAC, muxer padding),
+// made and cached like sampleTs().
+const std::filesystem::path& aggregationTs();
+
 // What `ffprobe -v error FILE` reports: "" when it exits 0 with nothing on stderr.
 std::string probeProblems(const std::filesystem::path& file);
 

@@ -400,16 +400,17 @@ TEST_F(GstElements, SrcStopsPromptlyWithNoSender) {
   EXPECT_LT(secondsSince(t0), 1.0);
 }
 
-TEST_F(GstElements, AdaptiveModeFailsToStartWithAClearError) {
+TEST_F(GstElements, AdaptiveModeWithAnUnknownPolicyFailsToStartNamingTheKnownOnes) {
   GstElement* e = gst_element_factory_make("bondcastsink", nullptr);
   GstBus* bus = gst_bus_new();
   gst_element_set_bus(e, bus);
   gst_util_set_object_arg(G_OBJECT(e), "mode", "adaptive");
-  g_object_set(e, "links", "srt://127.0.0.1:9", nullptr);
+  g_object_set(e, "links", "srt://127.0.0.1:9", "policy", "fastest", nullptr);
   EXPECT_EQ(gst_element_set_state(e, GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
   GstMessage* m = waitForMessage(bus, GST_MESSAGE_ERROR, nullptr, std::chrono::seconds(1));
   ASSERT_NE(m, nullptr);
-  EXPECT_NE(errorText(m).find("not available in this build"), std::string::npos) << errorText(m);
+  EXPECT_NE(errorText(m).find("unknown policy 'fastest'"), std::string::npos) << errorText(m);
+  EXPECT_NE(errorText(m).find("latency-aware"), std::string::npos) << errorText(m);
   gst_message_unref(m);
   gst_element_set_state(e, GST_STATE_NULL);
   gst_object_unref(e);

@@ -136,10 +136,11 @@ class GstPipelines : public ::testing::Test {
         << " ! filesink location=" << (dir_ / "frames.yuv");
     return spawn(cmd.str(), dir_ / "rx.log");
   }
-  Process startEncodingSender(const std::string& links) {
+  Process startEncodingSender(const std::string& links, const std::string& sink_props = "") {
     std::ostringstream cmd;
     cmd << "gst-launch-1.0 -e videotestsrc is-live=true num-buffers=" << kFrames << " ! "
-        << kRawCaps << " ! x264enc tune=zerolatency ! mpegtsmux ! bondcastsink links=" << links;
+        << kRawCaps << " ! x264enc tune=zerolatency ! mpegtsmux ! bondcastsink links=" << links
+        << " " << sink_props;
     return spawn(cmd.str(), dir_ / "tx.log");
   }
   std::size_t framesDecoded() {
@@ -200,6 +201,36 @@ TEST_F(GstPipelines, BroadcastDecodesEveryFrameWhenALinkIsCutMidStream) {
   auto stats = emulator.stats();
   EXPECT_GT(stats.links[0].fwd.drop_outage, 100u) << "link 0 was not cut while in use";
   EXPECT_GT(stats.links[1].fwd.packets_forwarded, stats.links[0].fwd.packets_forwarded);
+  EXPECT_EQ(framesDecoded(), static_cast<std::size_t>(kFrames)) << readText(dir_ / "rx.log");
+}
+
+TEST_F(GstPipelines, AdaptiveDecodesEveryFrameWhenTheLinkItPrefersIsCutMidStream) {
+  std::uint16_t p1 = freeUdpPort(), p2 = freeUdpPort();
+  Process rx = startDecodingReceiver(p1, p2);
+  ASSERT_TRUE(waitUntilBound(p1, std::chrono::seconds(10)) &&
+              waitUntilBound(p2, std::chrono::seconds(10)))
+      << readText(dir_ / "rx.log");
+  emu::EmulatorConfig config;
+  for (const char* delay : {"10ms", "25ms"}) {
+    auto link = emu::parseLinkSpec(
+        "listen=127.0.0.1:0,to=127.0.0.1:" + std::to_string(delay[0] == '1' ? p1 : p2) +
+        ",rate=20mbit,delay=" + delay);
+    ASSERT_TRUE(link) << link.error().message;
+    config.links.push_back(*link);
+  }
+  auto cut = emu::parseEvent("at=4s,link=0,down");
+  ASSERT_TRUE(cut) << cut.error().message;
+  config.events.push_back(*cut);
+  emu::Emulator emulator(config);
+  ASSERT_TRUE(emulator.start());
+  Process tx = startEncodingSender("srt://127.0.0.1:" + std::to_string(emulator.listenPort(0)) +
+                                       ",srt://127.0.0.1:" + std::to_string(emulator.listenPort(1)),
+                                   "mode=adaptive");
+  EXPECT_EQ(waitFor(tx, std::chrono::seconds(60)), 0) << readText(dir_ / "tx.log");
+  emulator.stop();
+  EXPECT_EQ(interruptAndWait(rx), 0) << readText(dir_ / "rx.log");
+  auto stats = emulator.stats();
+  EXPECT_GT(stats.links[0].fwd.drop_outage, 50u) << "link 0 was not cut while in use";
   EXPECT_EQ(framesDecoded(), static_cast<std::size_t>(kFrames)) << readText(dir_ / "rx.log");
 }
 
