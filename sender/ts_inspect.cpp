@@ -57,6 +57,14 @@ std::span<const std::uint8_t> sectionIn(std::span<const std::uint8_t> payload) {
   return section.subspan(0, std::min(section.size(), 3 + length));
 }
 
+// The elementary-stream bytes of a payload that starts a PES packet: after the PES
+// header, whose own 00 00 01 start code is followed by a stream id, not a NAL header.
+std::span<const std::uint8_t> afterPesHeader(std::span<const std::uint8_t> payload) {
+  if (payload.size() < 9 || payload[0] != 0x00 || payload[1] != 0x00 || payload[2] != 0x01)
+    return payload;
+  return payload.subspan(std::min(payload.size(), std::size_t{9} + payload[8]));
+}
+
 bool isParameterSet(TsInspector::Kind kind, std::uint8_t nal) {
   switch (kind) {
     case TsInspector::Kind::kH264:
@@ -159,7 +167,8 @@ Importance TsInspector::classifyPacket(std::span<const std::uint8_t> packet) {
     state.in_keyframe = info->random_access;
   else if (info->random_access)
     state.in_keyframe = true;
-  Importance found = scanVideo(stream->second, state, payload);
+  Importance found = scanVideo(stream->second, state,
+                               info->payload_unit_start ? afterPesHeader(payload) : payload);
   if (state.in_keyframe)
     found = found | Importance::kKeyframe;
   return found;
