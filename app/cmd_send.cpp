@@ -118,9 +118,11 @@ void addSend(CLI::App& root, Runner& chosen) {
                   "time), - (stdin), or testsrc (built-in test pattern)")
       ->required();
   sub->add_option("-l,--link", cli->links,
-                  "srt://HOST:PORT?weight=N&bind=LOCAL_ADDR[:PORT]&cost=C (repeat per link; "
-                  "weight: backup priority, higher first; bind: the modem's local address; "
-                  "cost: adaptive mode prefers cheaper links when deadlines allow, default 1)")
+                  "srt://HOST:PORT?weight=N&bind=LOCAL_ADDR[:PORT]&dev=IFNAME&cost=C (repeat "
+                  "per link; weight: backup priority, higher first; bind: the modem's local "
+                  "address; dev: the interface the link must leave by, adaptive mode, needs "
+                  "root; cost: adaptive mode prefers cheaper links when deadlines allow, "
+                  "default 1)")
       ->required();
   sub->add_option("--latency", cli->latency_ms,
                   "SRT latency in ms (receiver buffer); in adaptive mode also the deadline "

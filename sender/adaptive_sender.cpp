@@ -129,6 +129,8 @@ Result<std::unique_ptr<AdaptiveSender>> AdaptiveSender::create(AdaptiveSenderCon
     if (!peer)
       return Error{"link '" + spec.text + "': " + peer.error().message};
     link->peer = *peer;
+    if (auto st = checkLinkDevice(spec); !st)
+      return st.error();
     if (!spec.bind_host.empty()) {
       auto bind = srt::resolve(spec.bind_host, spec.bind_port, false);
       if (!bind)
@@ -165,6 +167,10 @@ void AdaptiveSender::startConnect(Link& link, sched::TimePoint now) {
     return fail(st.error().message);
   (void)srt::setOption(s, SRTO_RCVSYN, no, "non-blocking connect");
   (void)srt::setOption(s, SRTO_SNDSYN, no, "non-blocking send");
+  if (!link.spec.device.empty()) {
+    if (auto st = srt::setOption(s, SRTO_BINDTODEVICE, link.spec.device, "dev"); !st)
+      return fail(st.error().message);
+  }
   if (link.bind && srt_bind(s, link.bind->get(), link.bind->len) == SRT_ERROR)
     return fail(srt::lastError("binding to " + link.spec.bind_host));
   if (srt_connect(s, link.peer.get(), link.peer.len) == SRT_ERROR)
@@ -340,6 +346,8 @@ void AdaptiveSender::workerLoop() {
     if (now >= next_tick) {
       tick(now);
       next_tick = now + config_.feedback_interval;
+      ++feedback_rounds_;
+      feedback_time_ += Clock::now() - now;
     }
     for (Queued& q : batch)
       schedule(q, now);
@@ -444,6 +452,9 @@ nlohmann::json AdaptiveSender::statsJson(bool clear_interval) {
           {"copies_refused", copies_refused_},
           {"resent", resent_},
           {"reconnects", reconnects_},
+          // The cost of feeding the scheduler: link polls (srt_bistats), re-sends, pruning.
+          {"feedback_rounds", feedback_rounds_},
+          {"feedback_us", duration_cast<microseconds>(feedback_time_).count()},
           {"links_up", linksUp()},
           {"recommended_bitrate_bps", recommended_bps_.load()},
           {"scheduler", sched::toJson(scheduler_->stats())},

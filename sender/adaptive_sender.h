@@ -93,6 +93,8 @@ class AdaptiveSender final : public Transport {
   std::uint64_t copies_refused_ = 0;  // srt_sendmsg2 failed
   std::uint64_t resent_ = 0;
   std::uint64_t reconnects_ = 0;
+  std::uint64_t feedback_rounds_ = 0;
+  std::chrono::steady_clock::duration feedback_time_{};
 
   std::mutex queue_mu_;
   std::uint64_t queue_drops_ = 0;  // the worker fell behind; guarded by queue_mu_

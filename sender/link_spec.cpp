@@ -1,5 +1,7 @@
 #include "sender/link_spec.h"
 
+#include <net/if.h>
+
 #include <charconv>
 
 #include "common/uri.h"
@@ -37,6 +39,10 @@ Result<LinkSpec> parseLinkSpec(std::string_view text) {
         return bad("bind '" + value + "' is not ADDR or ADDR:PORT");
       link.bind_host = hp->host;
       link.bind_port = hp->port;
+    } else if (key == "dev") {
+      if (value.empty() || value.size() >= IF_NAMESIZE || value.find('/') != std::string::npos)
+        return bad("dev '" + value + "' is not a network interface name");
+      link.device = value;
     } else if (key == "cost") {
       double c = -1;
       auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), c);
@@ -45,10 +51,18 @@ Result<LinkSpec> parseLinkSpec(std::string_view text) {
       }
       link.cost = c;
     } else {
-      return bad("unknown parameter '" + key + "' (known: weight, bind, cost)");
+      return bad("unknown parameter '" + key + "' (known: weight, bind, dev, cost)");
     }
   }
   return link;
+}
+
+Status checkLinkDevice(const LinkSpec& link) {
+  if (!link.device.empty() && if_nametoindex(link.device.c_str()) == 0) {
+    return Error{"link '" + link.text + "': no network interface '" + link.device +
+                 "' on this machine"};
+  }
+  return okStatus();
 }
 
 }  // namespace bondcast::sender

@@ -1,7 +1,8 @@
 // One sender link as the user names it on the command line:
-//   srt://HOST:PORT?weight=N&bind=LOCAL_ADDR[:PORT]&cost=C
+//   srt://HOST:PORT?weight=N&bind=LOCAL_ADDR[:PORT]&dev=IFNAME&cost=C
 // weight: backup priority (higher is preferred), bind: the local address of the
-// modem/interface this link leaves from, cost: relative price of the link
+// modem/interface this link leaves from, dev: the network interface it must leave by
+// (SO_BINDTODEVICE, needs root or CAP_NET_RAW), cost: relative price of the link
 // (adaptive mode prefers cheaper links when deadlines allow).
 #pragma once
 
@@ -20,10 +21,14 @@ struct LinkSpec {
   int weight = 0;  // 0..65535
   std::string bind_host;
   std::uint16_t bind_port = 0;
+  std::string device;  // network interface name, or empty
   double cost = 1.0;
 };
 
 // Errors name the link and the parameter that is wrong.
 Result<LinkSpec> parseLinkSpec(std::string_view text);
+
+// Checks what parsing cannot: that the link's network interface exists on this machine.
+Status checkLinkDevice(const LinkSpec& link);
 
 }  // namespace bondcast::sender

@@ -63,8 +63,14 @@ Result<std::unique_ptr<Transport>> makeTransport(const SendOptions& o) {
 Status checkSendOptions(const SendOptions& o) {
   if (o.mode != "broadcast" && o.mode != "backup" && o.mode != "adaptive")
     return Error{"unknown mode '" + o.mode + "' (known: broadcast, backup, adaptive)"};
-  if (auto links = linkSpecs(o); !links)
+  auto links = linkSpecs(o);
+  if (!links)
     return links.error();
+  for (const auto& link : *links) {
+    // A group member bound to a device breaks at its first packet in libsrt 1.5.1.
+    if (!link.device.empty() && o.mode != "adaptive")
+      return Error{"link '" + link.text + "': dev= works in adaptive mode only"};
+  }
   if (o.mode == "adaptive") {
     if (auto s = sched::makeScheduler(o.policy); !s)
       return Error{"--policy: " + s.error().message};

@@ -9,6 +9,9 @@
 //                 prefers) cut for good at 2.5 s, link 1 flapping from 3.5 s.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <cmath>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -225,6 +228,36 @@ TEST_F(Adaptive, OutputIsByteIdenticalWhenOneLinkDiesForGoodAndAnotherFlaps) {
             << "\n";
   EXPECT_GE(send["scheduler"]["link_failures"].get<int>(), 1);
   EXPECT_NE(send["links"][0]["state"], "up");
+}
+
+// Two senders (two sessions) into one receiver port: each stream to its own file,
+// byte-identical. One sender's second link leaves by a named interface (dev=lo; binding
+// to a device needs root, so without root that link is given without it).
+TEST_F(Adaptive, TwoSessionsIntoOneReceiverPortEachRebuildTheirOwnStream) {
+  const std::uint16_t port = freeUdpPort();
+  Process receiver = startReceiver({port}, path("out-{id}.ts"), {"--latency", "200"});
+  const std::string dev = geteuid() == 0 ? "dev=lo" : "";
+  Process a = startSender({"--mode", "adaptive", "--input", sampleTs().string(), "--stream-id",
+                           "camA", "--link", srtLink(port), "--link", srtLink(port, dev)},
+                          "sendA");
+  Process b = startSender({"--mode", "adaptive", "--input", sampleTs().string(), "--stream-id",
+                           "camB", "--link", srtLink(port), "--link", srtLink(port)},
+                          "sendB");
+  ASSERT_EQ(a.waitExit(40s), 0) << a.stderrText();
+  ASSERT_EQ(b.waitExit(40s), 0) << b.stderrText();
+  const auto input = readBytes(sampleTs());
+  ASSERT_TRUE(waitUntil([&] { return fileSize(path("out-camB.ts")) >= input.size(); }, 10s));
+  stopReceiverAt(receiver, path("out-camA.ts"), input.size());
+  EXPECT_TRUE(readBytes(path("out-camA.ts")) == input)
+      << describeDifference(input, readBytes(path("out-camA.ts")));
+  EXPECT_TRUE(readBytes(path("out-camB.ts")) == input)
+      << describeDifference(input, readBytes(path("out-camB.ts")));
+  const auto final = finalLine(path("recv.jsonl"));
+  ASSERT_TRUE(final.is_object());
+  int sessions = 0;
+  for (const auto& st : final["streams"])
+    sessions += st.value("mode", "") == "adaptive" && st["links"].size() == 2;
+  EXPECT_EQ(sessions, 2) << final.dump();
 }
 
 }  // namespace

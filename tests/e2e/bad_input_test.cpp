@@ -71,6 +71,22 @@ TEST_F(BadInput, UnknownLinkParameterIsAUsageErrorNamingIt) {
                 {"unknown parameter 'wieght'", srtLink(9000, "wieght=3")});
 }
 
+TEST_F(BadInput, AdaptiveModeOptionsAreCheckedNamingTheProblem) {
+  auto args = sendArgs("adaptive", "testsrc", srtLink(9));
+  args.insert(args.end(), {"--policy", "fastest"});
+  expectFailure(args, 2, {"unknown policy 'fastest'", "latency-aware", "srtla"});
+  args = sendArgs("adaptive", "testsrc", srtLink(9));
+  args.insert(args.end(), {"--redundancy-budget", "150"});
+  Finished range = runToEnd(bondcastArgv(args), path("err.log"), 30s);
+  EXPECT_EQ(range.exit_code, 2) << range.err;
+  EXPECT_NE(range.err.find("--redundancy-budget: Value 150 not in range"), std::string::npos)
+      << range.err;
+  expectFailure(sendArgs("broadcast", "testsrc", srtLink(9, "dev=lo")), 2,
+                {"dev= works in adaptive mode only"});
+  expectFailure(sendArgs("adaptive", "testsrc", srtLink(9, "dev=wwan9")), 1,
+                {"no network interface 'wwan9'"});
+}
+
 TEST_F(BadInput, UnknownOptionIsAUsageErrorNamingIt) {
   // CLI11 prints the error and a "Run with --help" hint.
   Finished f = runToEnd(

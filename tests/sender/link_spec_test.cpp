@@ -16,6 +16,21 @@ TEST(SenderLinkSpec, ParsesWeightBindAndCost) {
   EXPECT_DOUBLE_EQ(l->cost, 2.5);
 }
 
+TEST(SenderLinkSpec, ParsesTheInterfaceAndChecksItExists) {
+  auto l = parseLinkSpec("srt://studio:9000?dev=lo");
+  ASSERT_TRUE(l.ok()) << l.error().message;
+  EXPECT_EQ(l->device, "lo");
+  EXPECT_TRUE(checkLinkDevice(*l).ok());
+  auto missing = parseLinkSpec("srt://studio:9000?dev=wwan9");
+  ASSERT_TRUE(missing.ok());
+  auto st = checkLinkDevice(*missing);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().message.find("no network interface 'wwan9'"), std::string::npos);
+  EXPECT_FALSE(parseLinkSpec("srt://h:1?dev=").ok());
+  EXPECT_FALSE(parseLinkSpec("srt://h:1?dev=a/b").ok());
+  EXPECT_FALSE(parseLinkSpec("srt://h:1?dev=averyveryverylongname").ok());
+}
+
 TEST(SenderLinkSpec, RejectsWithTheOffendingPart) {
   auto scheme = parseLinkSpec("udp://h:1");
   ASSERT_FALSE(scheme.ok());
