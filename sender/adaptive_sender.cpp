@@ -212,7 +212,7 @@ void AdaptiveSender::pollLink(Link& link, sched::TimePoint now) {
     } else if (st != SRTS_CONNECTING && st != SRTS_OPENED && st != SRTS_INIT) {
       const int why = srt_getrejectreason(link.sock.get());
       std::string reason = why == SRT_REJ_BADSECRET ? "connection rejected: wrong passphrase"
-                           : why == SRT_REJ_TIMEOUT ? "no answer (timed out)"
+                           : why == SRT_REJ_TIMEOUT ? kNoAnswer
                            : why == SRT_REJ_UNKNOWN
                                ? "connection failed"
                                : std::string("connection rejected: ") + srt_rejectreason_str(why);
@@ -372,7 +372,7 @@ Status AdaptiveSender::connect(milliseconds timeout, const std::atomic<bool>* ca
       std::lock_guard lock(mu_);
       const bool all_failed = std::all_of(links_.begin(), links_.end(), [](const auto& l) {
         return l->phase == Link::Phase::kIdle && !l->last_error.empty() &&
-               l->last_error != "no answer (timed out)";
+               l->last_error != kNoAnswer;
       });
       if (all_failed)
         break;
@@ -380,12 +380,10 @@ Status AdaptiveSender::connect(milliseconds timeout, const std::atomic<bool>* ca
     std::this_thread::sleep_for(milliseconds(10));
   }
   std::lock_guard lock(mu_);
-  std::string why;
-  for (const auto& link : links_) {
-    why += (why.empty() ? " " : "; ") + link->spec.text + ": " +
-           (link->last_error.empty() ? "no answer (timed out)" : link->last_error);
-  }
-  return Error{"no link could connect to the receiver:" + why};
+  std::vector<std::pair<std::string, std::string>> errors;
+  for (const auto& link : links_)
+    errors.emplace_back(link->spec.text, link->last_error);
+  return noLinkConnected(errors);
 }
 
 void AdaptiveSender::send(const OutPacket& packet) {

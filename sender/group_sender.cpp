@@ -160,12 +160,10 @@ Status GroupSender::connect(milliseconds timeout, const std::atomic<bool>* cance
       break;
   }
   std::lock_guard lock(mu_);
-  std::string why;
-  for (const auto& link : links_) {
-    why += (why.empty() ? " " : "; ") + link->spec.text + ": " +
-           (link->last_error.empty() ? "no answer (timed out)" : link->last_error);
-  }
-  return Error{"no link could connect to the receiver:" + why};
+  std::vector<std::pair<std::string, std::string>> errors;
+  for (const auto& link : links_)
+    errors.emplace_back(link->spec.text, link->last_error);
+  return noLinkConnected(errors);
 }
 
 void GroupSender::send(const OutPacket& packet) {

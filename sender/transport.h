@@ -11,6 +11,9 @@
 #include <chrono>
 #include <cstdint>
 #include <span>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -46,5 +49,15 @@ class Transport {
   // hold and the receiver's latency has passed.
   virtual void drain(std::chrono::milliseconds timeout) = 0;
 };
+
+// What connect() says when no link connected in time: each link as the user gave it and
+// its last error.
+inline constexpr const char* kNoAnswer = "no answer (timed out)";
+inline Error noLinkConnected(const std::vector<std::pair<std::string, std::string>>& links) {
+  std::string why;
+  for (const auto& [link, error] : links)
+    why += (why.empty() ? " " : "; ") + link + ": " + (error.empty() ? kNoAnswer : error);
+  return Error{"no link could connect to the receiver:" + why};
+}
 
 }  // namespace bondcast::sender

@@ -12,81 +12,50 @@
 namespace bondcast::e2e {
 namespace {
 
-const std::vector<std::string> kSampleCommand = {"ffmpeg",
-                                                 "-nostdin",
-                                                 "-y",
-                                                 "-v",
-                                                 "error",
-                                                 "-f",
-                                                 "lavfi",
-                                                 "-i",
-                                                 "testsrc2=size=640x360:rate=25",
-                                                 "-f",
-                                                 "lavfi",
-                                                 "-i",
-                                                 "sine=frequency=1000:sample_rate=48000",
-                                                 "-t",
-                                                 "6",
-                                                 "-c:v",
-                                                 "libx264",
-                                                 "-preset",
-                                                 "veryfast",
-                                                 "-g",
-                                                 "25",
-                                                 "-pix_fmt",
-                                                 "yuv420p",
-                                                 "-b:v",
-                                                 "2M",
-                                                 "-c:a",
-                                                 "aac",
-                                                 "-b:a",
-                                                 "128k",
-                                                 "-f",
-                                                 "mpegts"};
+// ffmpeg's test pattern (640x360, 25 fps, GOP 25) and a 1 kHz tone, H.264 + AAC in
+// MPEG-TS, for `seconds`, with `rate_args` setting the rates.
+std::vector<std::string> testPatternCommand(const char* seconds,
+                                            const std::vector<std::string>& rate_args) {
+  std::vector<std::string> cmd = {"ffmpeg",
+                                  "-nostdin",
+                                  "-y",
+                                  "-v",
+                                  "error",
+                                  "-f",
+                                  "lavfi",
+                                  "-i",
+                                  "testsrc2=size=640x360:rate=25",
+                                  "-f",
+                                  "lavfi",
+                                  "-i",
+                                  "sine=frequency=1000:sample_rate=48000",
+                                  "-t",
+                                  seconds,
+                                  "-c:v",
+                                  "libx264",
+                                  "-preset",
+                                  "veryfast",
+                                  "-g",
+                                  "25",
+                                  "-pix_fmt",
+                                  "yuv420p",
+                                  "-c:a",
+                                  "aac",
+                                  "-b:a",
+                                  "128k"};
+  cmd.insert(cmd.end(), rate_args.begin(), rate_args.end());
+  cmd.insert(cmd.end(), {"-f", "mpegts"});
+  return cmd;
+}
+
+// 6 s at about 2.3 Mbit/s.
+const std::vector<std::string> kSampleCommand = testPatternCommand("6", {"-b:v", "2M"});
 
 // 30 s at a constant 12 Mbit/s: H.264 CBR 9 Mbit/s + AAC, padded to 12 Mbit/s by the
 // muxer (null packets), like a broadcast encoder's constant-rate output.
-const std::vector<std::string> kAggregationCommand = {"ffmpeg",
-                                                      "-nostdin",
-                                                      "-y",
-                                                      "-v",
-                                                      "error",
-                                                      "-f",
-                                                      "lavfi",
-                                                      "-i",
-                                                      "testsrc2=size=640x360:rate=25",
-                                                      "-f",
-                                                      "lavfi",
-                                                      "-i",
-                                                      "sine=frequency=1000:sample_rate=48000",
-                                                      "-t",
-                                                      "30",
-                                                      "-c:v",
-                                                      "libx264",
-                                                      "-preset",
-                                                      "veryfast",
-                                                      "-g",
-                                                      "25",
-                                                      "-pix_fmt",
-                                                      "yuv420p",
-                                                      "-b:v",
-                                                      "9M",
-                                                      "-minrate",
-                                                      "9M",
-                                                      "-maxrate",
-                                                      "9M",
-                                                      "-bufsize",
-                                                      "2M",
-                                                      "-x264-params",
-                                                      "nal-hrd=cbr",
-                                                      "-c:a",
-                                                      "aac",
-                                                      "-b:a",
-                                                      "128k",
-                                                      "-muxrate",
-                                                      "12M",
-                                                      "-f",
-                                                      "mpegts"};
+const std::vector<std::string> kAggregationCommand =
+    testPatternCommand("30", {"-b:v", "9M", "-minrate", "9M", "-maxrate", "9M", "-bufsize", "2M",
+                              "-x264-params", "nal-hrd=cbr", "-muxrate", "12M"});
 
 std::filesystem::path makeSample(const std::vector<std::string>& command) {
   std::string joined;
