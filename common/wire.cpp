@@ -12,31 +12,36 @@ constexpr std::uint32_t kMaxLinkIndex = 255;
 
 template <class T>
 void putBigEndian(std::uint8_t* out, T value) {
-  for (std::size_t i = 0; i < sizeof(T); ++i)
+  for (std::size_t i = 0; i < sizeof(T); ++i) {
     out[i] = static_cast<std::uint8_t>(value >> (8 * (sizeof(T) - 1 - i)));
+  }
 }
 
 template <class T>
 T getBigEndian(const std::uint8_t* in) {
   T value = 0;
-  for (std::size_t i = 0; i < sizeof(T); ++i)
+  for (std::size_t i = 0; i < sizeof(T); ++i) {
     value = static_cast<T>((value << 8) | in[i]);
+  }
   return value;
 }
 
 // The value of `key=` among the comma-separated items after "#!::", if present.
 std::optional<std::string_view> accessControlValue(std::string_view stream_id,
                                                    std::string_view key) {
-  if (!stream_id.starts_with("#!::"))
+  if (!stream_id.starts_with("#!::")) {
     return std::nullopt;
+  }
   std::string_view body = stream_id.substr(4);
   while (!body.empty()) {
     const auto comma = body.find(',');
     const std::string_view item = body.substr(0, comma);
-    if (item.size() > key.size() && item.starts_with(key) && item[key.size()] == '=')
+    if (item.size() > key.size() && item.starts_with(key) && item[key.size()] == '=') {
       return item.substr(key.size() + 1);
-    if (comma == std::string_view::npos)
+    }
+    if (comma == std::string_view::npos) {
       break;
+    }
     body.remove_prefix(comma + 1);
   }
   return std::nullopt;
@@ -103,8 +108,9 @@ std::string linkStreamId(std::string_view user_stream, std::uint32_t session, st
   std::string out;
   if (user_stream.starts_with("#!::")) {
     out = std::string(user_stream);
-    if (out.size() > 4)
+    if (out.size() > 4) {
       out += ',';
+    }
   } else if (!user_stream.empty()) {
     out = "#!::r=" + std::string(user_stream) + ",";
   } else {
@@ -117,8 +123,9 @@ LinkIdentityResult parseLinkStreamId(std::string_view stream_id) {
   LinkIdentityResult r;
   const auto session = accessControlValue(stream_id, "bcs");
   const auto link = accessControlValue(stream_id, "bcl");
-  if (!session && !link)
+  if (!session && !link) {
     return r;
+  }
   if (!session || !link) {
     r.error = "stream id has only one of bcs= and bcl=";
     return r;

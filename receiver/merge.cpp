@@ -44,11 +44,13 @@ Merger::Verdict Merger::push(std::uint64_t seq, std::uint64_t source_time_us, in
 void Merger::giveUpTo(std::uint64_t seq, const Lost& lost) {
   const std::uint64_t count = seq - next_;
   stats_.lost += count;
-  if (lost)
+  if (lost) {
     lost(next_, count);
+  }
   given_up_.emplace_back(next_, count);
-  if (given_up_.size() > kGivenUpRuns)
+  if (given_up_.size() > kGivenUpRuns) {
     given_up_.pop_front();
+  }
   next_ = seq;
 }
 
@@ -57,8 +59,9 @@ void Merger::giveUpTo(std::uint64_t seq, const Lost& lost) {
 // once when the buffer is full or the jump is beyond max_ahead).
 void Merger::release(TimePoint now, const Deliver& deliver, const Lost& lost) {
   if (!started_) {
-    if (!any_ || now - first_arrival_ < options_.reorder_window || waiting_.empty())
+    if (!any_ || now - first_arrival_ < options_.reorder_window || waiting_.empty()) {
       return;
+    }
     started_ = true;
     next_ = start_ = waiting_.begin()->first;
   }
@@ -91,8 +94,9 @@ void Merger::deliverHead(const Deliver& deliver) {
   auto head = waiting_.begin();
   ++stats_.delivered;
   stats_.delivered_bytes += head->second.payload.size();
-  if (deliver)
+  if (deliver) {
     deliver(head->second);
+  }
   waiting_.erase(head);
   ++next_;
 }
@@ -103,20 +107,24 @@ void Merger::flush(const Deliver& deliver, const Lost& lost) {
     next_ = start_ = waiting_.begin()->first;
   }
   while (!waiting_.empty()) {
-    if (waiting_.begin()->first != next_)
+    if (waiting_.begin()->first != next_) {
       giveUpTo(waiting_.begin()->first, lost);
+    }
     deliverHead(deliver);
   }
 }
 
 std::optional<Merger::TimePoint> Merger::nextDeadline() const {
-  if (!started_)
+  if (!started_) {
     return any_ ? std::optional(first_arrival_ + options_.reorder_window) : std::nullopt;
-  if (waiting_.empty())
+  }
+  if (waiting_.empty()) {
     return std::nullopt;
+  }
   const auto& head = waiting_.begin()->second;
-  if (head.seq == next_)
+  if (head.seq == next_) {
     return head.arrival;
+  }
   return head.arrival + options_.reorder_window;
 }
 

@@ -8,8 +8,9 @@ namespace bondcast::receiver {
 
 Result<std::unique_ptr<PacketLog>> PacketLog::open(const std::string& path) {
   std::FILE* f = std::fopen(path.c_str(), "w");
-  if (!f)
+  if (!f) {
     return Error{"cannot write packet log '" + path + "': " + std::strerror(errno)};
+  }
   std::fputs("arrival_us,stream,link,seq,send_us,bytes,status\n", f);
   return std::unique_ptr<PacketLog>(new PacketLog(f));
 }

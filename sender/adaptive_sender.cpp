@@ -28,20 +28,24 @@ constexpr double kRecommendHeadroom = 0.8;
 
 std::uint8_t wireFlags(sched::Importance importance) {
   std::uint8_t flags = 0;
-  if (has(importance, sched::Importance::kKeyframe))
+  if (has(importance, sched::Importance::kKeyframe)) {
     flags |= wire::kFlagKeyframe;
-  if (has(importance, sched::Importance::kParameterSets))
+  }
+  if (has(importance, sched::Importance::kParameterSets)) {
     flags |= wire::kFlagParameterSets;
-  if (has(importance, sched::Importance::kAudio))
+  }
+  if (has(importance, sched::Importance::kAudio)) {
     flags |= wire::kFlagAudio;
+  }
   return flags;
 }
 
 std::uint32_t randomSession() {
   std::random_device rd;
   std::uint32_t s = 0;
-  while (s == 0)
+  while (s == 0) {
     s = rd();
+  }
   return s;
 }
 
@@ -98,27 +102,31 @@ AdaptiveSender::~AdaptiveSender() {
     stop_ = true;
   }
   queue_cv_.notify_all();
-  if (worker_.joinable())
+  if (worker_.joinable()) {
     worker_.join();
+  }
 }
 
 Result<std::unique_ptr<AdaptiveSender>> AdaptiveSender::create(AdaptiveSenderConfig config) {
-  if (config.links.empty())
+  if (config.links.empty()) {
     return Error{"at least one --link is needed"};
+  }
   if (config.links.size() > sched::kMaxLinks) {
     return Error{"at most " + std::to_string(sched::kMaxLinks) + " links in adaptive mode"};
   }
   if (config.redundancy_budget < 0 || config.redundancy_budget > 1) {
     return Error{"redundancy budget must be 0% to 100%"};
   }
-  if (config.session == 0)
+  if (config.session == 0) {
     config.session = randomSession();
+  }
   sched::SchedulerConfig sc;
   sc.overhead_budget = config.redundancy_budget;
   sc.drop_when_late = false;  // libsrt drops what is older than the latency itself
   auto scheduler = sched::makeScheduler(config.policy, sc);
-  if (!scheduler)
+  if (!scheduler) {
     return scheduler.error();
+  }
   std::unique_ptr<AdaptiveSender> self(new AdaptiveSender(std::move(config)));
   self->scheduler_ = std::move(*scheduler);
   const auto now = Clock::now();
@@ -126,15 +134,18 @@ Result<std::unique_ptr<AdaptiveSender>> AdaptiveSender::create(AdaptiveSenderCon
     auto link = std::make_unique<Link>();
     link->spec = spec;
     auto peer = srt::resolve(spec.host, spec.port, false);
-    if (!peer)
+    if (!peer) {
       return Error{"link '" + spec.text + "': " + peer.error().message};
+    }
     link->peer = *peer;
-    if (auto st = checkLinkDevice(spec); !st)
+    if (auto st = checkLinkDevice(spec); !st) {
       return st.error();
+    }
     if (!spec.bind_host.empty()) {
       auto bind = srt::resolve(spec.bind_host, spec.bind_port, false);
-      if (!bind)
+      if (!bind) {
         return Error{"link '" + spec.text + "' bind: " + bind.error().message};
+      }
       link->bind = *bind;
     }
     link->id = self->scheduler_->addLink({spec.text, spec.cost}, now);
@@ -159,22 +170,27 @@ void AdaptiveSender::startConnect(Link& link, sched::TimePoint now) {
   };
   srt::CommonOptions o = config_.srt;
   o.stream_id = wire::linkStreamId(config_.srt.stream_id, config_.session, link.id);
-  if (auto st = srt::applyCommonOptions(s, o); !st)
+  if (auto st = srt::applyCommonOptions(s, o); !st) {
     return fail(st.error().message);
+  }
   const bool no = false;
   const int payload_size = kMaxDatagram;
-  if (auto st = srt::setOption(s, SRTO_PAYLOADSIZE, payload_size, "payload size"); !st)
+  if (auto st = srt::setOption(s, SRTO_PAYLOADSIZE, payload_size, "payload size"); !st) {
     return fail(st.error().message);
+  }
   (void)srt::setOption(s, SRTO_RCVSYN, no, "non-blocking connect");
   (void)srt::setOption(s, SRTO_SNDSYN, no, "non-blocking send");
   if (!link.spec.device.empty()) {
-    if (auto st = srt::setOption(s, SRTO_BINDTODEVICE, link.spec.device, "dev"); !st)
+    if (auto st = srt::setOption(s, SRTO_BINDTODEVICE, link.spec.device, "dev"); !st) {
       return fail(st.error().message);
+    }
   }
-  if (link.bind && srt_bind(s, link.bind->get(), link.bind->len) == SRT_ERROR)
+  if (link.bind && srt_bind(s, link.bind->get(), link.bind->len) == SRT_ERROR) {
     return fail(srt::lastError("binding to " + link.spec.bind_host));
-  if (srt_connect(s, link.peer.get(), link.peer.len) == SRT_ERROR)
+  }
+  if (srt_connect(s, link.peer.get(), link.peer.len) == SRT_ERROR) {
     return fail(srt::lastError("connecting"));
+  }
 }
 
 void AdaptiveSender::linkFailed(Link& link, const std::string& why, sched::TimePoint now) {
@@ -194,8 +210,9 @@ void AdaptiveSender::linkFailed(Link& link, const std::string& why, sched::TimeP
 
 void AdaptiveSender::pollLink(Link& link, sched::TimePoint now) {
   if (link.phase == Link::Phase::kIdle) {
-    if (now >= link.next_attempt && !draining_)
+    if (now >= link.next_attempt && !draining_) {
       startConnect(link, now);
+    }
     return;
   }
   const SRT_SOCKSTATUS st = srt_getsockstate(link.sock.get());
@@ -225,31 +242,35 @@ void AdaptiveSender::pollLink(Link& link, sched::TimePoint now) {
     return;
   }
   SRT_TRACEBSTATS bs{};
-  if (srt_bistats(link.sock.get(), &bs, 0, 1) == SRT_ERROR)
+  if (srt_bistats(link.sock.get(), &bs, 0, 1) == SRT_ERROR) {
     return;
+  }
   scheduler_->onLinkStats(link.id, feedbackFrom(bs), now);
 }
 
 // ---- data path (worker thread, mu_ held) ----
 
 const AdaptiveSender::Stored* AdaptiveSender::stored(std::uint64_t seq) const {
-  if (stored_.empty() || seq < stored_.front().seq || seq > stored_.back().seq)
+  if (stored_.empty() || seq < stored_.front().seq || seq > stored_.back().seq) {
     return nullptr;
+  }
   return &stored_[seq - stored_.front().seq];
 }
 
 // Packets are kept until their deadline (source time + latency) has passed: after that
 // neither the scheduler nor libsrt sends them any more.
 void AdaptiveSender::prune(sched::TimePoint now) {
-  while (!stored_.empty() && stored_.front().source_time + config_.srt.latency < now)
+  while (!stored_.empty() && stored_.front().source_time + config_.srt.latency < now) {
     stored_.pop_front();
+  }
 }
 
 void AdaptiveSender::transmit(const Stored& p, sched::LinkId id, std::uint8_t flags,
                               sched::TimePoint now) {
   Link& link = *links_[id];
-  if (link.phase != Link::Phase::kUp)
+  if (link.phase != Link::Phase::kUp) {
     return;
+  }
   std::uint8_t buf[kMaxDatagram];
   wire::Header h;
   h.flags = static_cast<std::uint8_t>(flags | wireFlags(p.importance));
@@ -295,15 +316,17 @@ void AdaptiveSender::schedule(Queued& q, sched::TimePoint now) {
     ++payloads_dropped_;
     return;
   }
-  for (std::size_t i = 0; i < links.size(); ++i)
+  for (std::size_t i = 0; i < links.size(); ++i) {
     transmit(stored_.back(), links[i], i == 0 ? 0 : wire::kFlagDuplicate, now);
+  }
 }
 
 void AdaptiveSender::sendResends(sched::TimePoint now) {
   for (const sched::Resend& r : scheduler_->takeResends(now)) {
     const Stored* s = stored(r.packet.seq);
-    if (!s)
+    if (!s) {
       continue;
+    }
     for (sched::LinkId link : r.links) {
       transmit(*s, link, wire::kFlagResent, now);
       ++resent_;
@@ -312,8 +335,9 @@ void AdaptiveSender::sendResends(sched::TimePoint now) {
 }
 
 void AdaptiveSender::tick(sched::TimePoint now) {
-  for (auto& link : links_)
+  for (auto& link : links_) {
     pollLink(*link, now);
+  }
   sendResends(now);
   prune(now);
   updateRecommendation();
@@ -323,8 +347,9 @@ void AdaptiveSender::updateRecommendation() {
   double capacity = 0;
   for (const auto& link : links_) {
     const sched::LinkModel& m = scheduler_->link(link->id);
-    if (m.isUp() && m.isMeasured())
+    if (m.isUp() && m.isMeasured()) {
       capacity += m.bandwidthBps();
+    }
   }
   recommended_bps_ =
       static_cast<std::uint64_t>(capacity * kRecommendHeadroom / (1.0 + config_.redundancy_budget));
@@ -337,8 +362,9 @@ void AdaptiveSender::workerLoop() {
     {
       std::unique_lock lock(queue_mu_);
       queue_cv_.wait_until(lock, next_tick, [&] { return stop_ || !queue_.empty(); });
-      if (stop_)
+      if (stop_) {
         return;
+      }
       batch.swap(queue_);
     }
     const auto now = Clock::now();
@@ -349,8 +375,9 @@ void AdaptiveSender::workerLoop() {
       ++feedback_rounds_;
       feedback_time_ += Clock::now() - now;
     }
-    for (Queued& q : batch)
+    for (Queued& q : batch) {
       schedule(q, now);
+    }
     batch.clear();
   }
 }
@@ -360,29 +387,34 @@ void AdaptiveSender::workerLoop() {
 Status AdaptiveSender::connect(milliseconds timeout, const std::atomic<bool>* cancel) {
   spdlog::info("adaptive session {:08x}, policy {}, redundancy budget {:.0f}%", config_.session,
                config_.policy, config_.redundancy_budget * 100);
-  if (!worker_.joinable())
+  if (!worker_.joinable()) {
     worker_ = std::thread([this] { workerLoop(); });
+  }
   const auto deadline = Clock::now() + timeout;
   while (Clock::now() < deadline) {
-    if (cancel && *cancel)
+    if (cancel && *cancel) {
       return Error{"stopped before any link connected"};
-    if (links_up_ > 0)
+    }
+    if (links_up_ > 0) {
       return okStatus();
+    }
     {
       std::lock_guard lock(mu_);
       const bool all_failed = std::all_of(links_.begin(), links_.end(), [](const auto& l) {
         return l->phase == Link::Phase::kIdle && !l->last_error.empty() &&
                l->last_error != kNoAnswer;
       });
-      if (all_failed)
+      if (all_failed) {
         break;
+      }
     }
     std::this_thread::sleep_for(milliseconds(10));
   }
   std::lock_guard lock(mu_);
   std::vector<std::pair<std::string, std::string>> errors;
-  for (const auto& link : links_)
+  for (const auto& link : links_) {
     errors.emplace_back(link->spec.text, link->last_error);
+  }
   return noLinkConnected(errors);
 }
 
@@ -436,8 +468,9 @@ nlohmann::json AdaptiveSender::statsJson(bool clear_interval) {
                   {"capacity_mbps", m.bandwidthBps() / 1e6},
                   {"delivery_mbps", m.deliveryRateBps() / 1e6},
                   {"loss", m.lossRate()}};
-    if (!link->last_error.empty() && link->phase != Link::Phase::kUp)
+    if (!link->last_error.empty() && link->phase != Link::Phase::kUp) {
       j["error"] = link->last_error;
+    }
     links.push_back(std::move(j));
   }
   char session[16];
@@ -476,8 +509,9 @@ void AdaptiveSender::drain(milliseconds timeout) {
                srt_getsndbuffer(l->sock.get(), &blocks, &bytes) != 0 || blocks == 0;
       });
     }
-    if (empty)
+    if (empty) {
       break;
+    }
     std::this_thread::sleep_for(milliseconds(10));
   }
   draining_ = true;  // no new connections from here on

@@ -33,8 +33,9 @@ TsInspector::Kind kindOf(std::uint8_t stream_type, std::span<const std::uint8_t>
     case 0x06: {  // private data: audio when a DVB audio descriptor says so
       for (std::size_t i = 0; i + 2 <= descriptors.size();) {
         const std::uint8_t tag = descriptors[i];
-        if (tag == 0x6A || tag == 0x7A || tag == 0x7C)  // AC-3, E-AC-3, AAC
+        if (tag == 0x6A || tag == 0x7A || tag == 0x7C) {  // AC-3, E-AC-3, AAC
           return TsInspector::Kind::kAudio;
+        }
         i += 2 + descriptors[i + 1];
       }
       return TsInspector::Kind::kOther;
@@ -47,11 +48,13 @@ TsInspector::Kind kindOf(std::uint8_t stream_type, std::span<const std::uint8_t>
 // The PSI section that starts in this packet's payload (after the pointer field),
 // limited to the bytes present; empty if there is none.
 std::span<const std::uint8_t> sectionIn(std::span<const std::uint8_t> payload) {
-  if (payload.empty())
+  if (payload.empty()) {
     return {};
+  }
   const std::size_t pointer = payload[0];
-  if (1 + pointer + 3 > payload.size())
+  if (1 + pointer + 3 > payload.size()) {
     return {};
+  }
   auto section = payload.subspan(1 + pointer);
   const std::size_t length = ((section[1] & 0x0F) << 8) | section[2];
   return section.subspan(0, std::min(section.size(), 3 + length));
@@ -60,8 +63,9 @@ std::span<const std::uint8_t> sectionIn(std::span<const std::uint8_t> payload) {
 // The elementary-stream bytes of a payload that starts a PES packet: after the PES
 // header, whose own 00 00 01 start code is followed by a stream id, not a NAL header.
 std::span<const std::uint8_t> afterPesHeader(std::span<const std::uint8_t> payload) {
-  if (payload.size() < 9 || payload[0] != 0x00 || payload[1] != 0x00 || payload[2] != 0x01)
+  if (payload.size() < 9 || payload[0] != 0x00 || payload[1] != 0x00 || payload[2] != 0x01) {
     return payload;
+  }
   return payload.subspan(std::min(payload.size(), std::size_t{9} + payload[8]));
 }
 
@@ -96,20 +100,23 @@ bool isKeyframe(TsInspector::Kind kind, std::uint8_t nal) {
 }  // namespace
 
 void TsInspector::readPat(std::span<const std::uint8_t> section) {
-  if (section.size() < 12 || section[0] != kPatTableId)
+  if (section.size() < 12 || section[0] != kPatTableId) {
     return;
+  }
   // After the 8-byte header, 4-byte entries, then a 4-byte CRC.
   for (std::size_t i = 8; i + 4 <= section.size() - 4; i += 4) {
     const std::uint16_t program = static_cast<std::uint16_t>((section[i] << 8) | section[i + 1]);
     const auto pid = static_cast<std::uint16_t>(((section[i + 2] & 0x1F) << 8) | section[i + 3]);
-    if (program != 0)
+    if (program != 0) {
       pmt_pids_.insert(pid);
+    }
   }
 }
 
 void TsInspector::readPmt(std::span<const std::uint8_t> section) {
-  if (section.size() < 16 || section[0] != kPmtTableId)
+  if (section.size() < 16 || section[0] != kPmtTableId) {
     return;
+  }
   const std::size_t program_info = ((section[10] & 0x0F) << 8) | section[11];
   const std::size_t end = section.size() - 4;  // CRC
   for (std::size_t i = 12 + program_info; i + 5 <= end;) {
@@ -129,10 +136,12 @@ Importance TsInspector::scanVideo(Kind kind, VideoState& state,
   Importance found = Importance::kNone;
   for (std::uint8_t b : bytes) {
     if ((state.window & 0x00FFFFFF) == 0x000001) {
-      if (isParameterSet(kind, b))
+      if (isParameterSet(kind, b)) {
         found = found | Importance::kParameterSets;
-      if (isKeyframe(kind, b))
+      }
+      if (isKeyframe(kind, b)) {
         state.in_keyframe = true;
+      }
     }
     state.window = (state.window << 8) | b;
   }
@@ -141,43 +150,52 @@ Importance TsInspector::scanVideo(Kind kind, VideoState& state,
 
 Importance TsInspector::classifyPacket(std::span<const std::uint8_t> packet) {
   const auto info = ts::parsePacket(packet);
-  if (!info)
+  if (!info) {
     return Importance::kNone;
+  }
   const auto payload =
       info->has_payload ? packet.subspan(info->payload_offset) : std::span<const std::uint8_t>{};
   if (info->pid == kPatPid) {
-    if (info->payload_unit_start)
+    if (info->payload_unit_start) {
       readPat(sectionIn(payload));
+    }
     return Importance::kParameterSets;
   }
   if (pmt_pids_.contains(info->pid)) {
-    if (info->payload_unit_start)
+    if (info->payload_unit_start) {
       readPmt(sectionIn(payload));
+    }
     return Importance::kParameterSets;
   }
   const auto stream = streams_.find(info->pid);
-  if (stream == streams_.end())
+  if (stream == streams_.end()) {
     return Importance::kNone;
-  if (stream->second == Kind::kAudio)
+  }
+  if (stream->second == Kind::kAudio) {
     return Importance::kAudio;
-  if (stream->second == Kind::kOther)
+  }
+  if (stream->second == Kind::kOther) {
     return Importance::kNone;
+  }
   VideoState& state = video_[info->pid];
-  if (info->payload_unit_start)
+  if (info->payload_unit_start) {
     state.in_keyframe = info->random_access;
-  else if (info->random_access)
+  } else if (info->random_access) {
     state.in_keyframe = true;
+  }
   Importance found = scanVideo(stream->second, state,
                                info->payload_unit_start ? afterPesHeader(payload) : payload);
-  if (state.in_keyframe)
+  if (state.in_keyframe) {
     found = found | Importance::kKeyframe;
+  }
   return found;
 }
 
 Importance TsInspector::classify(std::span<const std::uint8_t> payload) {
   Importance all = Importance::kNone;
-  for (std::size_t at = 0; at + ts::kPacketBytes <= payload.size(); at += ts::kPacketBytes)
+  for (std::size_t at = 0; at + ts::kPacketBytes <= payload.size(); at += ts::kPacketBytes) {
     all = all | classifyPacket(payload.subspan(at, ts::kPacketBytes));
+  }
   return all;
 }
 
