@@ -1,0 +1,1 @@
+"""eval/run: the evaluation runner (see eval/run)."""

@@ -1,0 +1,168 @@
+"""One run = one scenario variant x one mode, with real processes on 127.0.0.1:
+
+    bondcast recv  <--  bondcast emulate (one UDP relay per link)  <--  sender
+
+The sender is `bondcast send --mode broadcast|backup|adaptive` reading the sample file
+(paced by its PCR), or, for the single SRT link, Debian's `srt-live-transmit` fed over
+UDP by `ffmpeg -re` (through the scenario's first link only). Every file a run writes
+stays in its folder; `run()` returns what the metrics need.
+"""
+import json
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+
+from . import scenarios
+from .procs import Procs, RunError, free_udp_port, wait_until_quiet
+
+CONNECT_S = 10.0
+
+
+@dataclass
+class Tools:
+    """The binaries and what they support (probed once from --help)."""
+    bondcast: str
+    shared_dir: str
+    packet_log: bool = False
+    adaptive: bool = False
+
+    @classmethod
+    def probe(cls, bondcast, shared_dir):
+        def help_of(sub):
+            done = subprocess.run([bondcast, sub, "--help"], capture_output=True, text=True,
+                                  timeout=30)
+            return done.stdout + done.stderr
+        return cls(bondcast, shared_dir, packet_log="--packet-log" in help_of("recv"),
+                   adaptive="--policy" in help_of("send"))
+
+
+def _start_receiver(procs, tools, variant, run_dir, bound_s):
+    argv = [tools.bondcast, "recv", "--listen", "srt://127.0.0.1:0",
+            "--output", run_dir / "out.ts", "--latency", variant.latency_ms,
+            "--stats", run_dir / "recv.jsonl", "--duration", f"{bound_s:.0f}s"]
+    if tools.packet_log:
+        argv += ["--packet-log", run_dir / "packets.csv"]
+    recv = procs.start("bondcast recv", argv, run_dir / "recv.log")
+    match = recv.wait_for_log(r"listening on .*\(port (\d+)\)", CONNECT_S)[0]
+    return recv, int(match.group(1))
+
+
+def _start_emulator(procs, tools, scenario, receiver_port, run_dir, bound_s):
+    config = scenarios.emulator_config(scenario, receiver_port, tools.shared_dir, bound_s)
+    path = run_dir / "emulator.json"
+    path.write_text(json.dumps(config, indent=1))
+    emu = procs.start("bondcast emulate",
+                      [tools.bondcast, "emulate", "--scenario", path,
+                       "--stats", run_dir / "emu.jsonl", "--stats-interval", "500ms"],
+                      run_dir / "emu.log")
+    n = len(scenario.links)
+    matches = emu.wait_for_log(r"emulate: link (\d+): 127\.0\.0\.1:(\d+) ->", CONNECT_S, count=n)
+    # The emulator's clock starts just before it logs its links: the event timeline's zero.
+    epoch = time.monotonic() - 0.01
+    ports = {int(m.group(1)): int(m.group(2)) for m in matches}
+    return emu, [ports[i] for i in range(n)], epoch
+
+
+def _sender_argv(tools, mode, variant, sample, ports, run_dir):
+    argv = [tools.bondcast, "send", "--input", sample, "--latency", variant.latency_ms,
+            "--stats", run_dir / "send.jsonl"]
+    if mode.startswith("adaptive:"):
+        argv += ["--mode", "adaptive", "--policy", mode.split(":", 1)[1]]
+        argv += [x for p in ports for x in ("--link", f"srt://127.0.0.1:{p}")]
+    else:
+        argv += ["--mode", mode]
+        n = len(ports)  # backup: the first link is preferred
+        argv += [x for i, p in enumerate(ports)
+                 for x in ("--link", f"srt://127.0.0.1:{p}?weight={n - i}")]
+    return argv
+
+
+def _wait_for_receiver_end(recv, run_dir, latency_ms):
+    """The receiver has written what it will: its stream ended, or its output went quiet."""
+    try:
+        recv.wait_for_log(r"stream .* ended", latency_ms / 1000 + 5)
+    except RunError:
+        wait_until_quiet(run_dir / "out.ts", 1.0 + latency_ms / 1000, 15)
+
+
+def _final_stats(path):
+    """The last line with "final": true of a JSON-lines stats file ({} if none)."""
+    final = {}
+    if path.exists():
+        for line in path.read_text().splitlines():
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if record.get("final"):
+                final = record
+    return final
+
+
+def _run_bondcast_sender(procs, tools, mode, variant, sample, ports, run_dir, media_s):
+    send = procs.start("bondcast send", _sender_argv(tools, mode, variant, sample, ports, run_dir),
+                       run_dir / "send.log")
+    limit = media_s + CONNECT_S + 4 * variant.latency_ms / 1000 + 15
+    code = send.wait(limit)
+    if code is None:
+        raise RunError(f"bondcast send ({mode}) still running after {limit:.0f} s:\n"
+                       f"{send.log_tail()}")
+    if code != 0:
+        raise RunError(f"bondcast send ({mode}) exited {code}:\n{send.log_tail()}")
+    stats = _final_stats(run_dir / "send.jsonl")
+    return send, stats.get("input_bytes"), stats.get("payloads"), stats
+
+
+def _run_single_link(procs, variant, ports, run_dir, sample, recv, media_s):
+    """srt-live-transmit over the first link, fed in real time by ffmpeg -re over UDP."""
+    udp_port = free_udp_port()
+    slt = procs.start("srt-live-transmit",
+                      ["srt-live-transmit", "-a:no", "-t", f"{media_s + 60:.0f}",
+                       f"udp://127.0.0.1:{udp_port}",
+                       f"srt://127.0.0.1:{ports[0]}?latency={variant.latency_ms}"],
+                      run_dir / "send.log")
+    recv.wait_for_log(r"accepted single-link stream", CONNECT_S)
+    progress = run_dir / "ffmpeg-progress.txt"
+    feed = procs.start("ffmpeg -re", ["ffmpeg", "-nostdin", "-v", "error", "-re", "-i", sample,
+                                      "-c", "copy", "-muxrate", int(variant.bitrate_bps),
+                                      "-progress", progress, "-f", "mpegts",
+                                      f"udp://127.0.0.1:{udp_port}?pkt_size=1316"],
+                       run_dir / "ffmpeg.log")
+    if feed.wait(media_s + 20) != 0:
+        raise RunError(f"ffmpeg feed failed or hung:\n{feed.log_tail()}")
+    # srt-live-transmit never sees an end on UDP: stop it once the receiver has it all.
+    wait_until_quiet(run_dir / "out.ts", 1.0 + variant.latency_ms / 1000, 20)
+    slt.stop(signal.SIGINT)
+    sizes = [int(line.split("=")[1]) for line in progress.read_text().splitlines()
+             if line.startswith("total_size=") and line.split("=")[1].isdigit()]
+    return slt, (sizes[-1] if sizes else None), None, {}
+
+
+def run(tools, scenario, variant, mode, sample, media_s, run_dir):
+    """Runs one mode; returns a dict of file paths, offered bytes, CPU time and timing."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    for stale in run_dir.iterdir():
+        stale.unlink()
+    bound_s = media_s + 90
+    started = time.monotonic()
+    with Procs() as procs:
+        recv, recv_port = _start_receiver(procs, tools, variant, run_dir, bound_s)
+        emu, ports, epoch = _start_emulator(procs, tools, scenario, recv_port, run_dir, bound_s)
+        if mode == "single":
+            sender, offered_bytes, payloads, send_stats = _run_single_link(
+                procs, variant, ports, run_dir, sample, recv, media_s)
+        else:
+            sender, offered_bytes, payloads, send_stats = _run_bondcast_sender(
+                procs, tools, mode, variant, sample, ports, run_dir, media_s)
+            _wait_for_receiver_end(recv, run_dir, variant.latency_ms)
+        recv.stop(signal.SIGTERM)
+        emu.stop(signal.SIGTERM)
+        if recv.returncode not in (0, -signal.SIGTERM):
+            raise RunError(f"bondcast recv exited {recv.returncode}:\n{recv.log_tail()}")
+    return {"mode": mode, "latency_ms": variant.latency_ms, "bitrate_bps": variant.bitrate_bps,
+            "media_s": media_s, "epoch_mono_s": epoch, "dir": str(run_dir),
+            "offered_bytes": offered_bytes, "offered_payloads": payloads,
+            "sender_stats": send_stats, "wall_s": time.monotonic() - started,
+            "cpu_s": {"sender": sender.cpu_s, "receiver": recv.cpu_s},
+            "packet_log": tools.packet_log}
