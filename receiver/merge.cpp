@@ -38,7 +38,57 @@ Merger::Verdict Merger::push(std::uint64_t seq, std::uint64_t source_time_us, in
   it->second.arrival = now;
   it->second.payload.assign(payload.begin(), payload.end());
   ++stats_.accepted;
+  noteOffset(link, source_time_us, now);
   return Verdict::kAccepted;
+}
+
+namespace {
+std::int64_t micros(Merger::TimePoint t) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+}
+}  // namespace
+
+void Merger::noteOffset(int link, std::uint64_t source_time_us, TimePoint now) {
+  if (options_.straggler_margin.count() == 0) {
+    return;
+  }
+  const std::int64_t offset = micros(now) - static_cast<std::int64_t>(source_time_us);
+  auto [it, fresh] = offsets_.try_emplace(link);
+  LinkOffset& o = it->second;
+  if (fresh || now - o.last_seen > 2 * options_.offset_window) {
+    o = {offset, offset, now, now};
+    return;
+  }
+  o.last_seen = now;
+  if (now - o.window_start > options_.offset_window) {
+    o.previous_us = o.current_us;
+    o.current_us = offset;
+    o.window_start = now;
+  }
+  o.current_us = std::min(o.current_us, offset);
+}
+
+Merger::TimePoint Merger::giveUpAt(const Packet& head) const {
+  const TimePoint window_end = head.arrival + options_.reorder_window;
+  if (options_.straggler_margin.count() == 0 || offsets_.empty()) {
+    return window_end;
+  }
+  // The links heard from recently (a dead link's floor no longer matters).
+  std::optional<std::int64_t> largest;
+  for (const auto& [link, o] : offsets_) {
+    if (head.arrival - o.last_seen > options_.offset_window) {
+      continue;
+    }
+    const std::int64_t floor = std::min(o.current_us, o.previous_us);
+    largest = largest ? std::max(*largest, floor) : floor;
+  }
+  if (!largest) {
+    return window_end;
+  }
+  const TimePoint straggler_end(
+      std::chrono::microseconds(static_cast<std::int64_t>(head.source_time_us) + *largest +
+                                options_.straggler_margin.count()));
+  return std::min(window_end, std::max(straggler_end, head.arrival));
 }
 
 void Merger::giveUpTo(std::uint64_t seq, const Lost& lost) {
@@ -82,7 +132,11 @@ void Merger::release(TimePoint now, const Deliver& deliver, const Lost& lost) {
       giveUpTo(head->first, lost);
       continue;
     }
-    if (now - head->second.arrival >= options_.reorder_window) {
+    const TimePoint give_up = giveUpAt(head->second);
+    if (now >= give_up) {
+      if (give_up < head->second.arrival + options_.reorder_window) {
+        ++stats_.straggler_give_ups;
+      }
       giveUpTo(head->first, lost);
       continue;
     }
@@ -125,7 +179,7 @@ std::optional<Merger::TimePoint> Merger::nextDeadline() const {
   if (head.seq == next_) {
     return head.arrival;
   }
-  return head.arrival + options_.reorder_window;
+  return giveUpAt(head);
 }
 
 }  // namespace bondcast::receiver

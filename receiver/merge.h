@@ -13,6 +13,15 @@
 // - Memory is bounded: at most `max_buffered` packets wait; more forces the oldest gap.
 //   A packet more than `max_ahead` beyond the next expected one restarts the sequence
 //   there (a sender that lost every link for a long time), counting the gap as lost.
+// - Straggler deadline (when straggler_margin > 0): each link's SRT connection releases
+//   a packet at about its source time + the latency + that link's one-way delay, so
+//   per link (arrival - source time) has a floor, its offset (sender and receiver
+//   clocks need not agree: only differences between links matter). A packet missing
+//   before the head cannot come later than the head's source time + the largest
+//   offset of the links heard from recently, unless it was re-sent or is late anyway:
+//   the gap is given up then (+ the margin) if that comes before the reorder window
+//   ends. A sender that skipped a packet (no link could carry it) so holds the output
+//   up only for the spread of the links' delays, not a whole window.
 #pragma once
 
 #include <chrono>
@@ -35,6 +44,9 @@ class Merger {
     std::chrono::microseconds reorder_window{std::chrono::milliseconds(200)};
     std::size_t max_buffered = 16384;     // packets (about 21 MB of 1316-byte payloads)
     std::uint64_t max_ahead = 1'000'000;  // sequence numbers beyond the next expected
+    // 0: gaps wait the whole reorder window. Otherwise see "Straggler deadline" above.
+    std::chrono::microseconds straggler_margin{0};
+    std::chrono::microseconds offset_window{std::chrono::seconds(10)};  // floor kept ~this long
   };
 
   enum class Verdict : std::uint8_t {
@@ -58,9 +70,10 @@ class Merger {
     std::uint64_t duplicates = 0;
     std::uint64_t late = 0;
     std::uint64_t lost = 0;
-    std::uint64_t restarts = 0;           // jumps beyond max_ahead
-    std::uint64_t forced_gaps = 0;        // gaps given up early because the buffer was full
-    std::uint64_t max_reorder_depth = 0;  // most packets ever waiting behind a gap
+    std::uint64_t restarts = 0;            // jumps beyond max_ahead
+    std::uint64_t forced_gaps = 0;         // gaps given up early because the buffer was full
+    std::uint64_t max_reorder_depth = 0;   // most packets ever waiting behind a gap
+    std::uint64_t straggler_give_ups = 0;  // gaps given up by the straggler deadline
   };
 
   // Called by release(): each packet in order, and each run of sequence numbers given
@@ -83,6 +96,16 @@ class Merger {
   const Stats& stats() const { return stats_; }
 
  private:
+  // Per link: the floor of (arrival - source time), a windowed minimum.
+  struct LinkOffset {
+    std::int64_t current_us = 0;   // minimum in this window
+    std::int64_t previous_us = 0;  // ... and in the one before
+    TimePoint window_start{};
+    TimePoint last_seen{};
+  };
+  void noteOffset(int link, std::uint64_t source_time_us, TimePoint now);
+  // When a gap in front of `head` is given up (see the class comment).
+  TimePoint giveUpAt(const Packet& head) const;
   void giveUpTo(std::uint64_t seq, const Lost& lost);
   void deliverHead(const Deliver& deliver);
   bool wasGivenUp(std::uint64_t seq) const;
@@ -96,6 +119,7 @@ class Merger {
   std::uint64_t start_ = 0;    // first sequence number of the stream (once started)
   std::map<std::uint64_t, Packet> waiting_;
   std::deque<std::pair<std::uint64_t, std::uint64_t>> given_up_;  // recent lost runs
+  std::map<int, LinkOffset> offsets_;
 };
 
 }  // namespace bondcast::receiver

@@ -19,6 +19,16 @@ namespace bondcast::receiver {
 
 namespace {
 
+// Slack over the links' delay spread before a gap is given up (merge.h): the latency.
+// A packet that a failed link held comes back re-sent on another link, whose SRT
+// connection delivers it in order behind what it sent before: at (re-send time +
+// latency + that link's delay), so the sender's time to see the failure (100-200 ms,
+// more on a loaded machine) must fit in the slack. The deadline then cuts the wait
+// short only behind a head that itself came late, which is what piles up on congested
+// cellular links (one run each of eval/scenarios/s4 at 300 ms: this slack 84% on time,
+// no deadline 81%; half the latency 84-86%, but it lost re-sent packets after a cut on
+// a loaded machine).
+
 std::int64_t steadyMicros(Receiver::Clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
 }
@@ -335,6 +345,7 @@ void Receiver::acceptLink(srt::Socket sock, const std::string& stream_id, std::u
     }
     Merger::Options merge;
     merge.reorder_window = options_.reorder_window;
+    merge.straggler_margin = options_.srt.latency;
     auto created = std::make_unique<Session>(session, merge);
     created->stream_id = stream_id;
     created->name = name;
@@ -347,6 +358,13 @@ void Receiver::acceptLink(srt::Socket sock, const std::string& stream_id, std::u
     to_close_.push_back(std::move(sock));
     return;
   }
+  // libsrt's drift tracer moves a connection's delivery time base by the delay of its
+  // ACKACKs, which queue behind data on a saturated link: after one congested second a
+  // link would deliver 100-250 ms later for good. The merge tracks each link's delay
+  // itself, so the base stays where the handshake put it.
+  const bool no = false;
+  if (auto st = srt::setOption(s, SRTO_DRIFTTRACER, no, "drift tracer"); !st)
+    spdlog::warn("session {:08x} link {}: {}", session, link, st.error().message);
   Session& sess = *it->second;
   LinkCounters& counters = sess.links[link];
   counters.connected = true;
@@ -539,6 +557,7 @@ nlohmann::json Receiver::sessionJson(Session& s, bool clear_interval) {
           {"buffered", s.merger.buffered()},
           {"reorder_depth_max", m.max_reorder_depth},
           {"forced_gaps", m.forced_gaps},
+          {"straggler_give_ups", m.straggler_give_ups},
           {"restarts", m.restarts},
           {"bad_headers", bad},
           {"foreign_session", foreign},

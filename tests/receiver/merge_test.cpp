@@ -485,3 +485,107 @@ TEST(Merger, RebuildsAStreamFromThreeJitteryLossyLinks) {
 
 }  // namespace
 }  // namespace bondcast::receiver
+
+namespace bondcast::receiver {
+namespace {
+
+// Straggler deadline: two links whose SRT connections release packets 20 ms and 60 ms
+// after their source time (the receiver's clock runs 1000 s ahead of the sender's). A
+// gap is given up at the head's source time + the larger offset + the margin, long
+// before the 300 ms window, unless the offsets say a straggler may still come.
+struct TwoLinks {
+  static constexpr std::int64_t kClockSkewUs = 1'000'000'000;
+  TwoLinks() : merger(options()) {}
+  static Merger::Options options() {
+    Merger::Options o;
+    o.reorder_window = std::chrono::milliseconds(300);
+    o.straggler_margin = std::chrono::milliseconds(10);
+    return o;
+  }
+  // Packet `seq` has source time seq ms; it arrives over `link` offset_ms later.
+  void arrive(std::uint64_t seq, int link, std::int64_t offset_ms) {
+    now = TimePoint(std::chrono::microseconds(kClockSkewUs + static_cast<std::int64_t>(seq) * 1000 +
+                                              offset_ms * 1000));
+    merger.push(seq, seq * 1000, link, std::vector<std::uint8_t>(10, 1), now);
+  }
+  void releaseAt(TimePoint t) {
+    merger.release(
+        t, [this](const Merger::Packet& p) { delivered.push_back(p.seq); },
+        [this](std::uint64_t first, std::uint64_t count) { lost.emplace_back(first, count); });
+  }
+  Merger merger;
+  TimePoint now{};
+  std::vector<std::uint64_t> delivered;
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> lost;
+};
+
+TEST(MergerStragglerDeadline, GivesUpAGapOnceTheSlowestLinkCouldNoLongerBringIt) {
+  TwoLinks t;
+  // Both links carry packets for a while: offsets 20 ms (link 0) and 60 ms (link 1).
+  for (std::uint64_t seq = 0; seq < 400; ++seq)
+    t.arrive(seq, static_cast<int>(seq % 2), seq % 2 == 0 ? 20 : 60);
+  t.releaseAt(t.now);
+  ASSERT_EQ(t.delivered.size(), 400u);  // all in order, the start-up hold long past
+  // Seq 400 never comes (the sender skipped it); 401 arrives on link 0.
+  t.arrive(401, 0, 20);
+  const TimePoint head_arrival = t.now;  // source 401 ms + 20 ms
+  // Deadline: source 401 ms + the largest offset (60 ms) + margin (10 ms) = +50 ms.
+  ASSERT_TRUE(t.merger.nextDeadline());
+  EXPECT_EQ(*t.merger.nextDeadline(), head_arrival + std::chrono::milliseconds(50));
+  t.releaseAt(head_arrival + std::chrono::milliseconds(49));
+  EXPECT_TRUE(t.lost.empty());
+  t.releaseAt(head_arrival + std::chrono::milliseconds(50));
+  ASSERT_EQ(t.lost.size(), 1u);
+  EXPECT_EQ(t.lost[0], std::make_pair(std::uint64_t{400}, std::uint64_t{1}));
+  EXPECT_EQ(t.delivered.back(), 401u);
+  EXPECT_EQ(t.merger.stats().straggler_give_ups, 1u);
+}
+
+TEST(MergerStragglerDeadline, WaitsForAPacketTheSlowLinkCanStillBring) {
+  TwoLinks t;
+  for (std::uint64_t seq = 0; seq < 400; ++seq)
+    t.arrive(seq, static_cast<int>(seq % 2), seq % 2 == 0 ? 20 : 60);
+  t.releaseAt(t.now);
+  // 401 arrives on the fast link; 400 comes on the slow one 40 ms later: in time.
+  t.arrive(401, 0, 20);
+  t.releaseAt(t.now);
+  t.arrive(400, 1, 60);
+  t.releaseAt(t.now);
+  EXPECT_TRUE(t.lost.empty());
+  ASSERT_GE(t.delivered.size(), 2u);
+  EXPECT_EQ(t.delivered[t.delivered.size() - 2], 400u);
+  EXPECT_EQ(t.delivered.back(), 401u);
+}
+
+TEST(MergerStragglerDeadline, NeverWaitsLongerThanTheReorderWindow) {
+  TwoLinks t;
+  // Link 1's floor is 900 ms: beyond the 300 ms window, which wins.
+  for (std::uint64_t seq = 0; seq < 10; ++seq)
+    t.arrive(seq, static_cast<int>(seq % 2), seq % 2 == 0 ? 20 : 900);
+  t.arrive(11, 0, 20);
+  const TimePoint head_arrival = t.now;
+  t.releaseAt(head_arrival + std::chrono::seconds(1));  // past the start-up hold
+  t.delivered.clear();
+  t.lost.clear();
+  t.arrive(21, 0, 20);
+  const TimePoint arrival = t.now;
+  EXPECT_EQ(*t.merger.nextDeadline(), arrival + std::chrono::milliseconds(300));
+}
+
+TEST(MergerStragglerDeadline, ForgetsALinkThatFellSilent) {
+  TwoLinks t;
+  for (std::uint64_t seq = 0; seq < 100; ++seq)
+    t.arrive(seq, static_cast<int>(seq % 2), seq % 2 == 0 ? 20 : 200);
+  t.releaseAt(t.now + std::chrono::seconds(1));
+  // Link 1 dies; 11 s later only link 0 is heard: a gap waits for link 0's floor only.
+  t.arrive(11'100, 0, 20);
+  t.releaseAt(t.now + std::chrono::milliseconds(15));
+  ASSERT_EQ(t.delivered.back(), 11'100u);
+  t.arrive(11'150, 0, 20);
+  const TimePoint arrival = t.now;
+  ASSERT_TRUE(t.merger.nextDeadline());
+  EXPECT_EQ(*t.merger.nextDeadline(), arrival + std::chrono::milliseconds(10));
+}
+
+}  // namespace
+}  // namespace bondcast::receiver
