@@ -68,6 +68,10 @@ void Merger::noteOffset(int link, std::uint64_t source_time_us, TimePoint now) {
   o.current_us = std::min(o.current_us, offset);
 }
 
+std::chrono::microseconds Merger::startupHold() const {
+  return options_.startup_hold.count() > 0 ? options_.startup_hold : options_.reorder_window;
+}
+
 Merger::TimePoint Merger::giveUpAt(const Packet& head) const {
   const TimePoint window_end = head.arrival + options_.reorder_window;
   if (options_.straggler_margin.count() == 0 || offsets_.empty()) {
@@ -109,7 +113,7 @@ void Merger::giveUpTo(std::uint64_t seq, const Lost& lost) {
 // once when the buffer is full or the jump is beyond max_ahead).
 void Merger::release(TimePoint now, const Deliver& deliver, const Lost& lost) {
   if (!started_) {
-    if (!any_ || now - first_arrival_ < options_.reorder_window || waiting_.empty()) {
+    if (!any_ || now - first_arrival_ < startupHold() || waiting_.empty()) {
       return;
     }
     started_ = true;
@@ -170,7 +174,7 @@ void Merger::flush(const Deliver& deliver, const Lost& lost) {
 
 std::optional<Merger::TimePoint> Merger::nextDeadline() const {
   if (!started_) {
-    return any_ ? std::optional(first_arrival_ + options_.reorder_window) : std::nullopt;
+    return any_ ? std::optional(first_arrival_ + startupHold()) : std::nullopt;
   }
   if (waiting_.empty()) {
     return std::nullopt;

@@ -8,8 +8,9 @@
 //   that is ready, and gives up on a missing sequence number (counted lost) once the
 //   oldest packet waiting behind it has waited `reorder_window`. nextDeadline() says
 //   when release() next has something to do with no new packet.
-// - The start of the stream is the lowest sequence number seen during the first
-//   reorder window (links deliver the first packets in any order).
+// - The start of the stream is the lowest sequence number seen during the start-up
+//   hold (links deliver the first packets in any order); a lower one arriving after it
+//   is counted late.
 // - Memory is bounded: at most `max_buffered` packets wait; more forces the oldest gap.
 //   A packet more than `max_ahead` beyond the next expected one restarts the sequence
 //   there (a sender that lost every link for a long time), counting the gap as lost.
@@ -42,6 +43,9 @@ class Merger {
 
   struct Options {
     std::chrono::microseconds reorder_window{std::chrono::milliseconds(200)};
+    // How long the first packets wait before the stream starts at the lowest sequence
+    // number seen (links deliver the first packets in any order); 0: reorder_window.
+    std::chrono::microseconds startup_hold{0};
     std::size_t max_buffered = 16384;     // packets (about 21 MB of 1316-byte payloads)
     std::uint64_t max_ahead = 1'000'000;  // sequence numbers beyond the next expected
     // 0: gaps wait the whole reorder window. Otherwise see "Straggler deadline" above.
@@ -108,6 +112,7 @@ class Merger {
   TimePoint giveUpAt(const Packet& head) const;
   void giveUpTo(std::uint64_t seq, const Lost& lost);
   void deliverHead(const Deliver& deliver);
+  std::chrono::microseconds startupHold() const;
   bool wasGivenUp(std::uint64_t seq) const;
 
   Options options_;

@@ -489,6 +489,23 @@ TEST(Merger, RebuildsAStreamFromThreeJitteryLossyLinks) {
 namespace bondcast::receiver {
 namespace {
 
+TEST(Merger, AShorterStartUpHoldStartsTheStreamSooner) {
+  Merger::Options o;
+  o.reorder_window = std::chrono::milliseconds(300);
+  o.startup_hold = std::chrono::milliseconds(100);
+  Harness h(o);
+  h.push(5);
+  h.push(4);
+  EXPECT_EQ(*h.merger.nextDeadline(), h.now + std::chrono::milliseconds(100));
+  h.now += std::chrono::milliseconds(99);
+  h.release();
+  EXPECT_TRUE(h.delivered.empty());
+  h.now += std::chrono::milliseconds(1);
+  h.release();
+  EXPECT_EQ(h.delivered, (Seqs{4, 5}));
+  EXPECT_EQ(h.push(3), Verdict::kLate);  // below the start, after the hold
+}
+
 // Straggler deadline: two links whose SRT connections release packets 20 ms and 60 ms
 // after their source time (the receiver's clock runs 1000 s ahead of the sender's). A
 // gap is given up at the head's source time + the larger offset + the margin, long
