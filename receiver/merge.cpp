@@ -53,19 +53,14 @@ void Merger::noteOffset(int link, std::uint64_t source_time_us, TimePoint now) {
     return;
   }
   const std::int64_t offset = micros(now) - static_cast<std::int64_t>(source_time_us);
-  auto [it, fresh] = offsets_.try_emplace(link);
+  auto [it, fresh] = offsets_.try_emplace(link, LinkOffset{{offset, options_.offset_window}, now});
   LinkOffset& o = it->second;
   if (fresh || now - o.last_seen > 2 * options_.offset_window) {
-    o = {offset, offset, now, now};
-    return;
+    o.floor_us.reset(offset, now);
+  } else {
+    o.floor_us.add(offset, now);
   }
   o.last_seen = now;
-  if (now - o.window_start > options_.offset_window) {
-    o.previous_us = o.current_us;
-    o.current_us = offset;
-    o.window_start = now;
-  }
-  o.current_us = std::min(o.current_us, offset);
 }
 
 std::chrono::microseconds Merger::startupHold() const {
@@ -83,7 +78,7 @@ Merger::TimePoint Merger::giveUpAt(const Packet& head) const {
     if (head.arrival - o.last_seen > options_.offset_window) {
       continue;
     }
-    const std::int64_t floor = std::min(o.current_us, o.previous_us);
+    const std::int64_t floor = o.floor_us.get();
     largest = largest ? std::max(*largest, floor) : floor;
   }
   if (!largest) {

@@ -34,6 +34,8 @@
 #include <span>
 #include <vector>
 
+#include "common/windowed_min.h"
+
 namespace bondcast::receiver {
 
 class Merger {
@@ -102,9 +104,7 @@ class Merger {
  private:
   // Per link: the floor of (arrival - source time), a windowed minimum.
   struct LinkOffset {
-    std::int64_t current_us = 0;   // minimum in this window
-    std::int64_t previous_us = 0;  // ... and in the one before
-    TimePoint window_start{};
+    WindowedMin<std::int64_t, TimePoint, std::chrono::microseconds> floor_us;
     TimePoint last_seen{};
   };
   void noteOffset(int link, std::uint64_t source_time_us, TimePoint now);

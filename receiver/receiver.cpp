@@ -80,7 +80,6 @@ struct LinkCounters {
 struct Receiver::Session {
   Session(std::uint32_t session_id, Merger::Options merge) : id(session_id), merger(merge) {}
   std::uint32_t id;
-  std::string stream_id;
   std::string name;
   Output* output = nullptr;  // owned by outputs_
   Merger merger;
@@ -353,7 +352,6 @@ void Receiver::acceptLink(srt::Socket sock, const std::string& stream_id, std::u
     // eval S1 at 300 ms every late packet of a 30 s run was one held at the start).
     merge.startup_hold = std::min<std::chrono::microseconds>(options_.reorder_window, kStartupHold);
     auto created = std::make_unique<Session>(session, merge);
-    created->stream_id = stream_id;
     created->name = name;
     created->output = *out;
     spdlog::info("adaptive session {:08x}: stream '{}' (reorder window {} ms)", session, name,

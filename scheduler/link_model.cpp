@@ -37,8 +37,7 @@ LinkModel::LinkModel(LinkId id, LinkConfig config, LinkModelTuning tuning)
       config_(std::move(config)),
       tuning_(tuning),
       srtt_(tuning.initial_rtt),
-      min_rtt_current_(tuning.initial_rtt),
-      min_rtt_previous_(tuning.initial_rtt) {}
+      min_rtt_(tuning.initial_rtt, tuning.min_rtt_window) {}
 
 LinkModel::Transition LinkModel::setState(LinkState state, TimePoint now) {
   const bool was_up = state_ == LinkState::kUp;
@@ -90,8 +89,7 @@ void LinkModel::updateRtt(Micros rtt, TimePoint now) {
     srtt_ = rtt;
     rtt_changed_at_ = now;
     rtt_var_ = rtt / 2;
-    min_rtt_current_ = min_rtt_previous_ = rtt;
-    min_rtt_window_start_ = now;
+    min_rtt_.reset(rtt, now);
     return;
   }
   // libsrt already smooths msRTT; this keeps its variation across readings.
@@ -99,12 +97,7 @@ void LinkModel::updateRtt(Micros rtt, TimePoint now) {
   if (rtt != srtt_)
     rtt_changed_at_ = now;
   srtt_ = rtt;
-  if (now - min_rtt_window_start_ > tuning_.min_rtt_window) {
-    min_rtt_previous_ = min_rtt_current_;
-    min_rtt_current_ = rtt;
-    min_rtt_window_start_ = now;
-  }
-  min_rtt_current_ = std::min(min_rtt_current_, rtt);
+  min_rtt_.add(rtt, now);
 }
 
 void LinkModel::updateLoss(const LinkStats& stats) {
@@ -205,7 +198,7 @@ void LinkModel::onSendFailed(std::uint32_t bytes, TimePoint now) {
 }
 
 Micros LinkModel::minRtt() const {
-  return std::min(min_rtt_current_, min_rtt_previous_);
+  return min_rtt_.get();
 }
 
 double LinkModel::bandwidthBps() const {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <deque>
 
+#include "common/windowed_min.h"
 #include "scheduler/types.h"
 
 namespace bondcast::sched {
@@ -110,9 +111,7 @@ class LinkModel {
   Micros rtt_var_{0};
   TimePoint rtt_changed_at_{};  // when srtt_ last moved (it freezes without ACKs)
   bool have_rtt_ = false;
-  Micros min_rtt_current_;  // windowed minimum: this window and the one before
-  Micros min_rtt_previous_;
-  TimePoint min_rtt_window_start_{};
+  WindowedMin<Micros, TimePoint, Micros> min_rtt_;  // this window and the one before
 
   double bandwidth_bps_ = 0;
   double delivery_rate_bps_ = 0;

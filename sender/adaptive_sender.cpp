@@ -74,7 +74,12 @@ struct AdaptiveSender::Stored {
   Clock::time_point source_time{};
   sched::Importance importance = sched::Importance::kNone;
   std::vector<std::uint8_t> payload;
-  sched::Packet packet() const { return {seq, 0, {}, importance}; }
+  // As the scheduler sees it: one link's datagram (header + payload), due by source time
+  // + latency.
+  sched::Packet packet(std::chrono::milliseconds latency) const {
+    return {seq, static_cast<std::uint32_t>(wire::kHeaderBytes + payload.size()),
+            source_time + latency, importance};
+  }
 };
 
 struct AdaptiveSender::Link {
@@ -85,7 +90,6 @@ struct AdaptiveSender::Link {
   srt::Socket sock;
   enum class Phase { kIdle, kConnecting, kUp } phase = Phase::kIdle;
   std::int64_t connected_srt_us = 0;  // libsrt's clock when the connection was seen up
-  bool ever_connected = false;
   std::string last_error;
   Clock::time_point next_attempt{};
   milliseconds backoff = kFirstBackoff;
@@ -222,7 +226,6 @@ void AdaptiveSender::pollLink(Link& link, sched::TimePoint now) {
       link.connected_srt_us = srt_time_now();
       link.backoff = kFirstBackoff;
       link.last_error.clear();
-      link.ever_connected = true;
       links_up_++;
       spdlog::info("link {}: connected", link.spec.text);
       scheduler_->setLinkState(link.id, sched::LinkState::kUp, now);
@@ -290,9 +293,7 @@ void AdaptiveSender::transmit(const Stored& p, sched::LinkId id, std::uint8_t fl
   if (srt_sendmsg2(link.sock.get(), reinterpret_cast<const char*>(buf), size, &mc) == SRT_ERROR) {
     ++link.refused;
     ++copies_refused_;
-    sched::Packet pk = p.packet();
-    pk.size_bytes = static_cast<std::uint32_t>(size);
-    scheduler_->onSendFailed(id, pk, now);
+    scheduler_->onSendFailed(id, p.packet(config_.srt.latency), now);
     return;
   }
   ++link.copies;
@@ -307,8 +308,7 @@ void AdaptiveSender::schedule(Queued& q, sched::TimePoint now) {
   s.source_time = q.source_time;
   s.importance = q.importance;
   s.payload = std::move(q.payload);
-  sched::Packet p{s.seq, static_cast<std::uint32_t>(wire::kHeaderBytes + s.payload.size()),
-                  s.source_time + config_.srt.latency, s.importance};
+  const sched::Packet p = s.packet(config_.srt.latency);
   stored_.push_back(std::move(s));
   ++payloads_;
   const sched::LinkSet links = scheduler_->pick(p, now);
@@ -431,10 +431,6 @@ void AdaptiveSender::send(const OutPacket& packet) {
   queue_cv_.notify_one();
 }
 
-std::size_t AdaptiveSender::linksUp() const {
-  return static_cast<std::size_t>(links_up_.load());
-}
-
 nlohmann::json AdaptiveSender::statsJson(bool clear_interval) {
   std::uint64_t queue_drops = 0;
   {
@@ -486,7 +482,7 @@ nlohmann::json AdaptiveSender::statsJson(bool clear_interval) {
           // The cost of feeding the scheduler: link polls (srt_bistats), re-sends, pruning.
           {"feedback_rounds", feedback_rounds_},
           {"feedback_us", duration_cast<microseconds>(feedback_time_).count()},
-          {"links_up", linksUp()},
+          {"links_up", links_up_.load()},
           {"recommended_bitrate_bps", recommended_bps_.load()},
           {"scheduler", sched::toJson(scheduler_->stats())},
           {"links", links}};

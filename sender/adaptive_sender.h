@@ -76,7 +76,6 @@ class AdaptiveSender final : public Transport {
   const Stored* stored(std::uint64_t seq) const;
   void prune(sched::TimePoint now);
   void updateRecommendation();
-  std::size_t linksUp() const;
 
   AdaptiveSenderConfig config_;
   std::unique_ptr<sched::Scheduler> scheduler_;

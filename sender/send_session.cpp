@@ -27,6 +27,7 @@ Result<std::vector<LinkSpec>> linkSpecs(const SendOptions& o) {
   return out;
 }
 
+// `o` has passed checkSendOptions().
 Result<std::unique_ptr<Transport>> makeTransport(const SendOptions& o) {
   auto links = linkSpecs(o);
   if (!links)
@@ -43,13 +44,7 @@ Result<std::unique_ptr<Transport>> makeTransport(const SendOptions& o) {
     return std::unique_ptr<Transport>(std::move(*sender));
   }
   GroupSenderConfig cfg;
-  if (o.mode == "broadcast") {
-    cfg.mode = GroupMode::kBroadcast;
-  } else if (o.mode == "backup") {
-    cfg.mode = GroupMode::kBackup;
-  } else {
-    return Error{"unknown mode '" + o.mode + "' (known: broadcast, backup, adaptive)"};
-  }
+  cfg.mode = o.mode == "backup" ? GroupMode::kBackup : GroupMode::kBroadcast;
   cfg.links = std::move(*links);
   cfg.srt = o.srt;
   auto group = GroupSender::create(std::move(cfg));
@@ -67,7 +62,8 @@ Status checkSendOptions(const SendOptions& o) {
   if (!links)
     return links.error();
   for (const auto& link : *links) {
-    // A group member bound to a device breaks at its first packet in libsrt 1.5.1.
+    // A group member bound to a device (srt_config_add SRTO_BINDTODEVICE) broke at its
+    // first packet in the one run tried; group modes refuse dev= until that is understood.
     if (!link.device.empty() && o.mode != "adaptive")
       return Error{"link '" + link.text + "': dev= works in adaptive mode only"};
   }
@@ -156,7 +152,9 @@ Status SendSession::run(Input& input) {
     }
     const auto source_time = std::chrono::steady_clock::now();
     for (const auto& p : payloads) {
-      transport_->send({p, source_time, inspector.classify(p)});
+      // Only adaptive mode's scheduler treats important packets differently.
+      const auto importance = adaptive_ ? inspector.classify(p) : sched::Importance::kNone;
+      transport_->send({p, source_time, importance});
       ++payloads_;
     }
     if (chunk->end)
