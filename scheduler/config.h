@@ -26,7 +26,7 @@ struct SchedulerConfig {
   // arrival is judged against a deadline. The queue is known from feedback a round trip
   // old; if the capacity has fallen since, every queued byte waits longer, and a copy
   // that arrives late wasted the slot of one that could have made it.
-  double queue_uncertainty = 0.4;
+  double queue_uncertainty = 0.6;
   // latency-aware: a packet that no link is expected to deliver by its deadline is not
   // sent (pick() returns no link, stats().dropped_late counts it). The simulator drops
   // it; the real sender leaves that to libsrt, which drops a packet older than its

@@ -98,6 +98,24 @@ void LinkModel::updateRtt(Micros rtt, TimePoint now) {
     rtt_changed_at_ = now;
   srtt_ = rtt;
   min_rtt_.add(rtt, now);
+  rtt_readings_.emplace_back(now, rtt);
+  while (rtt_readings_.size() > 2 && now - rtt_readings_[1].first >= tuning_.rtt_trend_window)
+    rtt_readings_.pop_front();
+}
+
+// The RTT moved by (latest - oldest reading) over the trend window; continued for
+// rtt_trend_lead it is where libsrt's average is heading, the latest sample.
+Micros LinkModel::trendRtt(TimePoint now) const {
+  if (rtt_readings_.size() < 2)
+    return srtt_;
+  const auto& [since, from] = rtt_readings_.front();
+  const auto span = duration_cast<Micros>(now - since);
+  if (span <= Micros::zero())
+    return srtt_;
+  const double slope =
+      static_cast<double>((srtt_ - from).count()) / static_cast<double>(span.count());
+  return srtt_ + Micros(static_cast<std::int64_t>(
+                     slope * static_cast<double>(tuning_.rtt_trend_lead.count())));
 }
 
 void LinkModel::updateLoss(const LinkStats& stats) {
@@ -142,8 +160,8 @@ bool LinkModel::lostRecently(TimePoint now) const {
   return ever_lost_ && now - last_loss_at_ < srtt_ * 4 + tuning_.stall_margin;
 }
 
-// The RTT's excess over the base RTT is the queue a copy met a one-way delay plus
-// rtt_lag ago (the RTT crosses the forward queue). From then on the queue drains at the
+// The excess over the base RTT of the RTT's trend is the queue a copy met a one-way
+// delay ago (the RTT crosses the forward queue). From then on the queue drains at the
 // capacity estimate, never below empty, and every copy sent since adds its bytes.
 void LinkModel::resetQueue(const LinkStats& stats, TimePoint now) {
   if (last_lost_delta_ > 0) {
@@ -151,10 +169,12 @@ void LinkModel::resetQueue(const LinkStats& stats, TimePoint now) {
     last_loss_at_ = now;
   }
   // Nothing held: no copy can move the RTT, so it says nothing newer than its last move.
-  const TimePoint measured = stats.send_buffer_packets == 0 ? std::min(now, rtt_changed_at_) : now;
-  const TimePoint measured_at = measured - oneWayDelay() - tuning_.rtt_lag;
+  const bool frozen = stats.send_buffer_packets == 0;
+  const TimePoint measured = frozen ? std::min(now, rtt_changed_at_) : now;
+  const TimePoint measured_at = measured - oneWayDelay();
   const double rate_bytes_per_s = bandwidthBps() / 8.0;
-  const Micros excess = std::max(Micros::zero(), srtt_ - minRtt() - tuning_.ack_period);
+  const Micros rtt = frozen ? srtt_ : trendRtt(now);
+  const Micros excess = std::max(Micros::zero(), rtt - minRtt() - tuning_.ack_period);
   double queue_bytes = rate_bytes_per_s * seconds(excess);
   TimePoint t = measured_at;
   auto sent = std::upper_bound(recent_sends_.begin(), recent_sends_.end(), measured_at,

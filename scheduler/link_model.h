@@ -13,15 +13,20 @@
 namespace bondcast::sched {
 
 struct LinkModelTuning {
-  Micros initial_rtt{std::chrono::milliseconds(100)};           // libsrt's default before a sample
-  double initial_bandwidth_bps = 2e6;                           // until the first capacity estimate
-  Micros ack_period{std::chrono::milliseconds(10)};             // SRT's full-ACK period
-  Micros stall_margin{std::chrono::milliseconds(30)};           // slack above the stall threshold
-  Micros min_rtt_window{std::chrono::seconds(10)};              // base RTT = min over ~this long
-  Micros delivery_rate_window{std::chrono::milliseconds(100)};  // smoothing of the rate
-  // How much older than one one-way delay the queue that the smoothed RTT shows is:
-  // libsrt averages RTT samples over several ACKs (7/8 per ACK, every 10 ms).
-  Micros rtt_lag{std::chrono::milliseconds(40)};
+  Micros initial_rtt{std::chrono::milliseconds(100)};  // libsrt's default before a sample
+  double initial_bandwidth_bps = 2e6;                  // until the first capacity estimate
+  Micros ack_period{std::chrono::milliseconds(10)};    // SRT's full-ACK period
+  Micros stall_margin{std::chrono::milliseconds(30)};  // slack above the stall threshold
+  Micros min_rtt_window{std::chrono::seconds(10)};     // base RTT = min over ~this long
+  // Smoothing of the delivery rate. Cellular links deliver in bursts: a short window
+  // follows every burst and gap, and the queue estimate with it.
+  Micros delivery_rate_window{std::chrono::milliseconds(300)};
+  // libsrt's RTT is an average (7/8 old, 1/8 new sample per ACK, every 10 ms): while a
+  // queue grows or drains, it trails the latest sample by about 7 ACK periods. The
+  // model extrapolates it along its slope over the last rtt_trend_window by
+  // rtt_trend_lead to read the queue as the latest sample saw it.
+  Micros rtt_trend_window{std::chrono::milliseconds(20)};
+  Micros rtt_trend_lead{std::chrono::milliseconds(50)};
 };
 
 class LinkModel {
@@ -58,12 +63,12 @@ class LinkModel {
   // A capacity estimate and an RTT were measured (not defaults).
   bool isMeasured() const { return have_rtt_ && bandwidth_bps_ > 0; }
   // Time a copy handed over now waits behind what the link still holds: a virtual
-  // queue drained at the capacity estimate. Each reading resets it from the RTT's
-  // excess over the base RTT (the queue as the RTT measured it, a one-way delay plus
-  // rtt_lag ago; it sees copies the sender already dropped as too late but that still
-  // sit in the network's queue) and replays the copies sent since then; each send adds
-  // to it. With nothing held the RTT cannot move, so its excess then drains from when
-  // it last moved.
+  // queue drained at the capacity estimate. Each reading resets it from the excess over
+  // the base RTT of the RTT extrapolated along its trend (the queue as the latest RTT
+  // sample measured it, a one-way delay ago; it sees copies the sender already dropped
+  // as too late but that still sit in the network's queue) and replays the copies sent
+  // since then; each send adds to it. With nothing held the RTT cannot move, so its
+  // excess then drains from when it last moved.
   Micros queueDelay(TimePoint now) const;
   Micros serialization(std::uint32_t bytes) const;
   // now + queue delay + serialization + one-way delay.
@@ -96,6 +101,7 @@ class LinkModel {
 
  private:
   void updateRtt(Micros rtt, TimePoint now);
+  Micros trendRtt(TimePoint now) const;
   void updateLoss(const LinkStats& stats);
   void resetQueue(const LinkStats& stats, TimePoint now);
   void updateDeliveryRate(const LinkStats& stats, TimePoint now);
@@ -111,7 +117,8 @@ class LinkModel {
   Micros rtt_var_{0};
   TimePoint rtt_changed_at_{};  // when srtt_ last moved (it freezes without ACKs)
   bool have_rtt_ = false;
-  WindowedMin<Micros, TimePoint, Micros> min_rtt_;  // this window and the one before
+  WindowedMin<Micros, TimePoint, Micros> min_rtt_;         // this window and the one before
+  std::deque<std::pair<TimePoint, Micros>> rtt_readings_;  // the last rtt_trend_window
 
   double bandwidth_bps_ = 0;
   double delivery_rate_bps_ = 0;

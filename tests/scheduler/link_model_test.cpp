@@ -58,15 +58,33 @@ TEST(LinkModel, CopiesSentBuildAVirtualQueueThatDrainsAtCapacity) {
   EXPECT_EQ(link.expectedArrival(1000, at(20)), at(20) + milliseconds(1) + milliseconds(10));
 }
 
-TEST(LinkModel, TheRttExcessIsTheQueueAsItWasAOneWayDelayAndAnRttLagAgo) {
+TEST(LinkModel, TheRttExcessIsTheQueueAsItWasAOneWayDelayAgo) {
   LinkModel link = upLink();
   settle(link, healthyStats(40, 8e6), 0);
-  // 140 ms against a 40 ms base, less SRT's 10 ms ACK period: 90 ms of queue, measured
-  // 20 ms (one way) + 40 ms (rtt_lag) ago and drained at capacity since.
-  link.onStats(healthyStats(140, 8e6, 5), at(100));
-  EXPECT_NEAR(link.queueDelay(at(100)).count(), 30'000, 1'000);
-  EXPECT_NEAR(link.queueDelay(at(110)).count(), 20'000, 1'000);
-  EXPECT_EQ(link.queueDelay(at(140)).count(), 0);
+  // A steady 140 ms against a 40 ms base, less SRT's 10 ms ACK period: 90 ms of queue,
+  // measured 20 ms (one way) ago and drained at capacity since.
+  settle(link, healthyStats(140, 8e6, 5), 100);
+  EXPECT_NEAR(link.queueDelay(at(139)).count(), 70'000, 1'000);
+  EXPECT_NEAR(link.queueDelay(at(149)).count(), 60'000, 1'000);
+  EXPECT_EQ(link.queueDelay(at(210)).count(), 0);
+}
+
+// libsrt's RTT trails its samples while a queue grows or drains; the model reads the
+// queue from where the RTT is heading (its slope over 20 ms, continued for 50 ms).
+TEST(LinkModel, AMovingRttIsReadAlongItsTrend) {
+  LinkModel rising = upLink();
+  settle(rising, healthyStats(40, 8e6), 0);
+  for (int i = 0; i < 3; ++i)
+    rising.onStats(healthyStats(60 + 10 * i, 8e6, 5), at(100 + 10 * i));
+  // 80 ms rising 1 ms per ms: 130 ms, 80 ms of queue a one-way delay ago; 60 ms now.
+  EXPECT_NEAR(rising.queueDelay(at(120)).count(), 60'000, 2'000);
+
+  LinkModel falling = upLink();
+  settle(falling, healthyStats(40, 8e6), 0);
+  for (int i = 0; i < 3; ++i)
+    falling.onStats(healthyStats(120 - 10 * i, 8e6, 5), at(100 + 10 * i));
+  // 100 ms falling 1 ms per ms: heading for 50 ms, no queue left (30 ms if read as is).
+  EXPECT_EQ(falling.queueDelay(at(120)).count(), 0);
 }
 
 TEST(LinkModel, CopiesSentSinceTheRttMeasuredTheQueueAddToIt) {
@@ -87,14 +105,14 @@ TEST(LinkModel, CopiesSentSinceTheRttMeasuredTheQueueAddToIt) {
 
 TEST(LinkModel, AnInflatedRttIsAQueueEvenWhenTheSendBufferForgotIt) {
   // The sender dropped its too-late copies (empty send buffer) but the RTT says they
-  // still queue 300 ms ahead, as of 90 ms (one way + rtt_lag) before it moved. With
-  // nothing held no ACK can move it, so that queue drains in real time from then on.
+  // still queue 300 ms ahead, as of 50 ms (one way) before it moved. With nothing held
+  // no ACK can move it (no trend is read into it), so that queue drains in real time.
   LinkModel link = upLink();
   settle(link, healthyStats(100, 8e6), 0);
   link.onStats(healthyStats(410, 8e6), at(100));
-  EXPECT_NEAR(link.queueDelay(at(100)).count(), 210'000, 1'000);
+  EXPECT_NEAR(link.queueDelay(at(100)).count(), 250'000, 1'000);
   link.onStats(healthyStats(410, 8e6), at(200));  // frozen: no ACK moved it
-  EXPECT_NEAR(link.queueDelay(at(200)).count(), 110'000, 1'000);
+  EXPECT_NEAR(link.queueDelay(at(200)).count(), 150'000, 1'000);
   EXPECT_EQ(link.queueDelay(at(400)).count(), 0);
 }
 

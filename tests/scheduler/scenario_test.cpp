@@ -59,14 +59,24 @@ TEST(RealUplinksScenario, LatencyAwareMissesLessThanSrtlaAndBroadcast) {
   EXPECT_LT(missed(ours), missed(run(s, "broadcast")));
 }
 
-// The bar: miss rate <= 1.5 x the pooled oracle's. Not met yet: 2572 missed
-// against the oracle's 1399 (1.84 x; it was 2.35 x, and 3.2 x before that). About 2300
-// of them fall in 10-19 s, where both traces together carry less than the 8 Mbit/s for
-// seconds; the rest are the Verizon trace going dark for 100-500 ms without warning.
-// The sender learns each link's queue from an RTT about 100 ms old while the traces'
-// capacity swings 5 x within 100 ms; the oracle knows every opportunity ahead. Even the
-// same policy fed each link's exact current queue (which hides the future capacity of
-// what is already queued) misses 1972, 1634 without extra copies.
+// What latency-aware reaches today: 2113 missed against the oracle's 1399 (1.51 x).
+// It was 2572 (1.84 x) before the link model read the RTT along its trend, and the
+// guard fails at that level.
+TEST(RealUplinksScenario, LatencyAwareMissesAtMostOnePointSixTimesTheOracle) {
+  const Scenario s = load("real_uplinks");
+  const DeliveryReport ours = run(s, "latency-aware");
+  const DeliveryReport oracle = pooledOracle(s);
+  std::printf("  pooled oracle missed %llu\n", static_cast<unsigned long long>(missed(oracle)));
+  EXPECT_LE(ours.missFraction(), 1.6 * oracle.missFraction());
+}
+
+// The bar: miss rate <= 1.5 x the pooled oracle's. Not met: 1.51 x (above).
+// About 1860 of the 2113 misses fall in 10-19 s, where both traces together carry less
+// than the 8 Mbit/s for seconds (the oracle misses 1399 there); most of the rest come
+// with the 2-second keyframe bursts while the Verizon trace dips for 100-500 ms. The
+// sender learns each link's queue from an RTT about 100 ms old while the traces'
+// capacity swings 5 x within 100 ms; the oracle knows every opportunity ahead.
+// Settings near the chosen ones land between 2063 and 2181, on both sides of the bar.
 // Kept here, unweakened, and disabled so the gap stays visible in every test run.
 TEST(RealUplinksScenario, DISABLED_LatencyAwareMissesAtMostOneAndAHalfTimesTheOracle) {
   const Scenario s = load("real_uplinks");
