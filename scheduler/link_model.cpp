@@ -99,19 +99,22 @@ void LinkModel::updateRtt(Micros rtt, TimePoint now) {
   srtt_ = rtt;
   min_rtt_.add(rtt, now);
   rtt_readings_.emplace_back(now, rtt);
-  while (rtt_readings_.size() > 2 && now - rtt_readings_[1].first >= tuning_.rtt_trend_window)
+  while (rtt_readings_.size() > 2 && now - rtt_readings_[1].first >= tuning_.rtt_trend_window) {
     rtt_readings_.pop_front();
+  }
 }
 
 // The RTT moved by (latest - oldest reading) over the trend window; continued for
 // rtt_trend_lead it is where libsrt's average is heading, the latest sample.
 Micros LinkModel::trendRtt(TimePoint now) const {
-  if (rtt_readings_.size() < 2)
+  if (rtt_readings_.size() < 2) {
     return srtt_;
+  }
   const auto& [since, from] = rtt_readings_.front();
   const auto span = duration_cast<Micros>(now - since);
-  if (span <= Micros::zero())
+  if (span <= Micros::zero()) {
     return srtt_;
+  }
   const double slope =
       static_cast<double>((srtt_ - from).count()) / static_cast<double>(span.count());
   return srtt_ + Micros(static_cast<std::int64_t>(

@@ -74,15 +74,17 @@ TEST(LinkModel, TheRttExcessIsTheQueueAsItWasAOneWayDelayAgo) {
 TEST(LinkModel, AMovingRttIsReadAlongItsTrend) {
   LinkModel rising = upLink();
   settle(rising, healthyStats(40, 8e6), 0);
-  for (int i = 0; i < 3; ++i)
+  for (int i = 0; i < 3; ++i) {
     rising.onStats(healthyStats(60 + 10 * i, 8e6, 5), at(100 + 10 * i));
+  }
   // 80 ms rising 1 ms per ms: 130 ms, 80 ms of queue a one-way delay ago; 60 ms now.
   EXPECT_NEAR(rising.queueDelay(at(120)).count(), 60'000, 2'000);
 
   LinkModel falling = upLink();
   settle(falling, healthyStats(40, 8e6), 0);
-  for (int i = 0; i < 3; ++i)
+  for (int i = 0; i < 3; ++i) {
     falling.onStats(healthyStats(120 - 10 * i, 8e6, 5), at(100 + 10 * i));
+  }
   // 100 ms falling 1 ms per ms: heading for 50 ms, no queue left (30 ms if read as is).
   EXPECT_EQ(falling.queueDelay(at(120)).count(), 0);
 }
