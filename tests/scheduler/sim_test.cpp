@@ -79,8 +79,9 @@ TEST(Scenario, AnUnreadableTraceIsAnErrorNamingThePath) {
   EXPECT_NE(e.find("no-such.up"), std::string::npos) << e;
 }
 
-TEST(Scenario, TheIssueScenariosLoad) {
-  for (const char* name : {"aggregation", "outage", "real_uplinks", "speed"}) {
+TEST(Scenario, TheShippedScenariosLoad) {
+  for (const char* name : {"aggregation", "outage", "real_uplinks", "speed", "uplinks_tmobile_att",
+                           "uplinks_verizon-evdo_tmobile", "uplinks_att_tmobile-umts"}) {
     const std::string path =
         std::string(BONDCAST_SOURCE_DIR) + "/scheduler/sim/scenarios/" + name + ".json";
     auto s = loadScenario(path, BONDCAST_SHARED_DIR);
