@@ -69,7 +69,8 @@ void addSim(CLI::App& root, Runner& chosen) {
       "ideal broadcast");
   auto o = std::make_shared<SimOptions>();
   sub->add_option("--scenario", o->scenario,
-                  "Scenario file (JSON): links, video, latency, events; see "
+                  "Scenario file (JSON): links, video, latency, events and optional scheduler "
+                  "settings (see scheduler/config.h); examples in "
                   "scheduler/sim/scenarios/")
       ->required();
   sub->add_option("--policy", o->policy,

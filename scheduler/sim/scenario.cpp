@@ -276,15 +276,53 @@ Status parseVideo(const json& j, VideoSpec& video) {
   return okStatus();
 }
 
+// The latency-aware settings a scenario may override (defaults: scheduler/config.h), so
+// that a sensitivity sweep (tools/sensitivity.py) needs no rebuild.
 Status parseSchedulerConfig(const json& j, sched::SchedulerConfig& config) {
   const std::string where = "scheduler";
-  if (auto s = onlyKnownKeys(j, where, {"overhead_budget", "comment"}); !s)
+  const std::pair<const char*, Micros*> durations[] = {
+      {"safety_margin", &config.safety_margin},
+      {"extra_copy_max_queue", &config.extra_copy_max_queue},
+      {"rtt_trend_window", &config.link.rtt_trend_window},
+      {"rtt_trend_lead", &config.link.rtt_trend_lead},
+      {"delivery_rate_window", &config.link.delivery_rate_window},
+  };
+  const std::pair<const char*, double*> fractions[] = {
+      {"overhead_budget", &config.overhead_budget},
+      {"queue_uncertainty", &config.queue_uncertainty},
+  };
+  std::set<std::string> known = {"comment"};
+  for (const auto& [key, target] : durations) {
+    known.insert(key);
+  }
+  for (const auto& [key, target] : fractions) {
+    known.insert(key);
+  }
+  if (auto s = onlyKnownKeys(j, where, known); !s) {
     return s;
-  if (j.contains("overhead_budget")) {
-    auto budget = numberAt(j, "overhead_budget", where, 0, 10);
-    if (!budget)
-      return budget.error();
-    config.overhead_budget = *budget;
+  }
+  for (const auto& [key, target] : fractions) {
+    if (!j.contains(key)) {
+      continue;
+    }
+    auto x = numberAt(j, key, where, 0, 10);
+    if (!x) {
+      return x.error();
+    }
+    *target = *x;
+  }
+  for (const auto& [key, target] : durations) {
+    if (!j.contains(key)) {
+      continue;
+    }
+    auto d = durationAt(j, key, where);
+    if (!d) {
+      return d.error();
+    }
+    if (d->count() < 0) {
+      return fieldError(where + "." + key, "must not be negative");
+    }
+    *target = *d;
   }
   return okStatus();
 }

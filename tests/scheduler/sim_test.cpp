@@ -71,6 +71,27 @@ TEST(Scenario, ErrorsNameTheField) {
   EXPECT_NE(errorOf(j).find("events[0].link"), std::string::npos) << errorOf(j);
 }
 
+TEST(Scenario, SchedulerSettingsOverrideTheDefaultsAndErrorsNameTheField) {
+  json j = twoLinks();
+  j["scheduler"] = json::parse(R"({"queue_uncertainty": 0.25, "safety_margin": "7ms",
+                                   "rtt_trend_lead": "0ms", "delivery_rate_window": "1s"})");
+  Scenario s = parse(j);
+  EXPECT_EQ(s.scheduler.queue_uncertainty, 0.25);
+  EXPECT_EQ(s.scheduler.safety_margin, std::chrono::milliseconds(7));
+  EXPECT_EQ(s.scheduler.link.rtt_trend_lead, Micros::zero());
+  EXPECT_EQ(s.scheduler.link.delivery_rate_window, std::chrono::seconds(1));
+  const sched::SchedulerConfig defaults;
+  EXPECT_EQ(s.scheduler.overhead_budget, defaults.overhead_budget);
+  EXPECT_EQ(s.scheduler.link.rtt_trend_window, defaults.link.rtt_trend_window);
+
+  j["scheduler"] = json::parse(R"({"queue_uncertainty": -1})");
+  EXPECT_NE(errorOf(j).find("scheduler.queue_uncertainty"), std::string::npos) << errorOf(j);
+  j["scheduler"] = json::parse(R"({"rtt_trend_window": "soon"})");
+  EXPECT_NE(errorOf(j).find("scheduler.rtt_trend_window"), std::string::npos) << errorOf(j);
+  j["scheduler"] = json::parse(R"({"queue_uncertanity": 0.5})");
+  EXPECT_NE(errorOf(j).find("scheduler.queue_uncertanity"), std::string::npos) << errorOf(j);
+}
+
 TEST(Scenario, AnUnreadableTraceIsAnErrorNamingThePath) {
   json j = twoLinks();
   j["links"][0]["rate"] = "trace:${shared}/traces/mahimahi/no-such.up";
@@ -114,6 +135,20 @@ TEST(Simulator, IsDeterministicForASeedAndTheSeedMatters) {
   s.seed = 8;
   auto c = runPolicy(s, "latency-aware");
   EXPECT_NE(toJson(*a)["links"].dump(), toJson(*c)["links"].dump());
+}
+
+// The scenario's scheduler section reaches the policy: a safety margin larger than the
+// latency leaves room for no link, so every packet is dropped at the sender.
+TEST(Simulator, TheScenariosSchedulerSettingsReachThePolicy) {
+  json j = twoLinks();
+  Scenario usual = parse(j);
+  j["scheduler"] = json::parse(R"({"safety_margin": "400ms"})");
+  Scenario strict = parse(j);
+  auto a = runPolicy(usual, "latency-aware");
+  auto b = runPolicy(strict, "latency-aware");
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_LT(a->scheduler->dropped_late, a->packets / 10);
+  EXPECT_GT(b->scheduler->dropped_late, b->packets * 9 / 10);
 }
 
 TEST(Simulator, ThePooledOracleBoundsEveryPolicy) {
