@@ -28,11 +28,20 @@ struct SchedulerConfig {
   // that arrives late wasted the slot of one that could have made it.
   double queue_uncertainty = 0.6;
   // latency-aware: a packet that no link is expected to deliver by its deadline is not
-  // sent (pick() returns no link, stats().dropped_late counts it). The simulator drops
-  // it; the real sender leaves that to libsrt, which drops a packet older than its
-  // latency before sending it (an estimate a round trip old must not throw away a packet
-  // that could still have made it).
+  // sent now (pick() returns no link). It is kept while some link's one-way delay still
+  // fits before its deadline and judged again, newest first (the most slack), at every
+  // takeResends(): when a link is now expected to meet its deadline (feedback showed its
+  // queue shorter than believed), it goes there; otherwise it is never sent
+  // (stats().dropped_late counts those). The simulator uses this; the real sender leaves
+  // dropping to libsrt, which drops a packet older than its latency before sending it (an
+  // estimate a round trip old must not throw away a packet that could still have made it).
   bool drop_when_late = true;
+  // latency-aware: a link whose acknowledgements have not moved for this long while it
+  // holds copies that are due may have gone dark (cellular links do, for 100-500 ms): the
+  // copies it holds get another copy on a link with capacity to spare (queue below
+  // extra_copy_max_queue), paid from the overhead credit. 0 turns this off. Stall
+  // detection (LinkModel::stallThreshold) comes much later, after two RTTs or more.
+  Micros silence_resend_after{std::chrono::milliseconds(30)};
   // latency-aware: a stalled link gets one copy this often, so its recovery is seen.
   Micros probe_interval{std::chrono::milliseconds(100)};
   // latency-aware: a link losing more than this fraction puts its packets at risk.

@@ -20,6 +20,7 @@ nlohmann::json toJson(const SchedulerStats& stats) {
           {"packets", stats.packets},
           {"unsendable", stats.unsendable},
           {"dropped_late", stats.dropped_late},
+          {"sent_later", stats.sent_later},
           {"link_failures", stats.link_failures},
           {"links", links}};
 }

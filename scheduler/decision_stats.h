@@ -23,10 +23,11 @@ struct LinkDecisionCounters {
 
 struct SchedulerStats {
   std::string policy;
-  std::uint64_t packets = 0;                // pick() calls
-  std::uint64_t unsendable = 0;             // pick() found no usable link at all
-  std::uint64_t dropped_late = 0;           // not sent: no link could deliver it by its deadline
-  std::uint64_t link_failures = 0;          // Up -> Stalled/Down transitions seen
+  std::uint64_t packets = 0;        // pick() calls
+  std::uint64_t unsendable = 0;     // pick() found no usable link at all
+  std::uint64_t dropped_late = 0;   // not sent: no link could deliver it by its deadline
+  std::uint64_t sent_later = 0;     // first judged too late by pick(), then sent by takeResends()
+  std::uint64_t link_failures = 0;  // Up -> Stalled/Down transitions seen
   std::vector<LinkDecisionCounters> links;  // indexed by LinkId
 };
 

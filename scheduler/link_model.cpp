@@ -52,6 +52,7 @@ LinkModel::Transition LinkModel::setState(LinkState state, TimePoint now) {
 }
 
 LinkModel::Transition LinkModel::onStats(const LinkStats& stats, TimePoint now) {
+  const bool first = !have_stats_;
   updateRtt(stats.rtt, now);
   if (stats.bandwidth_bps > 0)
     bandwidth_bps_ = stats.bandwidth_bps;
@@ -61,6 +62,9 @@ LinkModel::Transition LinkModel::onStats(const LinkStats& stats, TimePoint now) 
   const std::uint64_t acked_below = sent_packets_ - held;
   last_acked_delta_ = acked_below > acked_below_ ? acked_below - acked_below_ : 0;
   acked_below_ = std::max(acked_below_, acked_below);
+  if (first || last_acked_delta_ > 0 || stats.send_buffer_packets == 0) {
+    progress_at_ = now;
+  }
   sent_packets_at_stats_ = sent_packets_;
   sent_bytes_at_stats_ = sent_bytes_;
   send_buffer_packets_ = stats.send_buffer_packets;
@@ -282,6 +286,18 @@ Micros LinkModel::stallThreshold(TimePoint now) const {
   if (lostRecently(now))
     threshold += srtt_ + tuning_.ack_period;
   return threshold;
+}
+
+// The oldest held copy is overdue once it is older than the base RTT and two ACK periods;
+// silence is how long it has been overdue with nothing acknowledged meanwhile.
+Micros LinkModel::silentFor(TimePoint now) const {
+  if (send_buffer_packets_ == 0) {
+    return Micros::zero();
+  }
+  const auto overdue = duration_cast<Micros>(send_buffer_time_ + (now - last_stats_at_)) -
+                       (minRtt() + tuning_.ack_period * 2);
+  const auto unacknowledged = duration_cast<Micros>(now - progress_at_);
+  return std::max(Micros::zero(), std::min(overdue, unacknowledged));
 }
 
 bool LinkModel::isSuspect(TimePoint now) const {

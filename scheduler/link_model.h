@@ -98,6 +98,10 @@ class LinkModel {
   Micros stallThreshold(TimePoint now) const;
   // Older than usual but not yet stalled: copies sent now are at risk.
   bool isSuspect(TimePoint now) const;
+  // How long the oldest copy the link holds has been overdue (older than the base RTT and
+  // two ACK periods) with no acknowledgement meanwhile; zero when none is. A link that
+  // goes dark shows this a round trip or more before it looks stalled.
+  Micros silentFor(TimePoint now) const;
 
  private:
   void updateRtt(Micros rtt, TimePoint now);
@@ -116,6 +120,7 @@ class LinkModel {
   Micros srtt_;
   Micros rtt_var_{0};
   TimePoint rtt_changed_at_{};  // when srtt_ last moved (it freezes without ACKs)
+  TimePoint progress_at_{};     // last reading that acknowledged a copy (or held none)
   bool have_rtt_ = false;
   WindowedMin<Micros, TimePoint, Micros> min_rtt_;         // this window and the one before
   std::deque<std::pair<TimePoint, Micros>> rtt_readings_;  // the last rtt_trend_window

@@ -89,6 +89,21 @@ std::vector<Resend> PolicyBase::takeResends(TimePoint now) {
   return out;
 }
 
+void PolicyBase::sendLater(const Packet& packet, LinkId link, TimePoint now,
+                           std::vector<Resend>& out) {
+  if (stats_.dropped_late > 0) {
+    --stats_.dropped_late;
+  }
+  ++stats_.sent_later;
+  sendCopy(packet, link, now);
+  LinkDecisionCounters& c = counters(link);
+  ++c.picked;
+  c.picked_bytes += packet.size_bytes;
+  LinkSet links;
+  links.add(link);
+  out.push_back({packet, links});
+}
+
 bool PolicyBase::coveredElsewhere(const SentHistory::Record& record, LinkId link) const {
   for (const LinkModel& other : links_) {
     if (other.id() != link && other.isUp() && record.hasCopyOn(other.id()))

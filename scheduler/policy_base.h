@@ -44,8 +44,12 @@ class PolicyBase : public Scheduler {
   virtual LinkSet resendTargets(const Packet& packet, LinkId failed, TimePoint now);
   // Hook after a stats reading was applied to the link's model.
   virtual void afterStats(LinkId /*link*/, TimePoint /*now*/) {}
-  // Hook in takeResends(): re-send packets that links still up will deliver too late.
+  // Hook in takeResends(): the policy's own sends (copies at risk on links still up,
+  // packets pick() held back).
   virtual void rescueLate(TimePoint /*now*/, std::vector<Resend>& /*out*/) {}
+  // Sends a packet that pick() did not send (too late) after all, its primary copy on
+  // `link` (counted picked and sent_later, no longer dropped_late).
+  void sendLater(const Packet& packet, LinkId link, TimePoint now, std::vector<Resend>& out);
   // Sends another copy of a recorded packet on `targets` (counted re-sent).
   void resendRecord(SentHistory::Record& record, const LinkSet& targets, TimePoint now,
                     std::vector<Resend>& out);

@@ -50,13 +50,16 @@ class Scheduler {
 
   // Per packet, in stream order: the links to send it on, primary first. The caller
   // sends one copy on each. Empty when no link is connected, or when the policy knows
-  // no link can deliver the packet by its deadline (latency-aware): the caller drops it
-  // (stats().dropped_late counts those), which keeps queues free for packets that can.
+  // no link can deliver the packet by its deadline (latency-aware): the caller does not
+  // send it now, which keeps queues free for packets that can; takeResends() returns it
+  // if a link can make it after all (stats().dropped_late counts those never sent).
   [[nodiscard]] virtual LinkSet pick(const Packet& packet, TimePoint now) = 0;
 
-  // Packets that a link which failed (kDown, or found stalled) still held unacknowledged
-  // and that can still meet their deadline, oldest first, each with the links to send
-  // it on now. Call after setLinkState/onLinkStats; usually empty.
+  // Packets to send now, each with its links: what a link which failed (kDown, or found
+  // stalled) still held unacknowledged and can still meet its deadline, oldest first;
+  // and, for latency-aware, copies a silent or saturated link holds that are now at
+  // risk, and packets pick() returned empty for (too late) that a link is now expected
+  // to deliver in time. Call after setLinkState/onLinkStats; usually empty.
   [[nodiscard]] virtual std::vector<Resend> takeResends(TimePoint now) = 0;
 
   // Observability.

@@ -1,6 +1,7 @@
 #include "scheduler/policies/latency_aware.h"
 
 #include <algorithm>
+#include <cstddef>
 #include <utility>
 
 namespace bondcast::sched {
@@ -44,18 +45,23 @@ std::optional<LatencyAwarePolicy::Option> LatencyAwarePolicy::choosePrimary(cons
   return roomy ? roomy : meets ? meets : any;
 }
 
-// Another up link that meets the deadline and has capacity to spare (a short queue),
-// earliest arrival first.
-std::optional<LinkId> LatencyAwarePolicy::chooseExtra(const Packet& packet, LinkId primary,
-                                                      TimePoint now) const {
+// The earliest arrival among up links other than `except` that meet the packet's
+// deadline; with `spare_only`, only among links with capacity to spare (a short queue).
+std::optional<LinkId> LatencyAwarePolicy::earliestMeeting(const Packet& packet,
+                                                          std::optional<LinkId> except,
+                                                          bool spare_only, TimePoint now) const {
   std::optional<Option> best;
   for (const LinkModel& link : models()) {
-    if (!link.isUp() || link.id() == primary)
+    if (!link.isUp() || link.id() == except) {
       continue;
+    }
+    if (spare_only && link.queueDelay(now) >= config().extra_copy_max_queue) {
+      continue;
+    }
     const Option o = evaluate(link, packet, now);
-    const bool spare = link.queueDelay(now) < config().extra_copy_max_queue;
-    if (o.meets && spare && (!best || o.arrival < best->arrival))
+    if (o.meets && (!best || o.arrival < best->arrival)) {
       best = o;
+    }
   }
   return best ? std::optional<LinkId>(best->link) : std::nullopt;
 }
@@ -106,7 +112,15 @@ void LatencyAwarePolicy::addProbes(Decision& decision, TimePoint now) {
 //    packet's size.
 // 4. A stalled link gets one copy every probe_interval so its recovery shows.
 // Re-sends after a failure (resendTargets) take the earliest arrival that can still
-// make the deadline (any earliest arrival without drop_when_late).
+// make the deadline (any earliest arrival without drop_when_late). At every
+// takeResends() (rescueLate):
+// 5. Packets not sent as too late are judged again, newest first (the most slack): each
+//    goes to the earliest link now expected to meet its deadline (meets, as in 1).
+// 6. What a link holds gets another copy, oldest first, while the credit lasts, when the
+//    link went silent (no acknowledgement for silence_resend_after while it holds copies
+//    that are due: it may have gone dark), on a link with capacity to spare; or when the
+//    link is saturated and now expected to deliver a copy after its deadline, on any
+//    link that meets it.
 PolicyBase::Decision LatencyAwarePolicy::decide(const Packet& packet, TimePoint now) {
   credit_bytes_ = std::min(credit_bytes_ + config().overhead_budget * packet.size_bytes,
                            static_cast<double>(config().budget_burst_bytes));
@@ -123,11 +137,12 @@ PolicyBase::Decision LatencyAwarePolicy::decide(const Packet& packet, TimePoint 
   if (config().drop_when_late && best.isMeasured() &&
       primary->arrival + config().safety_margin > packet.deadline) {
     decision.too_late = true;  // it would only queue ahead of packets that can make it
+    deferred_.push_back(packet);
     return decision;
   }
   decision.links.add(primary->link);
   if (any(packet.importance) || atRisk(*primary, now)) {
-    const std::optional<LinkId> extra = chooseExtra(packet, primary->link, now);
+    const std::optional<LinkId> extra = earliestMeeting(packet, primary->link, true, now);
     if (extra && affordExtra(packet)) {
       decision.links.add(*extra);
       credit_bytes_ -= packet.size_bytes;
@@ -161,39 +176,62 @@ LinkSet LatencyAwarePolicy::resendTargets(const Packet& packet, LinkId failed, T
 
 namespace bondcast::sched {
 
-// Where a packet that `from` will deliver late can still make it, with the safety margin.
-std::optional<LinkId> LatencyAwarePolicy::rescueTarget(const Packet& packet, LinkId from,
-                                                       TimePoint now) const {
-  std::optional<Option> best;
-  for (const LinkModel& link : models()) {
-    if (!link.isUp() || link.id() == from)
-      continue;
-    const Option o = evaluate(link, packet, now);
-    if (o.meets && (!best || o.arrival < best->arrival))
-      best = o;
-  }
-  return best ? std::optional<LinkId>(best->link) : std::nullopt;
+bool LatencyAwarePolicy::isSilent(const LinkModel& link, TimePoint now) const {
+  return config().silence_resend_after > Micros::zero() &&
+         link.silentFor(now) >= config().silence_resend_after;
 }
 
-// A saturated link (its queue stands, its delivery rate fell) may now be expected to
-// deliver copies it holds after their deadline: those get a copy on a link that can
-// still make it, oldest first, while the credit lasts.
-void LatencyAwarePolicy::rescueLate(TimePoint now, std::vector<Resend>& out) {
+// Step 5: the packets pick() did not send, newest first. Forgotten once even the
+// shortest one-way delay no longer fits before the deadline.
+void LatencyAwarePolicy::sendDeferred(TimePoint now, std::vector<Resend>& out) {
+  std::optional<Micros> shortest;
   for (const LinkModel& link : models()) {
-    if (!link.isUp() || !link.isSaturated())
+    if (link.isUp() && (!shortest || link.oneWayDelay() < *shortest)) {
+      shortest = link.oneWayDelay();
+    }
+  }
+  if (!shortest) {
+    deferred_.clear();
+    return;
+  }
+  std::erase_if(deferred_, [&](const Packet& p) {
+    return now + *shortest + config().safety_margin > p.deadline;
+  });
+  for (std::size_t i = deferred_.size(); i-- > 0;) {
+    if (const std::optional<LinkId> link =
+            earliestMeeting(deferred_[i], std::nullopt, false, now)) {
+      sendLater(deferred_[i], *link, now, out);
+      deferred_.erase(deferred_.begin() + static_cast<std::ptrdiff_t>(i));
+    }
+  }
+}
+
+// Steps 5 and 6.
+void LatencyAwarePolicy::rescueLate(TimePoint now, std::vector<Resend>& out) {
+  sendDeferred(now, out);
+  for (const LinkModel& link : models()) {
+    if (!link.isUp()) {
       continue;
+    }
+    const bool silent = isSilent(link, now);
+    if (!silent && !link.isSaturated()) {
+      continue;
+    }
     for (SentHistory::Record& record : history().records()) {
       if (credit_bytes_ < record.packet.size_bytes)
         return;
-      if (!record.hasCopyOn(link.id()) || record.link_index[link.id()] < link.ackedBelow()) {
+      const LinkId id = link.id();
+      if (!record.hasCopyOn(id) || record.link_index[id] < link.ackedBelow()) {
         continue;
       }
-      if (record.packet.deadline >= link.expectedArrivalOfHeld(record.link_index[link.id()], now)) {
+      if (!silent &&
+          record.packet.deadline >= link.expectedArrivalOfHeld(record.link_index[id], now)) {
         continue;
       }
-      if (coveredElsewhere(record, link.id()))
+      if (coveredElsewhere(record, id)) {
         continue;
-      const std::optional<LinkId> target = rescueTarget(record.packet, link.id(), now);
+      }
+      const std::optional<LinkId> target = earliestMeeting(record.packet, id, silent, now);
       if (!target)
         continue;
       LinkSet targets;

@@ -1,9 +1,11 @@
 // latency-aware: bondcast's own policy. Each packet goes where it is expected to arrive
 // first among the links that can still meet its deadline, preferring cheaper links when
 // the deadline leaves room; important and at-risk packets get a second copy within an
-// overhead budget; what a failing link still holds is re-sent elsewhere. See decide().
+// overhead budget; what a failing or silent link still holds is re-sent elsewhere; a
+// packet no link could deliver in time waits for one that can. See decide().
 #pragma once
 
+#include <deque>
 #include <optional>
 #include <vector>
 
@@ -34,14 +36,17 @@ class LatencyAwarePolicy final : public PolicyBase {
   };
   Option evaluate(const LinkModel& link, const Packet& packet, TimePoint now) const;
   std::optional<Option> choosePrimary(const Packet& packet, TimePoint now);
-  std::optional<LinkId> chooseExtra(const Packet& packet, LinkId primary, TimePoint now) const;
+  std::optional<LinkId> earliestMeeting(const Packet& packet, std::optional<LinkId> except,
+                                        bool spare_only, TimePoint now) const;
   bool atRisk(const Option& primary, TimePoint now) const;
   bool affordExtra(const Packet& packet) const;
   void addProbes(Decision& decision, TimePoint now);
-  std::optional<LinkId> rescueTarget(const Packet& packet, LinkId from, TimePoint now) const;
+  void sendDeferred(TimePoint now, std::vector<Resend>& out);
+  bool isSilent(const LinkModel& link, TimePoint now) const;
 
   double credit_bytes_ = 0;
   std::vector<TimePoint> last_probe_;
+  std::deque<Packet> deferred_;  // judged too late by pick(), oldest first
 };
 
 }  // namespace bondcast::sched

@@ -283,6 +283,7 @@ Status parseSchedulerConfig(const json& j, sched::SchedulerConfig& config) {
   const std::pair<const char*, Micros*> durations[] = {
       {"safety_margin", &config.safety_margin},
       {"extra_copy_max_queue", &config.extra_copy_max_queue},
+      {"silence_resend_after", &config.silence_resend_after},
       {"rtt_trend_window", &config.link.rtt_trend_window},
       {"rtt_trend_lead", &config.link.rtt_trend_lead},
       {"delivery_rate_window", &config.link.delivery_rate_window},

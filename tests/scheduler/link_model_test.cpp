@@ -154,6 +154,37 @@ TEST(LinkModel, AGrowingSendBufferStallsTheLinkAndProgressRecoversIt) {
   EXPECT_EQ(link.ackedBelow(), 15u);
 }
 
+TEST(LinkModel, ALinkWhoseAcknowledgementsStopIsSilentBeforeItLooksStalled) {
+  LinkModel link = upLink();
+  for (int i = 0; i < 20; ++i) {
+    link.onSent(1316, at(0));
+  }
+  LinkStats s = healthyStats(40, 10e6, 20);
+  settle(link, s, -40);
+  EXPECT_EQ(link.silentFor(at(0)), Micros::zero());  // copies held, none due yet
+  // A reading at 10 ms acknowledges 5 copies; the oldest left is due after the 40 ms
+  // base RTT and two ACK periods, at 60 ms of age.
+  s.send_buffer_packets = 15;
+  s.send_buffer_time = milliseconds(50);
+  link.onStats(s, at(10));
+  EXPECT_EQ(link.silentFor(at(15)), Micros::zero());
+  s.send_buffer_time = milliseconds(70);
+  link.onStats(s, at(30));
+  EXPECT_EQ(link.silentFor(at(30)), milliseconds(10));  // overdue by 10 ms
+  EXPECT_EQ(link.silentFor(at(45)), milliseconds(25));  // ... and silence goes on
+  s.send_buffer_time = milliseconds(90);
+  link.onStats(s, at(50));
+  EXPECT_EQ(link.silentFor(at(60)), milliseconds(40));
+  EXPECT_TRUE(link.isUp());    // not stalled: that needs two RTTs and more
+  s.send_buffer_packets = 12;  // acknowledgements move again
+  link.onStats(s, at(70));
+  EXPECT_EQ(link.silentFor(at(70)), Micros::zero());
+  s.send_buffer_packets = 0;  // nothing held: nothing to wait for
+  s.send_buffer_time = milliseconds(0);
+  link.onStats(s, at(200));
+  EXPECT_EQ(link.silentFor(at(300)), Micros::zero());
+}
+
 TEST(LinkModel, ARecentLossGivesTheSendBufferOneMoreRoundTrip) {
   LinkModel link = upLink();
   for (int i = 0; i < 20; ++i)

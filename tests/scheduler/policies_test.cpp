@@ -180,6 +180,62 @@ TEST(LatencyAware, DoubtsAQueueItKnowsOnlyFromRoundTripOldFeedback) {
   EXPECT_EQ(doubtful.s->stats().dropped_late, 1u);
 }
 
+TEST(LatencyAware, SendsWhatItJudgedTooLateOnceFeedbackShowsALinkCanMakeIt) {
+  SchedulerConfig config;
+  config.queue_uncertainty = 0;
+  Fixture f("latency-aware", {{20, 8e6}}, config);
+  for (std::uint64_t seq = 0; seq < 40; ++seq) {
+    EXPECT_EQ(f.pick(seq, at(0), at(1000)), (Ids{0}));
+  }
+  // 53 ms of queue and 10 ms one way: none of these can make it as far as pick() knows.
+  EXPECT_TRUE(f.pick(40, at(0), at(60)).empty());
+  EXPECT_TRUE(f.pick(41, at(0), at(61)).empty());
+  EXPECT_TRUE(f.pick(42, at(0), at(14)).empty());
+  EXPECT_EQ(f.s->stats().dropped_late, 3u);
+  EXPECT_TRUE(f.s->takeResends(at(5)).empty());  // nothing new: still too late
+  // The link was faster: a reading at 10 ms finds everything delivered, no queue left.
+  f.s->onLinkStats(0, healthyStats(20, 80e6), at(10));
+  const std::vector<Resend> later = f.s->takeResends(at(10));
+  ASSERT_EQ(later.size(), 2u);          // 42 cannot arrive by 14 ms any more: forgotten
+  EXPECT_EQ(later[0].packet.seq, 41u);  // newest first: the most slack
+  EXPECT_EQ(later[1].packet.seq, 40u);
+  EXPECT_EQ(later[0].links[0], 0u);
+  EXPECT_EQ(f.s->stats().sent_later, 2u);
+  EXPECT_EQ(f.s->stats().dropped_late, 1u);
+  EXPECT_EQ(f.s->stats().links[0].picked, 42u);
+  EXPECT_TRUE(f.s->takeResends(at(11)).empty());
+}
+
+// A link whose acknowledgements stop while it holds due copies: they get a copy on a
+// link with capacity to spare, long before the link looks stalled.
+TEST(LatencyAware, ResendsWhatASilentLinkHoldsOnALinkWithRoomToSpare) {
+  auto run = [](SchedulerConfig config) {
+    config.overhead_budget = 1.0;  // the credit pays for the copies
+    Fixture f("latency-aware", {{60, 10e6}, {100, 10e6}}, config);
+    for (std::uint64_t seq = 0; seq < 4; ++seq) {
+      EXPECT_EQ(f.pick(seq, at(0), at(300)), (Ids{0}));
+    }
+    // Due after 60 ms of RTT and two ACK periods; stalled only past 150 ms.
+    LinkStats s = healthyStats(60, 10e6, 4);
+    s.send_buffer_time = milliseconds(60);
+    f.s->onLinkStats(0, s, at(60));
+    s.send_buffer_time = milliseconds(100);  // 20 ms overdue, nothing acknowledged
+    f.s->onLinkStats(0, s, at(100));
+    EXPECT_TRUE(f.s->takeResends(at(100)).empty());
+    s.send_buffer_time = milliseconds(120);
+    f.s->onLinkStats(0, s, at(120));
+    EXPECT_TRUE(f.s->link(0).isUp());
+    return f.s->takeResends(at(120));
+  };
+  const std::vector<Resend> resends = run({});
+  ASSERT_EQ(resends.size(), 4u);
+  EXPECT_EQ(resends[0].packet.seq, 0u);
+  EXPECT_EQ(resends[0].links[0], 1u);
+  SchedulerConfig off;
+  off.silence_resend_after = Micros::zero();
+  EXPECT_TRUE(run(off).empty());
+}
+
 TEST(LatencyAware, ResendsWhatAFailedLinkStillHolds) {
   Fixture f("latency-aware", {{20, 10e6}, {40, 10e6}});
   for (std::uint64_t seq = 0; seq < 4; ++seq)

@@ -60,34 +60,37 @@ TEST(RealUplinksScenario, LatencyAwareMissesLessThanSrtlaAndBroadcast) {
   EXPECT_LT(missed(ours), missed(run(s, "broadcast")));
 }
 
-// latency-aware and the pooled oracle over real_uplinks (the oracle's misses logged).
-std::pair<DeliveryReport, DeliveryReport> realUplinksAndOracle() {
+// The bar: miss rate <= 1.5 x the pooled oracle's. 1965 missed against the
+// oracle's 1399 (1.40 x). It was 2113 (1.51 x) before packets judged too late were kept
+// and sent when a link could make it after all, and before a silent link's copies were
+// re-sent on a link with room; this fails at that level.
+TEST(RealUplinksScenario, LatencyAwareMissesAtMostOneAndAHalfTimesTheOracle) {
   const Scenario s = load("real_uplinks");
-  DeliveryReport ours = run(s, "latency-aware");
-  DeliveryReport oracle = pooledOracle(s);
+  const DeliveryReport ours = run(s, "latency-aware");
+  const DeliveryReport oracle = pooledOracle(s);
   std::printf("  pooled oracle missed %llu\n", static_cast<unsigned long long>(missed(oracle)));
-  return {std::move(ours), std::move(oracle)};
-}
-
-// What latency-aware reaches today: 2113 missed against the oracle's 1399 (1.51 x).
-// It was 2572 (1.84 x) before the link model read the RTT along its trend, and the
-// guard fails at that level.
-TEST(RealUplinksScenario, LatencyAwareMissesAtMostOnePointSixTimesTheOracle) {
-  const auto [ours, oracle] = realUplinksAndOracle();
-  EXPECT_LE(ours.missFraction(), 1.6 * oracle.missFraction());
-}
-
-// The bar: miss rate <= 1.5 x the pooled oracle's. Not met: 1.51 x (above).
-// About 1860 of the 2113 misses fall in 10-19 s, where both traces together carry less
-// than the 8 Mbit/s for seconds (the oracle misses 1399 there); most of the rest come
-// with the 2-second keyframe bursts while the Verizon trace dips for 100-500 ms. The
-// sender learns each link's queue from an RTT about 100 ms old while the traces'
-// capacity swings 5 x within 100 ms; the oracle knows every opportunity ahead.
-// Settings near the chosen ones land between 2063 and 2181, on both sides of the bar.
-// Kept here, unweakened, and disabled so the gap stays visible in every test run.
-TEST(RealUplinksScenario, DISABLED_LatencyAwareMissesAtMostOneAndAHalfTimesTheOracle) {
-  const auto [ours, oracle] = realUplinksAndOracle();
   EXPECT_LE(ours.missFraction(), 1.5 * oracle.missFraction());
+}
+
+// Not one lucky setting: the bar holds across settings near the defaults, where single
+// points spread by +-3% (scheduler/sim/tools/sensitivity.py sweeps 27 of them).
+TEST(RealUplinksScenario, TheBarHoldsForSettingsNearTheDefaults) {
+  const Scenario base = load("real_uplinks");
+  const double bar = 1.5 * pooledOracle(base).missFraction();
+  using std::chrono::milliseconds;
+  for (const auto lead : {milliseconds(40), milliseconds(70)}) {
+    for (const double doubt : {0.5, 0.7}) {
+      Scenario s = base;
+      s.scheduler.link.rtt_trend_lead = lead;
+      s.scheduler.queue_uncertainty = doubt;
+      auto r = runPolicy(s, "latency-aware");
+      ASSERT_TRUE(r.ok());
+      std::printf("  lead %lld ms, queue_uncertainty %.1f: missed %llu\n",
+                  static_cast<long long>(lead.count()), doubt,
+                  static_cast<unsigned long long>(missed(*r)));
+      EXPECT_LE(r->missFraction(), bar) << "lead " << lead.count() << " ms, doubt " << doubt;
+    }
+  }
 }
 
 }  // namespace
