@@ -21,7 +21,8 @@ class SentHistory {
     bool hasCopyOn(LinkId link) const { return link_index[link] != kNoCopy; }
   };
 
-  // A new packet (seq above every recorded one) or another copy of a recorded one.
+  // A packet not recorded yet (kept in seq order; a packet sent late may come after
+  // newer ones) or another copy of a recorded one.
   void recordCopy(const Packet& packet, LinkId link, std::uint64_t link_index);
   // Forgets packets whose deadline has passed.
   void prune(TimePoint now);
