@@ -45,11 +45,19 @@ void PolicyBase::noteTransition(LinkId link, LinkModel::Transition transition) {
   }
 }
 
-void PolicyBase::sendCopy(const Packet& packet, LinkId link, TimePoint now) {
+void PolicyBase::sendCopy(const Packet& packet, LinkId link, bool primary, TimePoint now) {
   LinkModel& model = links_[link];
   if (resendsOnFailure())
     history_.recordCopy(packet, link, model.sentPackets());
   model.onSent(packet.size_bytes, now);
+  LinkDecisionCounters& c = counters(link);
+  if (primary) {
+    ++c.picked;
+    c.picked_bytes += packet.size_bytes;
+  } else {
+    ++c.duplicated;
+    c.duplicated_bytes += packet.size_bytes;
+  }
 }
 
 LinkSet PolicyBase::pick(const Packet& packet, TimePoint now) {
@@ -63,16 +71,7 @@ LinkSet PolicyBase::pick(const Packet& packet, TimePoint now) {
     ++stats_.unsendable;
   }
   for (std::size_t i = 0; i < decision.links.size(); ++i) {
-    const LinkId link = decision.links[i];
-    sendCopy(packet, link, now);
-    LinkDecisionCounters& c = counters(link);
-    if (i < decision.primaries) {
-      ++c.picked;
-      c.picked_bytes += packet.size_bytes;
-    } else {
-      ++c.duplicated;
-      c.duplicated_bytes += packet.size_bytes;
-    }
+    sendCopy(packet, decision.links[i], i < decision.primaries, now);
   }
   return decision.links;
 }
@@ -95,10 +94,7 @@ void PolicyBase::sendLater(const Packet& packet, LinkId link, TimePoint now,
     --stats_.dropped_late;
   }
   ++stats_.sent_later;
-  sendCopy(packet, link, now);
-  LinkDecisionCounters& c = counters(link);
-  ++c.picked;
-  c.picked_bytes += packet.size_bytes;
+  sendCopy(packet, link, true, now);
   LinkSet links;
   links.add(link);
   out.push_back({packet, links});

@@ -64,7 +64,8 @@ class PolicyBase : public Scheduler {
 
  private:
   void noteTransition(LinkId link, LinkModel::Transition transition);
-  void sendCopy(const Packet& packet, LinkId link, TimePoint now);
+  // Puts a copy on `link` (model, history) and counts it picked or duplicated.
+  void sendCopy(const Packet& packet, LinkId link, bool primary, TimePoint now);
   void resendHeldBy(LinkId failed, TimePoint now, std::vector<Resend>& out);
 
   SchedulerConfig config_;

@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
-#include <utility>
 
 #include "scheduler/sim/simulator.h"
 

@@ -20,7 +20,10 @@ def run(binary, scenario, policy, seed, bounds):
         cmd += ["--seed", str(seed)]
     if not bounds:
         cmd.append("--no-bounds")
-    return json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"{' '.join(cmd)} failed: {done.stderr.strip()}")
+    return json.loads(done.stdout)
 
 
 def row(scenario, label, r):

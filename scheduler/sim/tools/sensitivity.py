@@ -16,9 +16,10 @@ import itertools
 import json
 import pathlib
 import statistics
-import subprocess
 import sys
 import tempfile
+
+from compare import run
 
 DEFAULT_GRID = {
     "rtt_trend_window": ["10ms", "20ms", "40ms"],
@@ -32,16 +33,6 @@ def parse_value(text):
         return float(text)
     except ValueError:
         return text
-
-
-def sim(binary, scenario, bounds):
-    cmd = [binary, "sim", "--scenario", str(scenario), "--policy", "latency-aware", "--compact"]
-    if not bounds:
-        cmd.append("--no-bounds")
-    done = subprocess.run(cmd, capture_output=True, text=True)
-    if done.returncode != 0:
-        sys.exit(f"sensitivity.py: {' '.join(cmd)} failed: {done.stderr.strip()}")
-    return json.loads(done.stdout)
 
 
 def missed(result):
@@ -90,7 +81,7 @@ def main(argv):
     except (OSError, ValueError) as e:
         sys.exit(f"sensitivity.py: cannot read scenario {path}: {e}")
     absolute_traces(base, path.resolve().parent)
-    oracle = missed(sim(binary, path, True)["bounds"]["pooled_oracle"])
+    oracle = missed(run(binary, path, "latency-aware", None, True)["bounds"]["pooled_oracle"])
     keys = list(grid)
     print(f"scenario {path.name}: pooled oracle misses {oracle}; bar {bar}x = "
           f"{bar * oracle:.0f}\n")
@@ -103,7 +94,7 @@ def main(argv):
             variant.setdefault("scheduler", {}).update(dict(zip(keys, values)))
             file = pathlib.Path(tmp) / "variant.json"
             file.write_text(json.dumps(variant))
-            m = missed(sim(binary, file, False)["result"])
+            m = missed(run(binary, file, "latency-aware", None, False)["result"])
             counts.append(m)
             ratio = f"{m / oracle:.3f}" if oracle else "-"
             print("| " + " | ".join(str(v) for v in values) + f" | {m} | {ratio} |")
