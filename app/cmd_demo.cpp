@@ -117,13 +117,14 @@ class LiveView {
     for (const auto& st : last_receiver_.value("streams", nlohmann::json::array())) {
       if (st.value("mode", "") != "adaptive")
         continue;
-      const auto& lat = st["latency_ms"];
+      const auto& margin = st["margin_ms"];
       std::printf(
-          "  latency   p50 %.0f ms, p99 %.0f ms (source to output; %llu duplicates "
-          "dropped, %llu given up)\n",
-          lat.value("p50", 0.0), lat.value("p99", 0.0),
+          "  latency   %.0f ms behind the fastest link; packets came p50 %.0f ms, p1 %.0f ms "
+          "before their playout time (%llu duplicates dropped, %llu lost, %llu of them late)\n",
+          st.value("latency_ms", 0.0), margin.value("p50", 0.0), margin.value("p01", 0.0),
           static_cast<unsigned long long>(st.value("duplicates_dropped", 0ULL)),
-          static_cast<unsigned long long>(st.value("lost", 0ULL)));
+          static_cast<unsigned long long>(st.value("lost", 0ULL)),
+          static_cast<unsigned long long>(st.value("late", 0ULL)));
     }
     for (const auto& [i, v] : share_total_) {
       std::printf("  %-7s carried %5.1f%% of the packets sent\n", kProfiles[i].name,

@@ -21,7 +21,6 @@ struct RecvCli {
   std::string passphrase;
   std::string stats;
   std::string duration;
-  int reorder_window_ms = 0;
   std::string packet_log;
   int verbosity = 1;
 };
@@ -32,7 +31,6 @@ int runRecv(const RecvCli& cli) {
   o.listen = cli.listen;
   o.output = cli.output;
   o.srt = {std::chrono::milliseconds(cli.latency_ms), cli.passphrase, {}};
-  o.reorder_window = std::chrono::milliseconds(cli.reorder_window_ms);
   o.packet_log = cli.packet_log;
   if (auto spec = receiver::parseOutputSpec(cli.output); !spec) {
     return fail("recv", kExitUsage, spec.error().message);
@@ -112,7 +110,10 @@ void addRecv(CLI::App& root, Runner& chosen) {
                   "the stream id; without it, stream id S goes to FILE-S.ext and a stream "
                   "without id to FILE. stdout/UDP/SRT carry one stream at a time.")
       ->required();
-  sub->add_option("--latency", cli->latency_ms, "SRT latency in ms")
+  sub->add_option("--latency", cli->latency_ms,
+                  "SRT latency in ms; adaptive mode: each packet is written out this long "
+                  "after it could have come over the fastest link (the sender's latency if "
+                  "larger)")
       ->capture_default_str()
       ->check(CLI::Range(20, 10000));
   sub->add_option("--passphrase", cli->passphrase,
@@ -121,10 +122,6 @@ void addRecv(CLI::App& root, Runner& chosen) {
                   "write JSON lines of per-stream, per-link stats once a second to FILE "
                   "(- = stderr)");
   sub->add_option("--duration", cli->duration, "stop after this long (e.g. 30s)");
-  sub->add_option("--reorder-window", cli->reorder_window_ms,
-                  "adaptive mode: at most this many ms a missing packet is waited for before "
-                  "the output moves on and counts it lost (default: the latency)")
-      ->check(CLI::Range(1, 10000));
   sub->add_option("--packet-log", cli->packet_log,
                   "write a CSV line per payload written out (and per packet given up on): "
                   "arrival_us,stream,link,seq,send_us,bytes,status");

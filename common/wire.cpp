@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cstdio>
+#include <cstring>
 
 namespace bondcast::wire {
 namespace {
@@ -9,6 +10,7 @@ namespace {
 constexpr std::uint8_t kMagic0 = 'B';
 constexpr std::uint8_t kMagic1 = 'C';
 constexpr std::uint32_t kMaxLinkIndex = 255;
+constexpr std::uint32_t kMaxLatencyMs = 60000;
 
 template <class T>
 void putBigEndian(std::uint8_t* out, T value) {
@@ -102,9 +104,14 @@ ParseResult parse(std::span<const std::uint8_t> packet) {
   return r;
 }
 
-std::string linkStreamId(std::string_view user_stream, std::uint32_t session, std::uint32_t link) {
+std::string linkStreamId(std::string_view user_stream, std::uint32_t session, std::uint32_t link,
+                         std::uint32_t latency_ms) {
   char keys[64];
   std::snprintf(keys, sizeof keys, "bcs=%08x,bcl=%u", session, link);
+  if (latency_ms > 0) {
+    std::snprintf(keys + std::strlen(keys), sizeof keys - std::strlen(keys), ",bclat=%u",
+                  latency_ms);
+  }
   std::string out;
   if (user_stream.starts_with("#!::")) {
     out = std::string(user_stream);
@@ -141,6 +148,16 @@ LinkIdentityResult parseLinkStreamId(std::string_view stream_id) {
   if (lec != std::errc() || lp != link->data() + link->size() || id.link > kMaxLinkIndex) {
     r.error = "stream id bcl='" + std::string(*link) + "' is not a link index 0-255";
     return r;
+  }
+  if (const auto latency = accessControlValue(stream_id, "bclat")) {
+    auto [p, ec] =
+        std::from_chars(latency->data(), latency->data() + latency->size(), id.latency_ms);
+    if (ec != std::errc() || p != latency->data() + latency->size() || id.latency_ms == 0 ||
+        id.latency_ms > kMaxLatencyMs) {
+      r.error = "stream id bclat='" + std::string(*latency) + "' is not a latency of 1-" +
+                std::to_string(kMaxLatencyMs) + " ms";
+      return r;
+    }
   }
   r.identity = id;
   return r;

@@ -71,15 +71,20 @@ ParseResult parse(std::span<const std::uint8_t> packet);
 
 // The stream id of one link of an adaptive session, for SRTO_STREAMID. `user_stream`
 // is the sender's --stream-id (plain "cam1" or SRT's "#!::r=cam1,m=publish" form);
-// the result is in SRT's access-control form with two more keys:
-//   #!::r=cam1,bcs=<session, 8 hex digits>,bcl=<link index>
-std::string linkStreamId(std::string_view user_stream, std::uint32_t session, std::uint32_t link);
+// the result is in SRT's access-control form with more keys:
+//   #!::r=cam1,bcs=<session, 8 hex digits>,bcl=<link index>[,bclat=<latency ms>]
+// bclat is the sender's latency: the receiver plays the session out with the larger of
+// its own and this (as SRT's handshake does; the links' SRT connections have TSBPD off
+// and carry no latency of their own). 0 leaves it out.
+std::string linkStreamId(std::string_view user_stream, std::uint32_t session, std::uint32_t link,
+                         std::uint32_t latency_ms = 0);
 
 // What a link's stream id says: nullopt when it is not an adaptive link (no bcs/bcl),
-// an error text when bcs or bcl is present but malformed.
+// an error text when bcs, bcl or bclat is present but malformed.
 struct LinkIdentity {
   std::uint32_t session = 0;
   std::uint32_t link = 0;
+  std::uint32_t latency_ms = 0;  // 0: not given
 };
 struct LinkIdentityResult {
   std::optional<LinkIdentity> identity;

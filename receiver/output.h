@@ -27,7 +27,7 @@ class Output {
  public:
   virtual ~Output() = default;
   // Writes one payload. An error ends this output (the stream goes on being received
-  // and counted). Called from the receiver thread only.
+  // and counted). Called with the receiver's output lock held.
   virtual Status write(std::span<const std::uint8_t> payload) = 0;
   virtual std::string describe() const = 0;
 };

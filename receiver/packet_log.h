@@ -16,7 +16,7 @@
 // bytes       payload bytes (0 for lost)
 // status      delivered | lost
 //
-// Called from the receiver thread only.
+// Called with the receiver's output lock held (receiver and playout threads).
 #pragma once
 
 #include <cstdint>

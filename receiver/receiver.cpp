@@ -4,32 +4,25 @@
 
 #include <algorithm>
 #include <array>
+#include <optional>
+#include <thread>
 
 #include <arpa/inet.h>
 
 #include <cstring>
 
 #include "common/histogram.h"
+#include "common/srt/adaptive_link.h"
 #include "common/srt/link_stats.h"
 #include "common/uri.h"
 #include "common/wire.h"
-#include "receiver/merge.h"
+#include "playout/merge.h"
 
 namespace bondcast::receiver {
 
+using playout::Merger;
+
 namespace {
-
-// Slack over the links' delay spread before a gap is given up (merge.h): the latency.
-// A packet that a failed link held comes back re-sent on another link, whose SRT
-// connection delivers it in order behind what it sent before: at (re-send time +
-// latency + that link's delay), so the sender's time to see the failure (100-200 ms,
-// more on a loaded machine) must fit in the slack. The deadline then cuts the wait
-// short only behind a head that itself came late, which is what piles up on congested
-// cellular links (one run each of eval/scenarios/s4 at 300 ms: this slack 84% on time,
-// no deadline 81%; half the latency 84-86%, but it lost re-sent packets after a cut on
-// a loaded machine).
-
-constexpr std::chrono::milliseconds kStartupHold{100};
 
 std::int64_t steadyMicros(Receiver::Clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
@@ -44,8 +37,8 @@ std::int64_t srtTimeToSteadyMicros(std::int64_t srctime) {
 
 nlohmann::json percentilesMs(const Histogram& h) {
   auto ms = [&](double q) { return static_cast<double>(h.quantile(q)) / 1000.0; };
-  return {{"count", h.count()}, {"p50", ms(0.5)},    {"p90", ms(0.9)},
-          {"p99", ms(0.99)},    {"p999", ms(0.999)}, {"max", h.max() / 1000.0}};
+  return {{"count", h.count()}, {"p01", ms(0.01)}, {"p10", ms(0.1)},         {"p50", ms(0.5)},
+          {"p90", ms(0.9)},     {"p99", ms(0.99)}, {"max", h.max() / 1000.0}};
 }
 
 }  // namespace
@@ -85,8 +78,9 @@ struct Receiver::Session {
   Merger merger;
   bool ended = false;
   std::uint64_t output_errors = 0;
-  std::uint64_t clock_skewed = 0;  // source time in the future: clocks not shared
-  Histogram latency_us;            // output time - source time
+  // How long before its playout time each packet written out had arrived (one clock:
+  // honest across hosts, unlike output time - source time).
+  Histogram margin_us;
   std::map<std::uint32_t, LinkCounters> links;
   bool active() const {
     return !ended && std::any_of(links.begin(), links.end(),
@@ -119,8 +113,6 @@ Result<std::unique_ptr<Receiver>> Receiver::create(ReceiverOptions options) {
     return spec.error();
   std::unique_ptr<Receiver> self(new Receiver(std::move(options)));
   self->output_spec_ = *spec;
-  if (self->options_.reorder_window.count() == 0)
-    self->options_.reorder_window = self->options_.srt.latency;
   if (!self->options_.packet_log.empty()) {
     auto log = PacketLog::open(self->options_.packet_log);
     if (!log)
@@ -177,7 +169,7 @@ std::vector<std::uint16_t> Receiver::ports() const {
 
 // Runs on a libsrt thread for every incoming handshake (each group member too).
 // Outputs that carry one stream refuse a second stream id while one is active.
-int Receiver::onListen(void* opaque, SRTSOCKET, int, const sockaddr*, const char* streamid) {
+int Receiver::onListen(void* opaque, SRTSOCKET ns, int, const sockaddr*, const char* streamid) {
   auto* self = static_cast<Receiver*>(opaque);
   const std::string sid = streamid ? streamid : "";
   const auto link = wire::parseLinkStreamId(sid);
@@ -185,6 +177,13 @@ int Receiver::onListen(void* opaque, SRTSOCKET, int, const sockaddr*, const char
     ++self->refused_malformed_;
     spdlog::warn("refused a link: {}", link.error);
     return -1;
+  }
+  if (link.identity) {
+    if (auto st = srt::applyAdaptiveLinkReceiverOptions(ns); !st) {
+      spdlog::warn("refused link {} of session {:08x}: {}", link.identity->link,
+                   link.identity->session, st.error().message);
+      return -1;
+    }
   }
   std::string name = streamName(sid);
   std::lock_guard lock(self->mu_);
@@ -258,8 +257,7 @@ void Receiver::acceptFrom(SRTSOCKET listener) {
     stream->stream_id.assign(sid, static_cast<std::size_t>(std::max(sid_len, 0)));
     if (!stream->is_group) {
       if (auto link = wire::parseLinkStreamId(stream->stream_id); link.identity) {
-        acceptLink(std::move(stream->sock), stream->stream_id, link.identity->session,
-                   link.identity->link);
+        acceptLink(std::move(stream->sock), stream->stream_id, *link.identity);
         return;
       }
     }
@@ -286,6 +284,7 @@ void Receiver::readFrom(Stream& s) {
     if (n > 0) {
       ++s.payloads;
       s.bytes += static_cast<std::uint64_t>(n);
+      std::lock_guard out_lock(out_mu_);
       if (packet_log_) {
         packet_log_->delivered(steadyMicros(Clock::now()), s.name, -1,
                                static_cast<std::uint64_t>(mc.msgno),
@@ -327,8 +326,10 @@ void Receiver::endStream(Stream& s, const std::string& why) {
 // A link of an adaptive session: the first link of a new session creates it; a new
 // session for a stream that another session still carries takes its output over (the
 // sender was restarted), and the old session ends.
-void Receiver::acceptLink(srt::Socket sock, const std::string& stream_id, std::uint32_t session,
-                          std::uint32_t link) {
+void Receiver::acceptLink(srt::Socket sock, const std::string& stream_id,
+                          const wire::LinkIdentity& identity) {
+  const std::uint32_t session = identity.session;
+  const std::uint32_t link = identity.link;
   const SRTSOCKET s = sock.get();
   std::lock_guard lock(mu_);
   auto it = sessions_.find(session);
@@ -344,31 +345,20 @@ void Receiver::acceptLink(srt::Socket sock, const std::string& stream_id, std::u
       to_close_.push_back(std::move(sock));  // the sender sees the connection end
       return;
     }
-    Merger::Options merge;
-    merge.reorder_window = options_.reorder_window;
-    merge.straggler_margin = options_.srt.latency;
-    // Enough for the links' first packets to come in over delays that differ by up to
-    // 100 ms; longer, every packet of the first window comes out that much later (in
-    // eval S1 at 300 ms every late packet of a 30 s run was one held at the start).
-    merge.startup_hold = std::min<std::chrono::microseconds>(options_.reorder_window, kStartupHold);
-    auto created = std::make_unique<Session>(session, merge);
+    // As SRT's handshake does: the larger of the receiver's and the sender's latency.
+    const auto latency =
+        std::max(options_.srt.latency, std::chrono::milliseconds(identity.latency_ms));
+    auto created = std::make_unique<Session>(session, playout::sessionOptions(latency));
     created->name = name;
     created->output = *out;
-    spdlog::info("adaptive session {:08x}: stream '{}' (reorder window {} ms)", session, name,
-                 options_.reorder_window.count());
+    spdlog::info("adaptive session {:08x}: stream '{}' (playout latency {} ms)", session, name,
+                 latency.count());
     it = sessions_.emplace(session, std::move(created)).first;
   } else if (it->second->ended) {
     ++refused_ended_session_;
     to_close_.push_back(std::move(sock));
     return;
   }
-  // libsrt's drift tracer moves a connection's delivery time base by the delay of its
-  // ACKACKs, which queue behind data on a saturated link: after one congested second a
-  // link would deliver 100-250 ms later for good. The merge tracks each link's delay
-  // itself, so the base stays where the handshake put it.
-  const bool no = false;
-  if (auto st = srt::setOption(s, SRTO_DRIFTTRACER, no, "drift tracer"); !st)
-    spdlog::warn("session {:08x} link {}: {}", session, link, st.error().message);
   Session& sess = *it->second;
   LinkCounters& counters = sess.links[link];
   counters.connected = true;
@@ -446,7 +436,7 @@ void Receiver::readFromLink(LinkConn& c) {
     }
     if (!ended.empty())
       endLink(c, ended);
-    releaseSession(sess, Clock::now(), false);
+    playout_cv_.notify_one();
   }
 }
 
@@ -458,27 +448,17 @@ void Receiver::endLink(LinkConn& c, const std::string& why) {
   to_close_.push_back(std::move(c.sock));
 }
 
-// mu_ held.
+// mu_ held. What the session's merge releases at `now` (everything, with `flush`) goes
+// to pending_, for writePending() to write without mu_.
 void Receiver::releaseSession(Session& s, Clock::time_point now, bool flush) {
   auto deliver = [&](const Merger::Packet& p) {
-    const auto out_time = Clock::now();
-    const std::int64_t out_us = steadyMicros(out_time);
-    const auto src_us = static_cast<std::int64_t>(p.source_time_us);
-    if (out_us >= src_us)
-      s.latency_us.add(static_cast<std::uint64_t>(out_us - src_us));
-    else
-      ++s.clock_skewed;
-    if (packet_log_)
-      packet_log_->delivered(out_us, s.name, p.link, p.seq, src_us, p.payload.size());
-    if (s.output) {
-      if (auto st = s.output->write(p.payload); !st && s.output_errors++ == 0)
-        spdlog::error("{}", st.error().message);
-    }
+    s.margin_us.add(static_cast<std::uint64_t>(
+        std::max<std::int64_t>(0, steadyMicros(p.playout) - steadyMicros(p.arrival))));
+    pending_.push_back({&s, p.seq, p.link, p.source_time_us, 0, p.payload});
   };
   auto lost = [&](std::uint64_t first, std::uint64_t count) {
     spdlog::debug("session {:08x}: gave up on {} packet(s) from {}", s.id, count, first);
-    if (packet_log_)
-      packet_log_->lost(steadyMicros(now), s.name, first, count);
+    pending_.push_back({&s, first, -1, 0, count, {}});
   };
   if (flush)
     s.merger.flush(deliver, lost);
@@ -486,10 +466,66 @@ void Receiver::releaseSession(Session& s, Clock::time_point now, bool flush) {
     s.merger.release(now, deliver, lost);
 }
 
+// Without mu_: writes what the merges released, in order, stamped with the time it is
+// written out (the packet log's arrival_us).
+void Receiver::writePending(std::vector<PendingWrite>& pending) {
+  std::lock_guard out_lock(out_mu_);
+  for (PendingWrite& w : pending) {
+    Session& s = *w.session;
+    const std::int64_t now_us = steadyMicros(Clock::now());
+    if (w.lost_count > 0) {
+      if (packet_log_)
+        packet_log_->lost(now_us, s.name, w.seq, w.lost_count);
+      continue;
+    }
+    if (packet_log_) {
+      packet_log_->delivered(now_us, s.name, w.link, w.seq,
+                             static_cast<std::int64_t>(w.source_time_us), w.payload.size());
+    }
+    if (s.output) {
+      if (auto st = s.output->write(w.payload); !st && s.output_errors++ == 0)
+        spdlog::error("{}", st.error().message);
+    }
+  }
+  pending.clear();
+}
+
+// The playout thread: sleeps until the earliest playout time of any session (libsrt's
+// epoll wakes at best every 10 ms when idle: too coarse for an output that must follow
+// the source's spacing), releases what is due and writes it out without mu_. The
+// receiver thread wakes it when packets arrive (a packet may fill the head's gap).
+void Receiver::playoutLoop() {
+  std::vector<PendingWrite> writing;
+  std::unique_lock lock(mu_);
+  while (!playout_stop_) {
+    const auto now = Clock::now();
+    std::optional<Clock::time_point> next;
+    for (auto& [id, sess] : sessions_) {
+      if (sess->ended)
+        continue;
+      releaseSession(*sess, now, false);
+      if (auto at = sess->merger.nextDeadline(); at && (!next || *at < *next))
+        next = *at;
+    }
+    writing.swap(pending_);
+    if (!writing.empty()) {
+      lock.unlock();
+      writePending(writing);
+      lock.lock();
+      continue;  // time passed while writing: look again
+    }
+    if (next)
+      playout_cv_.wait_until(lock, *next);
+    else
+      playout_cv_.wait_for(lock, std::chrono::milliseconds(100));
+  }
+}
+
 // mu_ held. Delivers what the session still holds and closes its links; links that
 // name it later are refused.
 void Receiver::endSession(Session& s, const std::string& why) {
   releaseSession(s, Clock::now(), true);
+  playout_cv_.notify_one();  // to write what it held
   s.ended = true;
   for (auto& [sock, conn] : links_) {
     if (conn->session == &s && conn->sock.valid())
@@ -502,21 +538,9 @@ void Receiver::endSession(Session& s, const std::string& why) {
                s.id, why, st.delivered, st.lost, st.duplicates);
 }
 
-// How long the event loop may wait: until the earliest merge deadline, at most 100 ms.
-int Receiver::waitMs(Clock::time_point now) {
-  auto wait = std::chrono::milliseconds(100);
-  std::lock_guard lock(mu_);
-  for (auto& [id, s] : sessions_) {
-    if (auto at = s->merger.nextDeadline()) {
-      auto until = std::chrono::ceil<std::chrono::milliseconds>(*at - now);
-      wait = std::clamp(until, std::chrono::milliseconds(0), wait);
-    }
-  }
-  return static_cast<int>(wait.count());
-}
-
 // mu_ held.
 nlohmann::json Receiver::sessionJson(Session& s, bool clear_interval) {
+  const auto delays = s.merger.clock().linkDelays(Clock::now());
   nlohmann::json links = nlohmann::json::array();
   for (auto& [index, c] : s.links) {
     for (auto& [sock, conn] : links_) {
@@ -538,9 +562,14 @@ nlohmann::json Receiver::sessionJson(Session& s, bool clear_interval) {
     j["resent"] = c.resent;
     j["bad_headers"] = c.bad_headers;
     j["foreign_session"] = c.foreign_session;
+    for (const auto& d : delays) {
+      if (d.link == static_cast<int>(index))
+        j["base_delay_ms"] = d.above_fastest.count() / 1000.0;  // over the fastest link's
+    }
     links.push_back(std::move(j));
   }
   const Merger::Stats& m = s.merger.stats();
+  const playout::PlayoutClock& clock = s.merger.clock();
   char session[16];
   std::snprintf(session, sizeof session, "%08x", s.id);
   std::uint64_t bad = 0, foreign = 0;
@@ -559,15 +588,18 @@ nlohmann::json Receiver::sessionJson(Session& s, bool clear_interval) {
           {"late", m.late},
           {"lost", m.lost},
           {"buffered", s.merger.buffered()},
-          {"reorder_depth_max", m.max_reorder_depth},
-          {"forced_gaps", m.forced_gaps},
-          {"straggler_give_ups", m.straggler_give_ups},
+          {"forced", m.forced},
           {"restarts", m.restarts},
+          {"clock_skewed", m.clock_skewed},
           {"bad_headers", bad},
           {"foreign_session", foreign},
           {"output_errors", s.output_errors},
-          {"latency_ms", percentilesMs(s.latency_us)},
-          {"clock_skewed", s.clock_skewed},
+          // What the receiver can measure alone: the latency it plays out with (behind the
+          // fastest link), how far its clock moved against the sender's since the start,
+          // and how early packets came before their playout time.
+          {"latency_ms", clock.latency().count() / 1000.0},
+          {"clock_moved_ms", clock.movedUs() / 1000.0},
+          {"margin_ms", percentilesMs(s.margin_us)},
           {"links", links}};
 }
 
@@ -633,9 +665,9 @@ Status Receiver::run() {
   auto next_stats = Clock::now() + options_.stats_interval;
   std::vector<SRT_EPOLL_EVENT> events(64);
   std::vector<srt::Socket> closing;
+  std::thread playout([this] { playoutLoop(); });
   while (!stopping_) {
-    int n = srt_epoll_uwait(epoll_.id(), events.data(), static_cast<int>(events.size()),
-                            waitMs(Clock::now()));
+    int n = srt_epoll_uwait(epoll_.id(), events.data(), static_cast<int>(events.size()), 100);
     for (int i = 0; i < n; ++i) {
       SRTSOCKET fd = events[i].fd;
       bool is_listener = std::any_of(listeners_.begin(), listeners_.end(),
@@ -660,11 +692,6 @@ Status Receiver::run() {
     }
     {
       std::lock_guard lock(mu_);
-      const auto now = Clock::now();
-      for (auto& [id, sess] : sessions_) {
-        if (!sess->ended)
-          releaseSession(*sess, now, false);
-      }
       std::erase_if(links_, [](const auto& kv) { return !kv.second->sock.valid(); });
       closing.swap(to_close_);
     }
@@ -680,11 +707,20 @@ Status Receiver::run() {
   }
   {
     std::lock_guard lock(mu_);
+    playout_stop_ = true;
+  }
+  playout_cv_.notify_all();
+  playout.join();
+  std::vector<PendingWrite> rest;
+  {
+    std::lock_guard lock(mu_);
     for (auto& [id, sess] : sessions_) {
       if (!sess->ended)
         releaseSession(*sess, Clock::now(), true);
     }
+    rest.swap(pending_);
   }
+  writePending(rest);
   auto j = statsJson(false);
   j["final"] = true;
   if (options_.stats)

@@ -3,20 +3,23 @@
 // sessions (their stream id names the session and the link, common/wire.h), one stream
 // per sender, each written to its output (see output.h for naming).
 //
-// Adaptive sessions: every link's packets go through one Merger (merge.h), which
-// drops duplicates, puts packets back in sequence order and waits at most the reorder
-// window for a missing one. Packets with a malformed header or another session's id
-// are dropped and counted; a link whose stream id is malformed, or names a session that
-// has ended (a newer session of the same stream took over its output), is refused at its
-// handshake and counted.
+// Adaptive sessions: every link's packets go through one Merger (playout/merge.h), which
+// drops duplicates and writes each packet, in sequence order, at its playout time
+// (source time + the fastest link's delay + the latency: playout/playout_clock.h); a
+// packet that comes later than that is dropped and counted, and holds nothing up. Packets with a
+// malformed header or another session's id are dropped and counted; a link whose stream id is
+// malformed, or names a session that has ended (a newer session of the same stream took over its
+// output), is refused at its handshake and counted.
 //
 // One thread runs run(): non-blocking sockets and srt_epoll_uwait (a blocking
-// srt_recvmsg2 on a group spins at 100% CPU when a member breaks in libsrt 1.5.1).
-// stop() may be called from any thread.
+// srt_recvmsg2 on a group spins at 100% CPU when a member breaks in libsrt 1.5.1); it
+// reads every link and feeds the merges. A playout thread, started by run(), writes each
+// adaptive session's packets at their playout times. stop() may be called from any thread.
 #pragma once
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
@@ -28,6 +31,7 @@
 #include "common/result.h"
 #include "common/srt/srt.h"
 #include "common/stats_sink.h"
+#include "common/wire.h"
 #include "receiver/output.h"
 #include "receiver/packet_log.h"
 
@@ -39,9 +43,9 @@ struct ReceiverOptions {
   // When set, opens each stream's output instead of `output` (which is then not
   // parsed); one stream at a time, as with stdout. The GStreamer source uses it.
   std::function<Result<std::unique_ptr<Output>>(const std::string& stream)> output_factory;
-  srt::CommonOptions srt;  // latency, passphrase (stream_id unused)
-  // Adaptive sessions: how long a missing packet is waited for; 0: the latency.
-  std::chrono::milliseconds reorder_window{0};
+  // latency (adaptive sessions: the playout latency, or the sender's if larger),
+  // passphrase (stream_id unused)
+  srt::CommonOptions srt;
   std::string packet_log;  // CSV of every payload written out (packet_log.h); "" = none
   std::chrono::milliseconds stats_interval{1000};
   std::shared_ptr<StatsSink> stats;                     // may be null
@@ -76,13 +80,23 @@ class Receiver {
   void endStream(Stream& s, const std::string& why);
   Result<Output*> outputFor(const std::string& name);
   // Adaptive sessions (receiver thread; mu_ held where noted in the .cpp).
-  void acceptLink(srt::Socket sock, const std::string& stream_id, std::uint32_t session,
-                  std::uint32_t link);
+  void acceptLink(srt::Socket sock, const std::string& stream_id,
+                  const wire::LinkIdentity& identity);
   void readFromLink(LinkConn& c);
   void endLink(LinkConn& c, const std::string& why);
+  // A payload (or a run of lost sequence numbers) a merge released, to be written out.
+  struct PendingWrite {
+    Session* session;
+    std::uint64_t seq;
+    int link;
+    std::uint64_t source_time_us;
+    std::uint64_t lost_count;  // > 0: seq .. seq + lost_count - 1 were given up
+    std::vector<std::uint8_t> payload;
+  };
   void releaseSession(Session& s, Clock::time_point now, bool flush);
+  void writePending(std::vector<PendingWrite>& pending);
+  void playoutLoop();
   void endSession(Session& s, const std::string& why);
-  int waitMs(Clock::time_point now);
   nlohmann::json sessionJson(Session& s, bool clear_interval);
 
   ReceiverOptions options_;
@@ -97,6 +111,12 @@ class Receiver {
   std::map<std::uint32_t, std::unique_ptr<Session>> sessions_;  // guarded by mu_
   std::map<SRTSOCKET, std::unique_ptr<LinkConn>> links_;        // guarded by mu_
   std::vector<srt::Socket> to_close_;                           // guarded by mu_
+  std::vector<PendingWrite> pending_;                           // guarded by mu_
+  bool playout_stop_ = false;                                   // guarded by mu_
+  std::condition_variable playout_cv_;  // wakes the playout thread (with mu_)
+  // Guards every write to an output and the packet log: the receiver thread writes group
+  // streams, the playout thread adaptive sessions. Never taken by libsrt's callbacks.
+  std::mutex out_mu_;
   std::unique_ptr<PacketLog> packet_log_;
   // Handshakes refused by bondcast (libsrt refuses a wrong passphrase itself).
   std::atomic<std::uint64_t> refused_malformed_{0};

@@ -24,7 +24,6 @@ struct Settings {
   std::string uri;
   guint latency_ms = 200;
   std::string passphrase;
-  guint reorder_window_ms = 0;
 };
 
 // What exists between start() and stop().
@@ -51,7 +50,7 @@ struct _GstBondcastSrc {
   State* state;         // null when stopped
 };
 
-enum { PROP_0, PROP_URI, PROP_LATENCY, PROP_PASSPHRASE, PROP_REORDER_WINDOW, PROP_STATS };
+enum { PROP_0, PROP_URI, PROP_LATENCY, PROP_PASSPHRASE, PROP_STATS };
 
 static GstStaticPadTemplate src_template =
     GST_STATIC_PAD_TEMPLATE("src", GST_PAD_SRC, GST_PAD_ALWAYS,
@@ -106,7 +105,6 @@ static gboolean gst_bondcast_src_start(GstBaseSrc* src) {
   }
   o.srt.latency = std::chrono::milliseconds(s.latency_ms);
   o.srt.passphrase = s.passphrase;
-  o.reorder_window = std::chrono::milliseconds(s.reorder_window_ms);
   auto queue = st->queue;
   o.output_factory = [queue](const std::string& stream)
       -> bondcast::Result<std::unique_ptr<bondcast::receiver::Output>> {
@@ -212,9 +210,6 @@ static void gst_bondcast_src_set_property(GObject* object, guint prop_id, const 
     case PROP_PASSPHRASE:
       s.passphrase = str();
       break;
-    case PROP_REORDER_WINDOW:
-      s.reorder_window_ms = g_value_get_uint(value);
-      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
       break;
@@ -240,9 +235,6 @@ static void gst_bondcast_src_get_property(GObject* object, guint prop_id, GValue
       break;
     case PROP_PASSPHRASE:
       g_value_set_string(value, s.passphrase.c_str());
-      break;
-    case PROP_REORDER_WINDOW:
-      g_value_set_uint(value, s.reorder_window_ms);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
@@ -289,18 +281,14 @@ static void gst_bondcast_src_class_init(GstBondcastSrcClass* klass) {
                           "", rw));
   g_object_class_install_property(
       gobject_class, PROP_LATENCY,
-      g_param_spec_uint("latency", "Latency", "SRT latency in milliseconds", 0, 60000, d.latency_ms,
-                        rw));
+      g_param_spec_uint("latency", "Latency",
+                        "SRT latency in milliseconds; adaptive streams play each packet out "
+                        "this long after it could have come over the fastest link",
+                        0, 60000, d.latency_ms, rw));
   g_object_class_install_property(
       gobject_class, PROP_PASSPHRASE,
       g_param_spec_string("passphrase", "Passphrase",
                           "SRT encryption passphrase (10 to 79 characters; empty: none)", "", rw));
-  g_object_class_install_property(
-      gobject_class, PROP_REORDER_WINDOW,
-      g_param_spec_uint("reorder-window", "Reorder window",
-                        "Adaptive mode: how long the receiver waits for a missing packet, ms "
-                        "(0: the latency); broadcast and backup streams do not use it",
-                        0, 60000, d.reorder_window_ms, rw));
   g_object_class_install_property(
       gobject_class, PROP_STATS,
       g_param_spec_boxed("stats", "Statistics",

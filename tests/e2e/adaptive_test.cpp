@@ -9,13 +9,18 @@
 //                 prefers) cut for good at 2.5 s, link 1 flapping from 3.5 s.
 #include <gtest/gtest.h>
 
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cmath>
 #include <fstream>
 #include <iostream>
+#include <mutex>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "eval/emulator/emulator.h"
@@ -31,6 +36,7 @@ struct PacketLogLine {
   std::uint64_t seq = 0;
   std::size_t bytes = 0;
   bool delivered = false;
+  std::int64_t send_us = 0;  // the packet's source time (the sender's steady clock)
 };
 
 std::vector<PacketLogLine> readPacketLog(const std::filesystem::path& file) {
@@ -45,7 +51,8 @@ std::vector<PacketLogLine> readPacketLog(const std::filesystem::path& file) {
       cols.push_back(c);
     if (cols.size() != 7)
       continue;
-    out.push_back({std::stoull(cols[3]), std::stoul(cols[5]), cols[6] == "delivered"});
+    out.push_back(
+        {std::stoull(cols[3]), std::stoul(cols[5]), cols[6] == "delivered", std::stoll(cols[4])});
   }
   return out;
 }
@@ -192,8 +199,9 @@ TEST_F(Adaptive, CarriesTwelveMbitOverTenAndSixMbitLinksWhereBroadcastCannot) {
   std::cout << "receiver: " << recv["streams"][0].dump() << "\n";
   // Acceptance 3: the output decodes cleanly (when nothing was lost; a lost payload
   // is reported above).
-  if (a.lost == 0 && delivered == 1.0)
+  if (a.lost == 0 && delivered == 1.0) {
     EXPECT_EQ(decodeProblems(path("adaptive.ts")), "");
+  }
 
   run("broadcast", "broadcast", input_path, kAggregationLinks, {}, 300);
   if (HasFatalFailure())
@@ -228,6 +236,151 @@ TEST_F(Adaptive, OutputIsByteIdenticalWhenOneLinkDiesForGoodAndAnotherFlaps) {
             << "\n";
   EXPECT_GE(send["scheduler"]["link_failures"].get<int>(), 1);
   EXPECT_NE(send["links"][0]["state"], "up");
+}
+
+// Every datagram a UDP socket of the test's receives, with the time it came (the steady
+// clock, which the sender's source times use too: one machine).
+class UdpCapture {
+ public:
+  UdpCapture() {
+    fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    int buffer = 8 << 20;
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &buffer, sizeof buffer);
+    timeval tv{0, 100'000};  // the reader checks for stop() this often
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    socklen_t len = sizeof a;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    reader_ = std::thread([this] {
+      std::vector<std::uint8_t> buf(2048);
+      while (!stop_) {
+        const ssize_t n = ::recv(fd_, buf.data(), buf.size(), 0);
+        if (n <= 0)
+          continue;
+        const auto at = std::chrono::steady_clock::now();
+        std::lock_guard lock(mu_);
+        got_.push_back({at, std::vector<std::uint8_t>(buf.begin(), buf.begin() + n)});
+      }
+    });
+  }
+  ~UdpCapture() {
+    stop_ = true;
+    reader_.join();
+    ::close(fd_);
+  }
+  std::uint16_t port() const { return port_; }
+  std::size_t count() {
+    std::lock_guard lock(mu_);
+    return got_.size();
+  }
+  struct Datagram {
+    std::chrono::steady_clock::time_point at;
+    std::vector<std::uint8_t> bytes;
+  };
+  std::vector<Datagram> take() {
+    std::lock_guard lock(mu_);
+    return std::move(got_);
+  }
+
+ private:
+  int fd_ = -1;
+  std::uint16_t port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::mutex mu_;
+  std::vector<Datagram> got_;
+  std::thread reader_;
+};
+
+// Issue 13: the receiver plays every packet out at its source time + one offset. The
+// fastest of two links gets +150 ms for 1 s every 3 s; the output's delay, measured here
+// from the output datagrams' arrival and the packets' source times, stays within 20 ms
+// of constant, and nothing comes out twice or out of order.
+//
+//   send --> link 0: 20 Mbit/s, 20 ms (+150 ms at 2-3, 5-6, 8-9, 11-12 s) --> recv --> UDP
+//        --> link 1: 20 Mbit/s, 40 ms                                       -->     (this test)
+TEST_F(Adaptive, OutputDelayStaysConstantWhileTheFastestLinksDelaySpikes) {
+  const auto& input_path = steadyTs();
+  const auto input = readBytes(input_path);
+  UdpCapture capture;
+  const std::vector<std::uint16_t> ports = {freeUdpPort(), freeUdpPort()};
+  Process receiver = startReceiver(ports, "udp://127.0.0.1:" + std::to_string(capture.port()),
+                                   {"--latency", "300", "--packet-log", path("spikes-packets.csv")},
+                                   "spikes-recv");
+  emu::EmulatorConfig config;
+  config.seed = 13;
+  const std::vector<std::string> links = {"rate=20mbit,delay=20ms", "rate=20mbit,delay=40ms"};
+  for (std::size_t i = 0; i < links.size(); ++i) {
+    auto link = emu::parseLinkSpec("to=127.0.0.1:" + std::to_string(ports[i]) + "," + links[i]);
+    ASSERT_TRUE(link) << link.error().message;
+    config.links.push_back(*link);
+  }
+  for (int at_s = 2; at_s <= 11; at_s += 3) {
+    for (const std::string& e : {"at=" + std::to_string(at_s) + "s,link=0,delay=170ms",
+                                 "at=" + std::to_string(at_s + 1) + "s,link=0,delay=20ms"}) {
+      auto event = emu::parseEvent(e);
+      ASSERT_TRUE(event) << event.error().message;
+      config.events.push_back(*event);
+    }
+  }
+  emulator_ = std::make_unique<emu::Emulator>(config);
+  ASSERT_TRUE(emulator_->start());
+  Process sender = startSender(
+      {"--mode", "adaptive", "--input", input_path.string(), "--latency", "300", "--link",
+       srtLink(emulator_->listenPort(0)), "--link", srtLink(emulator_->listenPort(1))},
+      "spikes-send");
+  ASSERT_EQ(sender.waitExit(60s), 0) << sender.stderrText();
+  // The output has gone quiet for a second: the receiver has played out what it had.
+  std::size_t seen = capture.count();
+  auto quiet_since = Clock::now();
+  waitUntil(
+      [&] {
+        if (const std::size_t n = capture.count(); n != seen) {
+          seen = n;
+          quiet_since = Clock::now();
+        }
+        return Clock::now() - quiet_since > 1s;
+      },
+      15s, 50ms);
+  receiver.signal(SIGTERM);
+  EXPECT_EQ(receiver.waitExit(15s), 0) << receiver.stderrText();
+  emulator_->stop();
+
+  const auto datagrams = capture.take();
+  std::vector<PacketLogLine> delivered;
+  for (const auto& l : readPacketLog(path("spikes-packets.csv"))) {
+    if (l.delivered)
+      delivered.push_back(l);
+  }
+  ASSERT_EQ(datagrams.size(), delivered.size()) << "the receiver's log and its UDP output differ";
+  const double payloads = std::ceil(static_cast<double>(input.size()) / kPayloadBytes);
+  EXPECT_GE(static_cast<double>(delivered.size()), 0.99 * payloads);
+  std::int64_t lowest = INT64_MAX, highest = INT64_MIN;
+  for (std::size_t k = 0; k < datagrams.size(); ++k) {
+    const auto& l = delivered[k];
+    ASSERT_TRUE(k == 0 || l.seq > delivered[k - 1].seq)
+        << "seq " << l.seq << " after " << delivered[k - 1].seq;
+    const std::size_t at = l.seq * kPayloadBytes;
+    ASSERT_TRUE(at + datagrams[k].bytes.size() <= input.size() &&
+                std::equal(datagrams[k].bytes.begin(), datagrams[k].bytes.end(),
+                           input.begin() + static_cast<std::ptrdiff_t>(at)))
+        << "datagram " << k << " is not the input's payload " << l.seq;
+    const std::int64_t out_us =
+        std::chrono::duration_cast<std::chrono::microseconds>(datagrams[k].at.time_since_epoch())
+            .count();
+    lowest = std::min(lowest, out_us - l.send_us);
+    highest = std::max(highest, out_us - l.send_us);
+  }
+  std::cout << "output delay " << lowest / 1000.0 << " to " << highest / 1000.0 << " ms over "
+            << datagrams.size() << " payloads\n";
+  EXPECT_LE(highest - lowest, 20'000) << "the output's delay moved by more than 20 ms";
+  // 300 ms behind the fastest link's 20 ms, not the slower one's 40 ms or a spike.
+  EXPECT_GE(lowest, 318'000);
+  EXPECT_LE(lowest, 335'000);
+  std::cout << "receiver: " << finalLine(path("spikes-recv.jsonl")).dump() << "\n";
 }
 
 // Two senders (two sessions) into one receiver port: each stream to its own file,

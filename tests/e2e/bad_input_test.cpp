@@ -27,8 +27,9 @@ class BadInput : public BondcastTest {
     EXPECT_EQ(f.exit_code, code) << f.err;
     auto lines = f.lines();
     ASSERT_FALSE(lines.empty()) << "nothing on stderr";
-    if (code == 2)
+    if (code == 2) {
       EXPECT_EQ(lines.size(), 1u) << f.err;
+    }
     const std::string& last = lines.back();
     EXPECT_EQ(last.rfind("bondcast " + args[0] + ": ", 0), 0u) << last;
     for (const auto& needle : needles)

@@ -57,6 +57,11 @@ const std::vector<std::string> kAggregationCommand =
     testPatternCommand("30", {"-b:v", "9M", "-minrate", "9M", "-maxrate", "9M", "-bufsize", "2M",
                               "-x264-params", "nal-hrd=cbr", "-muxrate", "12M"});
 
+// 15 s at a constant 4 Mbit/s (H.264 CBR 3 Mbit/s + AAC, padded by the muxer).
+const std::vector<std::string> kSteadyCommand =
+    testPatternCommand("15", {"-b:v", "3M", "-minrate", "3M", "-maxrate", "3M", "-bufsize", "1M",
+                              "-x264-params", "nal-hrd=cbr", "-muxrate", "4M"});
+
 std::filesystem::path makeSample(const std::vector<std::string>& command) {
   std::string joined;
   for (const auto& a : command)
@@ -106,6 +111,13 @@ const std::filesystem::path& aggregationTs() {
   static std::once_flag once;
   static std::filesystem::path path;
   std::call_once(once, [] { path = makeSample(kAggregationCommand); });
+  return path;
+}
+
+const std::filesystem::path& steadyTs() {
+  static std::once_flag once;
+  static std::filesystem::path path;
+  std::call_once(once, [] { path = makeSample(kSteadyCommand); });
   return path;
 }
 

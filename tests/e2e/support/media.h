@@ -16,6 +16,10 @@ const std::filesystem::path& sampleTs();
 // made and cached like sampleTs().
 const std::filesystem::path& aggregationTs();
 
+// 15 s of MPEG-TS at a constant 4 Mbit/s (H.264 CBR 3 Mbit/s + AAC, muxer padding),
+// made and cached like sampleTs().
+const std::filesystem::path& steadyTs();
+
 // What `ffprobe -v error FILE` reports: "" when it exits 0 with nothing on stderr.
 std::string probeProblems(const std::filesystem::path& file);
 
