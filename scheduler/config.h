@@ -9,11 +9,17 @@
 
 namespace bondcast::sched {
 
+// The redundancy budget the sender, the GStreamer sink and the simulator use unless told
+// otherwise (--redundancy-budget, redundancy-budget, a scenario's "scheduler" section).
+inline constexpr double kDefaultOverheadBudget = 0.04;
+
+// Every setting here is what the real sender ships with and what `bondcast sim` runs:
+// the simulator's results are the shipped scheduler's.
 struct SchedulerConfig {
   // latency-aware: bytes it may add as extra copies (important or at-risk packets and
   // probes), as a fraction of the payload bytes, with a bounded credit for bursts.
   // Re-sends of a failed link's packets are paid from the same credit but never refused.
-  double overhead_budget = 0.04;
+  double overhead_budget = kDefaultOverheadBudget;
   std::uint64_t budget_burst_bytes = 300'000;
   // latency-aware: an extra copy (important or at-risk packet) goes only on a link whose
   // expected queue is shorter than this, i.e. one with capacity to spare: on a saturated
@@ -32,9 +38,8 @@ struct SchedulerConfig {
   // fits before its deadline and judged again, newest first (the most slack), at every
   // takeResends(): when a link is now expected to meet its deadline (feedback showed its
   // queue shorter than believed), it goes there; otherwise it is never sent
-  // (stats().dropped_late counts those). The simulator uses this; the real sender leaves
-  // dropping to libsrt, which drops a packet older than its latency before sending it (an
-  // estimate a round trip old must not throw away a packet that could still have made it).
+  // (stats().dropped_late counts those). On a saturated link a copy that cannot make it
+  // only takes the place of one that can.
   bool drop_when_late = true;
   // latency-aware: a link whose acknowledgements have not moved for this long while it
   // holds copies that are due may have gone dark (cellular links do, for 100-500 ms): the

@@ -62,13 +62,17 @@ class LinkModel {
   bool isSaturated() const { return saturated_; }
   // A capacity estimate and an RTT were measured (not defaults).
   bool isMeasured() const { return have_rtt_ && bandwidth_bps_ > 0; }
-  // Time a copy handed over now waits behind what the link still holds: a virtual
-  // queue drained at the capacity estimate. Each reading resets it from the excess over
-  // the base RTT of the RTT extrapolated along its trend (the queue as the latest RTT
-  // sample measured it, a one-way delay ago; it sees copies the sender already dropped
-  // as too late but that still sit in the network's queue) and replays the copies sent
-  // since then; each send adds to it. With nothing held the RTT cannot move, so its
-  // excess then drains from when it last moved.
+  // An RTT was measured: minRtt() is not the initial guess.
+  bool hasRtt() const { return have_rtt_; }
+  // Time a copy handed over now waits behind what the link still holds: the larger of
+  // (1) a virtual queue drained at the capacity estimate. Each reading resets it from the
+  // excess over the base RTT of the RTT extrapolated along its trend (the queue as the
+  // latest RTT sample measured it; it sees copies the sender already dropped as too late
+  // but that still sit in the network's queue) and replays the copies sent since then;
+  // each send adds to it. With nothing held the RTT cannot move, so its excess then
+  // drains from when it last moved. (2) The bytes held unacknowledged beyond one
+  // bandwidth-delay product, at the capacity estimate: fresh where (1) is a queue's delay
+  // and a round trip late.
   Micros queueDelay(TimePoint now) const;
   Micros serialization(std::uint32_t bytes) const;
   // now + queue delay + serialization + one-way delay.
@@ -82,6 +86,10 @@ class LinkModel {
   std::uint64_t unackedPackets() const;
   std::uint64_t unackedBytes() const;
   Micros sendBufferAge() const { return send_buffer_time_; }
+  // How long the oldest copy the link still holds has been held: from the send times
+  // the model keeps itself (libsrt's msSndBuf is the span of what the buffer holds, which
+  // stops growing when nothing more is sent to a link that died), or msSndBuf if larger.
+  Micros oldestHeldAge(TimePoint now) const;
   // Copies ever put on this link; the k-th copy has per-link index k.
   std::uint64_t sentPackets() const { return sent_packets_; }
   // Per-link index below which every copy was acknowledged (or dropped) by the last
@@ -153,6 +161,8 @@ class LinkModel {
     std::uint32_t bytes;  // 0 once the send was refused
   };
   std::deque<Send> recent_sends_;  // copies sent lately, oldest first (for resetQueue)
+  // When each copy not yet acknowledged was sent: copies [acked_below_, sent_packets_).
+  std::deque<TimePoint> held_sent_at_;
 };
 
 }  // namespace bondcast::sched

@@ -14,7 +14,8 @@ enum class EventKind : std::uint8_t {
   kEmit,     // the source produces frame/packet `a`
   kArrival,  // link copy `a` reaches the receiver
   kNak,      // the sender learns link copy `a` was lost
-  kAck,      // the sender learns copies below `a` arrived; `b` = RTT sample us, `x` = bw
+  kAck,      // the sender learns copies below `a` arrived; `b` = the receiver's RTT, `x` = bw
+  kAckAck,   // the receiver gets the reply to its ACK sent at `b` (an RTT sample)
   kTick,     // periodic: receivers acknowledge, senders report stats to the scheduler
 };
 

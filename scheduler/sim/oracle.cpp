@@ -54,14 +54,15 @@ bool allTraces(const Scenario& s) {
 
 // Every trace opportunity o (link i, time t_o) can carry one packet p that exists by
 // then and still arrives in time: source_p <= t_o and t_o + delay_i - jitter_i <=
-// source_p + latency. Nothing else limits a clairvoyant sender (it could hand each
-// link exactly the packet its next opportunity should carry), so the most packets on
-// time is a maximum matching of packets to opportunities. Each opportunity accepts a
-// contiguous run of packets in source order (a convex bipartite graph), where Glover's
-// greedy is optimal: packets in source order, each takes the usable unused opportunity
-// with the earliest t_o. On one link the unused opportunities from a packet's source
+// source_p + playout delay (latency + the smallest delay, as the receiver plays out). Nothing else
+// limits a clairvoyant sender (it could hand each link exactly the packet its next opportunity
+// should carry), so the most packets on time is a maximum matching of packets to opportunities.
+// Each opportunity accepts a contiguous run of packets in source order (a convex bipartite graph),
+// where Glover's greedy is optimal: packets in source order, each takes the usable unused
+// opportunity with the earliest t_o. On one link the unused opportunities from a packet's source
 // time on are taken in time order, so a cursor per link suffices.
-std::vector<SimTime> tracesOracle(const Scenario& s, const std::vector<SourcePacket>& stream) {
+std::vector<SimTime> tracesOracle(const Scenario& s, const std::vector<SourcePacket>& stream,
+                                  SimTime playout_delay) {
   struct Cursor {
     const LinkSpec* link;
     SimTime delay_us;
@@ -73,7 +74,7 @@ std::vector<SimTime> tracesOracle(const Scenario& s, const std::vector<SourcePac
   std::vector<SimTime> first_arrival(stream.size(), -1);
   for (std::size_t i = 0; i < stream.size(); ++i) {
     const SimTime source = stream[i].source_us;
-    const SimTime deadline = source + s.latency.count();
+    const SimTime deadline = source + playout_delay;
     Cursor* best = nullptr;
     SimTime best_departure = 0;
     for (Cursor& c : cursors) {
@@ -99,23 +100,33 @@ std::vector<SimTime> tracesOracle(const Scenario& s, const std::vector<SourcePac
   return first_arrival;
 }
 
+// Every packet that arrives at all arrives in time (hopeless ones are skipped).
+DeliveryReport scoreOracle(const std::vector<SourcePacket>& stream,
+                           const std::vector<SimTime>& first_arrival) {
+  std::vector<std::uint16_t> copies(stream.size());
+  std::vector<bool> on_time(stream.size());
+  for (std::size_t i = 0; i < stream.size(); ++i) {
+    copies[i] = first_arrival[i] >= 0 ? 1 : 0;
+    on_time[i] = first_arrival[i] >= 0;
+  }
+  DeliveryReport r = score("pooled-oracle", stream, first_arrival, copies, on_time);
+  r.wire_bytes = r.payload_bytes;
+  return r;
+}
+
 }  // namespace
 
+// The receiver plays out at source time + latency + the fastest link's delay
+// (playout/playout_clock.h): the oracle's deadlines are the same.
 DeliveryReport pooledOracle(const Scenario& s) {
   const std::vector<SourcePacket> stream = generateStream(s.video, s.duration);
+  const SimTime delay = std::max<SimTime>(0, smallestDelay(s));
+  const SimTime playout_delay = s.latency.count() + delay;
   if (allTraces(s)) {
-    const std::vector<SimTime> first_arrival = tracesOracle(s, stream);
-    std::vector<std::uint16_t> copies(stream.size());
-    for (std::size_t i = 0; i < stream.size(); ++i)
-      copies[i] = first_arrival[i] >= 0 ? 1 : 0;
-    DeliveryReport r = score("pooled-oracle", stream, first_arrival, copies, s.latency);
-    r.wire_bytes = r.payload_bytes;
-    return r;
+    return scoreOracle(stream, tracesOracle(s, stream, playout_delay));
   }
   std::vector<SimTime> first_arrival(stream.size(), -1);
-  const SimTime delay = smallestDelay(s);
-  const SimTime latency = s.latency.count();
-  const auto end_ms = static_cast<std::uint64_t>((s.duration.count() + latency) / 1000 + 1);
+  const auto end_ms = static_cast<std::uint64_t>((s.duration.count() + playout_delay) / 1000 + 1);
   std::size_t head = 0, tail = 0;
   double served_of_head = 0;  // bytes of the head packet already through
   for (std::uint64_t ms = 0; ms < end_ms && head < stream.size(); ++ms) {
@@ -127,7 +138,7 @@ DeliveryReport pooledOracle(const Scenario& s) {
     while (head < tail) {
       const SourcePacket& p = stream[head];
       const SimTime earliest = std::max(ms_start, p.source_us);
-      if (earliest + delay > p.source_us + latency) {  // hopeless: skip it
+      if (earliest + delay > p.source_us + playout_delay) {  // hopeless: skip it
         ++head;
         served_of_head = 0;
         continue;
@@ -150,12 +161,7 @@ DeliveryReport pooledOracle(const Scenario& s) {
       ++head;
     }
   }
-  std::vector<std::uint16_t> copies(stream.size());
-  for (std::size_t i = 0; i < stream.size(); ++i)
-    copies[i] = first_arrival[i] >= 0 ? 1 : 0;
-  DeliveryReport r = score("pooled-oracle", stream, first_arrival, copies, s.latency);
-  r.wire_bytes = r.payload_bytes;
-  return r;
+  return scoreOracle(stream, first_arrival);
 }
 
 }  // namespace bondcast::sim

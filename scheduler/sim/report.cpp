@@ -33,7 +33,7 @@ double round3(double x) {
 
 DeliveryReport score(std::string label, const std::vector<SourcePacket>& stream,
                      const std::vector<SimTime>& first_arrival_us,
-                     const std::vector<std::uint16_t>& copies, Micros latency) {
+                     const std::vector<std::uint16_t>& copies, const std::vector<bool>& played) {
   DeliveryReport r;
   r.label = std::move(label);
   r.packets = stream.size();
@@ -45,8 +45,7 @@ DeliveryReport score(std::string label, const std::vector<SourcePacket>& stream,
     r.payload_bytes += p.size_bytes;
     if (copies[i] > 1)
       r.duplicates += copies[i] - 1;
-    const bool on_time =
-        first_arrival_us[i] >= 0 && first_arrival_us[i] <= p.source_us + latency.count();
+    const bool on_time = first_arrival_us[i] >= 0 && played[i];
     if (first_arrival_us[i] < 0)
       ++r.lost;
     else if (on_time)

@@ -27,8 +27,8 @@ struct LatencySummary {  // first-copy arrival minus source time, milliseconds
 struct DeliveryReport {
   std::string label;
   std::uint64_t packets = 0;
-  std::uint64_t on_time = 0;  // first copy arrived by source time + latency
-  std::uint64_t late = 0;     // arrived, but after that
+  std::uint64_t on_time = 0;  // a copy arrived by its playout time (played out)
+  std::uint64_t late = 0;     // arrived, but only after that (dropped)
   std::uint64_t lost = 0;     // never arrived
   std::uint64_t frames = 0;
   std::uint64_t frames_on_time = 0;  // every packet of the frame on time
@@ -47,10 +47,11 @@ struct DeliveryReport {
   }
 };
 
-// Scores one run from the first arrival of each packet (-1 = never).
+// Scores one run from the first arrival of each packet (-1 = never) and whether it was
+// played out (a copy came by its playout time).
 DeliveryReport score(std::string label, const std::vector<SourcePacket>& stream,
                      const std::vector<SimTime>& first_arrival_us,
-                     const std::vector<std::uint16_t>& copies, Micros latency);
+                     const std::vector<std::uint16_t>& copies, const std::vector<bool>& on_time);
 
 nlohmann::json toJson(const DeliveryReport& report);
 

@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "playout/merge.h"
+#include "scheduler/deadline.h"
 #include "scheduler/factory.h"
 #include "scheduler/sim/event_queue.h"
 #include "scheduler/sim/srt_link.h"
@@ -24,12 +26,15 @@ class Simulator {
       : scenario_(scenario),
         stream_(generateStream(scenario.video, scenario.duration)),
         scheduler_(std::move(scheduler)),
+        deadlines_(scenario.latency),
+        merger_(playout::sessionOptions(scenario.latency)),
         first_arrival_(stream_.size(), -1),
-        copies_(stream_.size(), 0) {
+        copies_(stream_.size(), 0),
+        on_time_(stream_.size(), false) {
     for (std::uint32_t i = 0; i < scenario.links.size(); ++i) {
       links_.push_back(std::make_unique<SrtLink>(
           i, scenario.links[i], scenario.seed, unlimited_capacity, events_,
-          [this](std::uint64_t seq, SimTime t) { deliver(seq, t); }));
+          [this, i](std::uint64_t seq, SimTime t) { deliver(seq, i, t); }));
       const LinkSpec& spec = scenario.links[i];
       scheduler_->addLink({spec.name, spec.cost}, at(0));
       scheduler_->setLinkState(i, sched::LinkState::kUp, at(0));
@@ -68,22 +73,26 @@ class Simulator {
       case EventKind::kAck:
         links_[e.link]->onAck(e.a, e.b, e.x, e.t_us);
         break;
+      case EventKind::kAckAck:
+        links_[e.link]->onAckAck(e.b, e.t_us);
+        break;
       case EventKind::kTick:
         tick(e.t_us);
         break;
     }
   }
 
-  SimTime deadlineOf(std::uint64_t seq) const {
-    return stream_[seq].source_us + scenario_.latency.count();
+  void sendCopy(const sched::Packet& packet, sched::LinkId link, SimTime now) {
+    links_[link]->send(packet.seq, packet.size_bytes, now);
   }
 
   void emitDue(SimTime now) {
     while (next_ < stream_.size() && stream_[next_].source_us <= now) {
       const SourcePacket& p = stream_[next_];
-      const sched::Packet packet{next_, p.size_bytes, at(deadlineOf(next_)), p.importance};
+      const sched::Packet packet{next_, p.size_bytes, deadlines_.deadline(at(p.source_us)),
+                                 p.importance};
       for (sched::LinkId link : scheduler_->pick(packet, at(now))) {
-        links_[link]->send(next_, p.size_bytes, deadlineOf(next_), now);
+        sendCopy(packet, link, now);
       }
       ++next_;
     }
@@ -94,23 +103,31 @@ class Simulator {
   void tick(SimTime now) {
     for (std::uint32_t i = 0; i < links_.size(); ++i) {
       links_[i]->tick(now);
-      scheduler_->onLinkStats(i, links_[i]->stats(now), at(now));
+      scheduler_->onLinkStats(i, links_[i]->stats(), at(now));
     }
+    deadlines_.update(*scheduler_, at(now));
     for (const sched::Resend& r : scheduler_->takeResends(at(now))) {
       for (sched::LinkId link : r.links) {
-        links_[link]->send(r.packet.seq, r.packet.size_bytes, deadlineOf(r.packet.seq), now);
+        sendCopy(r.packet, link, now);
       }
     }
     events_.push(now + scenario_.stats_period.count(), EventKind::kTick);
   }
 
-  void deliver(std::uint64_t seq, SimTime t) {
+  // The receiver: every copy goes through the same merge and playout clock as in
+  // `bondcast recv`; a packet is on time when the merge takes it (before its playout time).
+  void deliver(std::uint64_t seq, std::uint32_t link, SimTime t) {
     if (copies_[seq]++ == 0)
       first_arrival_[seq] = t;
+    const auto verdict = merger_.push(seq, static_cast<std::uint64_t>(stream_[seq].source_us),
+                                      static_cast<int>(link), {}, at(t));
+    if (verdict == playout::Merger::Verdict::kAccepted)
+      on_time_[seq] = true;
+    merger_.release(at(t), nullptr, nullptr);
   }
 
   DeliveryReport report(std::string label) const {
-    DeliveryReport r = score(std::move(label), stream_, first_arrival_, copies_, scenario_.latency);
+    DeliveryReport r = score(std::move(label), stream_, first_arrival_, copies_, on_time_);
     for (const auto& link : links_) {
       r.links.push_back(
           {link->path().spec().name, link->path().counters(), link->retransmissions()});
@@ -123,10 +140,13 @@ class Simulator {
   const Scenario& scenario_;
   std::vector<SourcePacket> stream_;
   std::unique_ptr<sched::Scheduler> scheduler_;
+  sched::DeadlineClock deadlines_;
+  playout::Merger merger_;
   EventQueue events_;
   std::vector<std::unique_ptr<SrtLink>> links_;
   std::vector<SimTime> first_arrival_;
   std::vector<std::uint16_t> copies_;
+  std::vector<bool> on_time_;
   std::uint64_t next_ = 0;
 };
 

@@ -22,10 +22,9 @@ SrtLink::SrtLink(std::uint32_t index, const LinkSpec& spec, std::uint64_t seed,
       events_(events),
       deliver_(std::move(deliver)) {}
 
-std::uint64_t SrtLink::send(std::uint64_t seq, std::uint32_t bytes, SimTime deadline_us,
-                            SimTime now_us) {
+std::uint64_t SrtLink::send(std::uint64_t seq, std::uint32_t bytes, SimTime now_us) {
   const std::uint64_t copy = copies_.size();
-  copies_.push_back({seq, bytes, deadline_us, now_us});
+  copies_.push_back({seq, bytes, now_us});
   ++held_packets_;
   held_bytes_ += bytes;
   transmit(copy, now_us);
@@ -73,8 +72,6 @@ void SrtLink::onNak(std::uint64_t copy, SimTime now_us) {
   if (c.done)
     return;
   ++lost_;
-  if (now_us >= c.deadline_us)
-    return;
   ++retransmitted_;
   transmit(copy, now_us);
 }
@@ -91,61 +88,67 @@ void SrtLink::onAck(std::uint64_t ack, SimTime rtt_us, double bandwidth_bps, Sim
   for (std::uint64_t i = snd_acked_; i < ack && i < copies_.size(); ++i)
     finish(copies_[i]);
   snd_acked_ = std::max(snd_acked_, ack);
-  srtt_us_ = (srtt_us_ * 7 + rtt_us) / 8;
+  srtt_us_ = rtt_us;  // the receiver's smoothed RTT, as libsrt's one-way sender takes it
   if (bandwidth_bps > 0)
     bandwidth_bps_ = bandwidth_bps;
-  senderTick(now_us);
+  // The ACKACK goes back at once, behind the data already queued on the forward path.
+  if (!path_.downAt(now_us)) {
+    events_.push(now_us + path_.queueDelayAt(now_us) + path_.delayUs(), EventKind::kAckAck, index_,
+                 0, now_us - path_.delayUs());
+  }
+  senderTick();
+}
+
+void SrtLink::onAckAck(SimTime ack_sent_us, SimTime now_us) {
+  const SimTime sample = now_us - ack_sent_us;
+  rcv_srtt_us_ = rcv_rtt_measured_ ? (rcv_srtt_us_ * 7 + sample) / 8 : sample;
+  rcv_rtt_measured_ = true;
 }
 
 void SrtLink::tick(SimTime now_us) {
   receiverTick(now_us);
-  senderTick(now_us);
+  senderTick();
 }
 
 void SrtLink::receiverTick(SimTime now_us) {
-  while (rcv_next_ < rcv_highest_ &&
-         (copies_[rcv_next_].received || copies_[rcv_next_].deadline_us < now_us)) {
+  while (rcv_next_ < rcv_highest_ && copies_[rcv_next_].received) {
     ++rcv_next_;
   }
   for (std::uint64_t i = rcv_next_; i < rcv_highest_; ++i) {
     const Copy& c = copies_[i];
-    if (!c.received && c.deadline_us > now_us && now_us - c.last_nak_us >= nakInterval()) {
+    if (!c.received && now_us - c.last_nak_us >= nakInterval()) {
       sendNak(i, now_us);
     }
   }
   if (!rcv_new_data_ || path_.downAt(now_us))
     return;
   rcv_new_data_ = false;
-  // The ACK-ACK that measures the RTT crosses the forward queue as it is now.
-  const SimTime rtt_us = 2 * path_.delayUs() + path_.queueDelayAt(now_us);
   const double bw = bw_samples_.empty() ? 0.0 : median(bw_samples_);
-  events_.push(now_us + path_.delayUs(), EventKind::kAck, index_, rcv_next_, rtt_us, bw);
+  events_.push(now_us + path_.delayUs(), EventKind::kAck, index_, rcv_next_, rcv_srtt_us_, bw);
 }
 
-void SrtLink::senderTick(SimTime now_us) {
-  while (snd_oldest_ < copies_.size()) {
-    Copy& c = copies_[snd_oldest_];
-    if (!c.done && c.deadline_us >= now_us)
-      break;
-    if (!c.done)
-      ++dropped_;
-    finish(c);
+// What the receiver acknowledged is freed (onAck); nothing else is: a link drops nothing
+// (sender/adaptive_link.h), so one that goes dark shows no progress.
+void SrtLink::senderTick() {
+  while (snd_oldest_ < copies_.size() && copies_[snd_oldest_].done) {
     ++snd_oldest_;
   }
 }
 
-sched::LinkStats SrtLink::stats(SimTime now_us) const {
+sched::LinkStats SrtLink::stats() const {
   sched::LinkStats s;
   s.rtt = sched::Micros(srtt_us_);
   s.send_buffer_bytes = held_bytes_;
   s.send_buffer_packets = held_packets_;
   s.flight_packets = held_packets_;
   if (snd_oldest_ < copies_.size()) {
-    s.send_buffer_time = sched::Micros(now_us - copies_[snd_oldest_].sent_us);
+    // libsrt's msSndBuf: the span of what the buffer holds (newest less oldest), which
+    // stops growing when nothing more is sent.
+    s.send_buffer_time = sched::Micros(copies_.back().sent_us - copies_[snd_oldest_].sent_us);
   }
   s.lost_packets_total = lost_;
   s.retransmitted_packets_total = retransmitted_;
-  s.dropped_packets_total = dropped_;
+  s.dropped_packets_total = 0;  // libsrt counts no TTL drop in pktSndDrop
   s.bandwidth_bps = bandwidth_bps_;
   return s;
 }

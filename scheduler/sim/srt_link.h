@@ -2,13 +2,20 @@
 // own retransmission loop and the receiver's loss detection and acknowledgements.
 //
 //   sender --copy--> [LinkSim: queue, delay, loss, outages] --> receiver --> merge
-//      ^                                                          |
+//      ^  |                                                       |
+//      |  +--- ACKACK (behind the data in the queue) ------------>|  RTT sample
 //      +------ ACK (cumulative, every 10 ms) / NAK (on a gap) ----+  (delay, outages)
 //
-// A lost copy is re-sent on this link when its NAK comes back, until its deadline; the
-// receiver stops waiting for it past its deadline (SRT's too-late packet drop). The
-// sender's view (stats()) is what srt_bistats would show: the RTT and capacity estimate
-// only move when ACKs arrive, so on a dead link they freeze while the buffer grows.
+// The RTT is libsrt's: the receiver measures it from its ACK to the sender's ACKACK,
+// which waits in the forward queue like data, smooths it (7/8) and sends it in its next
+// ACK; the sender takes it as is (one-way transfer). So a queue shows in the sender's
+// RTT only after the queue's own delay and a round trip.
+//
+// As an adaptive link's connection (sender/adaptive_link.h) nothing is dropped: a lost
+// copy is re-sent on this link whenever its NAK comes back, until it arrives, and the
+// receiver takes each copy as it arrives, in any order. The sender's view (stats()) is
+// what srt_bistats would show: the RTT and capacity estimate only move when ACKs arrive,
+// so on a dead link they freeze while the buffer grows.
 #pragma once
 
 #include <cstdint>
@@ -31,15 +38,15 @@ class SrtLink {
           EventQueue& events, DeliverFn deliver);
 
   // A new copy of stream packet `seq`; returns its per-link index.
-  std::uint64_t send(std::uint64_t seq, std::uint32_t bytes, SimTime deadline_us, SimTime now_us);
+  std::uint64_t send(std::uint64_t seq, std::uint32_t bytes, SimTime now_us);
   // probe_bps > 0: the copy was a capacity probe and measured that.
   void onArrival(std::uint64_t copy, double probe_bps, SimTime now_us);
   void onNak(std::uint64_t copy, SimTime now_us);
   void onAck(std::uint64_t ack, SimTime rtt_us, double bandwidth_bps, SimTime now_us);
-  // Every stats period: the receiver acknowledges and re-reports losses; the sender
-  // drops what is past its deadline.
+  void onAckAck(SimTime ack_sent_us, SimTime now_us);
+  // Every stats period: the receiver acknowledges and re-reports losses.
   void tick(SimTime now_us);
-  sched::LinkStats stats(SimTime now_us) const;
+  sched::LinkStats stats() const;
 
   const LinkSim& path() const { return path_; }
   std::uint64_t retransmissions() const { return retransmitted_; }
@@ -48,7 +55,6 @@ class SrtLink {
   struct Copy {
     std::uint64_t seq;
     std::uint32_t bytes;
-    SimTime deadline_us;
     SimTime sent_us;
     SimTime last_nak_us = -1;  // receiver: when it last reported this copy lost
     bool received = false;     // receiver
@@ -57,7 +63,7 @@ class SrtLink {
   void transmit(std::uint64_t copy, SimTime now_us);
   void sendNak(std::uint64_t copy, SimTime now_us);
   void receiverTick(SimTime now_us);
-  void senderTick(SimTime now_us);
+  void senderTick();     // frees what was acknowledged
   void finish(Copy& c);  // the sender stops holding it
   // SRT re-reports a loss about once per RTT (at least 20 ms apart).
   SimTime nakInterval() const { return srtt_us_ + srtt_us_ / 2 + 20'000; }
@@ -76,10 +82,11 @@ class SrtLink {
   SimTime srtt_us_ = 100'000;  // libsrt's default until the first measurement
   std::uint64_t lost_ = 0;
   std::uint64_t retransmitted_ = 0;
-  std::uint64_t dropped_ = 0;
   double bandwidth_bps_ = 0;
 
   // Receiver.
+  SimTime rcv_srtt_us_ = 100'000;  // libsrt's initial RTT until the first ACKACK
+  bool rcv_rtt_measured_ = false;
   std::uint64_t rcv_next_ = 0;     // first copy neither received nor given up
   std::uint64_t rcv_highest_ = 0;  // one past the highest copy received
   bool rcv_new_data_ = false;

@@ -156,31 +156,30 @@ TEST(LinkModel, AGrowingSendBufferStallsTheLinkAndProgressRecoversIt) {
 
 TEST(LinkModel, ALinkWhoseAcknowledgementsStopIsSilentBeforeItLooksStalled) {
   LinkModel link = upLink();
+  settle(link, healthyStats(40, 10e6), -100);  // base RTT 40 ms, nothing held
   for (int i = 0; i < 20; ++i) {
     link.onSent(1316, at(0));
   }
-  LinkStats s = healthyStats(40, 10e6, 20);
-  settle(link, s, -40);
-  EXPECT_EQ(link.silentFor(at(0)), Micros::zero());  // copies held, none due yet
+  // libsrt's msSndBuf is the span of what the buffer holds: all sent at once, 0, and it
+  // does not grow while nothing more is sent. The copies' age comes from the send times.
+  LinkStats s = healthyStats(40, 10e6, 15);
+  s.send_buffer_time = milliseconds(0);
   // A reading at 10 ms acknowledges 5 copies; the oldest left is due after the 40 ms
   // base RTT and two ACK periods, at 60 ms of age.
-  s.send_buffer_packets = 15;
-  s.send_buffer_time = milliseconds(50);
   link.onStats(s, at(10));
   EXPECT_EQ(link.silentFor(at(15)), Micros::zero());
-  s.send_buffer_time = milliseconds(70);
-  link.onStats(s, at(30));
-  EXPECT_EQ(link.silentFor(at(30)), milliseconds(10));  // overdue by 10 ms
-  EXPECT_EQ(link.silentFor(at(45)), milliseconds(25));  // ... and silence goes on
-  s.send_buffer_time = milliseconds(90);
-  link.onStats(s, at(50));
-  EXPECT_EQ(link.silentFor(at(60)), milliseconds(40));
+  link.onStats(s, at(30));  // nothing acknowledged since
+  EXPECT_EQ(link.silentFor(at(60)), Micros::zero());
+  EXPECT_EQ(link.silentFor(at(70)), milliseconds(10));  // overdue by 10 ms
+  link.onStats(s, at(90));
+  EXPECT_EQ(link.silentFor(at(100)), milliseconds(40));  // ... and silence goes on
   EXPECT_TRUE(link.isUp());    // not stalled: that needs two RTTs and more
   s.send_buffer_packets = 12;  // acknowledgements move again
-  link.onStats(s, at(70));
-  EXPECT_EQ(link.silentFor(at(70)), Micros::zero());
+  s.send_buffer_bytes = 12 * 1316;
+  link.onStats(s, at(110));
+  EXPECT_EQ(link.silentFor(at(110)), Micros::zero());
   s.send_buffer_packets = 0;  // nothing held: nothing to wait for
-  s.send_buffer_time = milliseconds(0);
+  s.send_buffer_bytes = 0;
   link.onStats(s, at(200));
   EXPECT_EQ(link.silentFor(at(300)), Micros::zero());
 }

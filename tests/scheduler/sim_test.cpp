@@ -194,7 +194,7 @@ TEST(Simulator, OverTracesTheOracleCountsEachLinksOwnDelay) {
   }
 }
 
-TEST(Simulator, RetransmitsLossesOnTheLinkUntilTheDeadline) {
+TEST(Simulator, RetransmitsLossesOnTheLinkUntilTheyArrive) {
   json j = json::parse(R"({"duration": "5s", "latency": "300ms", "video": {"bitrate": "2mbit"},
                            "links": [{"rate": "10mbit", "delay": "10ms", "loss": "5%"}]})");
   auto r = runPolicy(parse(j), "round-robin");
@@ -221,7 +221,10 @@ TEST(Simulator, ADeadLinkLosesWhatItCarriesAndIdealBroadcastDoesNot) {
   auto ideal = runPolicy(s, "broadcast", true);
   ASSERT_TRUE(ideal.ok());
   EXPECT_GE(ideal->on_time, rr->on_time);
-  EXPECT_NEAR(ideal->overhead(), 1.0, 0.1);
+  // Two copies of everything, and every copy lost (1% and 1.6% random loss, link 0 dark
+  // for a tenth of the run) re-sent until it arrives: links drop nothing.
+  EXPECT_GE(ideal->overhead(), 1.0);
+  EXPECT_LE(ideal->overhead(), 1.2);
 }
 
 TEST(Simulator, ReportsEveryBoundInJson) {

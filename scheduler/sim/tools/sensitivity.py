@@ -6,7 +6,7 @@ their ratio to the pooled oracle's, then the spread. A scheduler change that mov
 point across a bar has not moved the spread; compare spreads, not points.
 
 usage: sensitivity.py BONDCAST_BINARY [SCENARIO.json] [--bar RATIO] [KEY=V1,V2,... ...]
-  default scenario: ../scenarios/real_uplinks.json; default bar: 1.5
+  default scenario: ../scenarios/real_uplinks.json; default bar: 2.25 (the test's)
   default grid: rtt_trend_window=10ms,20ms,40ms rtt_trend_lead=40ms,50ms,70ms
                 queue_uncertainty=0.5,0.6,0.7 (27 points)
   KEY is any field of a scenario's "scheduler" section; values are JSON numbers or
@@ -52,7 +52,7 @@ def absolute_traces(scenario, base):
 
 def main(argv):
     args = argv[1:]
-    bar = 1.5
+    bar = 2.25
     if "--bar" in args:
         i = args.index("--bar")
         bar = float(args[i + 1])
