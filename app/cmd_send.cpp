@@ -9,6 +9,7 @@
 #include "common/log.h"
 #include "common/signals.h"
 #include "common/units.h"
+#include "scheduler/config.h"
 #include "sender/send_session.h"
 
 namespace bondcast::app {
@@ -17,7 +18,7 @@ namespace {
 struct SendCli {
   std::string mode = "broadcast";
   std::string policy = "latency-aware";
-  double redundancy_percent = 5;
+  double redundancy_percent = 100 * sched::kDefaultOverheadBudget;
   std::string input;
   std::vector<std::string> links;
   int latency_ms = 200;

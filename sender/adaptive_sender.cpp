@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <random>
 
+#include "common/srt/adaptive_link.h"
 #include "common/wire.h"
 #include "scheduler/factory.h"
 #include "sender/input.h"
@@ -25,6 +26,8 @@ constexpr int kMaxDatagram = static_cast<int>(wire::kHeaderBytes + kPayloadBytes
 // Share of the measured capacity recommended to an encoder: headroom for the variation
 // of cellular links and for SRT's retransmissions.
 constexpr double kRecommendHeadroom = 0.8;
+// Overload (packets dropped as too late) is judged over this long.
+constexpr std::chrono::seconds kOverloadWindow{1};
 
 std::uint8_t wireFlags(sched::Importance importance) {
   std::uint8_t flags = 0;
@@ -72,13 +75,13 @@ sched::LinkStats feedbackFrom(const SRT_TRACEBSTATS& st) {
 struct AdaptiveSender::Stored {
   std::uint64_t seq = 0;
   Clock::time_point source_time{};
+  Clock::time_point deadline{};  // its playout time at the receiver (DeadlineClock)
   sched::Importance importance = sched::Importance::kNone;
   std::vector<std::uint8_t> payload;
-  // As the scheduler sees it: one link's datagram (header + payload), due by source time
-  // + latency.
-  sched::Packet packet(std::chrono::milliseconds latency) const {
-    return {seq, static_cast<std::uint32_t>(wire::kHeaderBytes + payload.size()),
-            source_time + latency, importance};
+  // As the scheduler sees it: one link's datagram (header + payload).
+  sched::Packet packet() const {
+    return {seq, static_cast<std::uint32_t>(wire::kHeaderBytes + payload.size()), deadline,
+            importance};
   }
 };
 
@@ -98,7 +101,8 @@ struct AdaptiveSender::Link {
   srt::LinkStats last_stats;  // for the stats record
 };
 
-AdaptiveSender::AdaptiveSender(AdaptiveSenderConfig config) : config_(std::move(config)) {}
+AdaptiveSender::AdaptiveSender(AdaptiveSenderConfig config)
+    : config_(std::move(config)), deadlines_(config_.srt.latency) {}
 
 AdaptiveSender::~AdaptiveSender() {
   {
@@ -126,7 +130,6 @@ Result<std::unique_ptr<AdaptiveSender>> AdaptiveSender::create(AdaptiveSenderCon
   }
   sched::SchedulerConfig sc;
   sc.overhead_budget = config.redundancy_budget;
-  sc.drop_when_late = false;  // libsrt drops what is older than the latency itself
   auto scheduler = sched::makeScheduler(config.policy, sc);
   if (!scheduler) {
     return scheduler.error();
@@ -173,11 +176,15 @@ void AdaptiveSender::startConnect(Link& link, sched::TimePoint now) {
     link.phase = Link::Phase::kIdle;
   };
   srt::CommonOptions o = config_.srt;
-  o.stream_id = wire::linkStreamId(config_.srt.stream_id, config_.session, link.id);
+  o.stream_id = wire::linkStreamId(config_.srt.stream_id, config_.session, link.id,
+                                   static_cast<std::uint32_t>(config_.srt.latency.count()));
   if (auto st = srt::applyCommonOptions(s, o); !st) {
     return fail(st.error().message);
   }
   const bool no = false;
+  if (auto st = srt::applyAdaptiveLinkSenderOptions(s); !st) {
+    return fail(st.error().message);
+  }
   const int payload_size = kMaxDatagram;
   if (auto st = srt::setOption(s, SRTO_PAYLOADSIZE, payload_size, "payload size"); !st) {
     return fail(st.error().message);
@@ -260,10 +267,10 @@ const AdaptiveSender::Stored* AdaptiveSender::stored(std::uint64_t seq) const {
   return &stored_[seq - stored_.front().seq];
 }
 
-// Packets are kept until their deadline (source time + latency) has passed: after that
-// neither the scheduler nor libsrt sends them any more.
+// Packets are kept until their deadline has passed: after that neither the scheduler
+// nor libsrt sends them any more.
 void AdaptiveSender::prune(sched::TimePoint now) {
-  while (!stored_.empty() && stored_.front().source_time + config_.srt.latency < now) {
+  while (!stored_.empty() && stored_.front().deadline < now) {
     stored_.pop_front();
   }
 }
@@ -287,13 +294,13 @@ void AdaptiveSender::transmit(const Stored& p, sched::LinkId id, std::uint8_t fl
   // The same source time on every copy, in libsrt's clock; never before this
   // connection started (libsrt's timestamps count from there) nor in the future.
   const std::int64_t srt_now = srt_time_now();
-  SRT_MSGCTRL mc = srt_msgctrl_default;
+  SRT_MSGCTRL mc = srt::adaptiveMessageControl();
   mc.srctime = std::clamp<std::int64_t>(srt_now - (micros(now) - micros(p.source_time)),
                                         link.connected_srt_us + 1, srt_now);
   if (srt_sendmsg2(link.sock.get(), reinterpret_cast<const char*>(buf), size, &mc) == SRT_ERROR) {
     ++link.refused;
     ++copies_refused_;
-    scheduler_->onSendFailed(id, p.packet(config_.srt.latency), now);
+    scheduler_->onSendFailed(id, p.packet(), now);
     return;
   }
   ++link.copies;
@@ -306,15 +313,16 @@ void AdaptiveSender::schedule(Queued& q, sched::TimePoint now) {
   Stored s;
   s.seq = next_seq_++;
   s.source_time = q.source_time;
+  s.deadline = deadlines_.deadline(q.source_time);
   s.importance = q.importance;
   s.payload = std::move(q.payload);
-  const sched::Packet p = s.packet(config_.srt.latency);
+  const sched::Packet p = s.packet();
+  payload_bytes_ += s.payload.size();
   stored_.push_back(std::move(s));
   ++payloads_;
   const sched::LinkSet links = scheduler_->pick(p, now);
   if (links.empty()) {
-    ++payloads_dropped_;
-    return;
+    return;  // no link now (counted by the scheduler); takeResends() may send it later
   }
   for (std::size_t i = 0; i < links.size(); ++i) {
     transmit(stored_.back(), links[i], i == 0 ? 0 : wire::kFlagDuplicate, now);
@@ -338,12 +346,13 @@ void AdaptiveSender::tick(sched::TimePoint now) {
   for (auto& link : links_) {
     pollLink(*link, now);
   }
+  deadlines_.update(*scheduler_, now);
   sendResends(now);
   prune(now);
-  updateRecommendation();
+  updateRecommendation(now);
 }
 
-void AdaptiveSender::updateRecommendation() {
+void AdaptiveSender::updateRecommendation(sched::TimePoint now) {
   double capacity = 0;
   for (const auto& link : links_) {
     const sched::LinkModel& m = scheduler_->link(link->id);
@@ -351,8 +360,31 @@ void AdaptiveSender::updateRecommendation() {
       capacity += m.bandwidthBps();
     }
   }
-  recommended_bps_ =
-      static_cast<std::uint64_t>(capacity * kRecommendHeadroom / (1.0 + config_.redundancy_budget));
+  double rec = capacity * kRecommendHeadroom / (1.0 + config_.redundancy_budget);
+  // Overloaded: packets were dropped as too late within the last second. What got through
+  // is what the links deliver now, whatever their estimates say: recommend below that at
+  // once, so that an encoder that follows gets back under capacity within a second.
+  const std::uint64_t dropped = droppedPayloads();
+  recent_.push_back({now, payload_bytes_, payloads_, dropped});
+  while (recent_.size() > 2 && now - recent_[1].at >= kOverloadWindow) {
+    recent_.pop_front();
+  }
+  const Sample& first = recent_.front();
+  const double span_s = std::chrono::duration<double>(now - first.at).count();
+  overloaded_ = dropped > first.dropped && span_s > 0;
+  if (overloaded_) {
+    const double in_bps = static_cast<double>(payload_bytes_ - first.payload_bytes) * 8 / span_s;
+    const double through =
+        1.0 - static_cast<double>(dropped - first.dropped) /
+                  static_cast<double>(std::max<std::uint64_t>(1, payloads_ - first.payloads));
+    rec = std::min(rec, in_bps * through * kRecommendHeadroom);
+  }
+  recommended_bps_ = static_cast<std::uint64_t>(std::max(0.0, rec));
+}
+
+std::uint64_t AdaptiveSender::droppedPayloads() const {
+  const sched::SchedulerStats& st = scheduler_->stats();
+  return st.dropped_late + st.unsendable;
 }
 
 void AdaptiveSender::workerLoop() {
@@ -473,8 +505,9 @@ nlohmann::json AdaptiveSender::statsJson(bool clear_interval) {
   std::snprintf(session, sizeof session, "%08x", config_.session);
   return {{"session", session},
           {"policy", config_.policy},
-          {"payloads_sent", payloads_ - payloads_dropped_},
-          {"payloads_dropped", payloads_dropped_ + queue_drops},
+          {"payloads_sent", payloads_ - droppedPayloads()},
+          {"payloads_dropped", droppedPayloads() + queue_drops},
+          {"overloaded", overloaded_},
           {"copies_sent", copies_sent_},
           {"copies_refused", copies_refused_},
           {"resent", resent_},

@@ -23,6 +23,8 @@
 
 #include "common/srt/link_stats.h"
 #include "common/srt/srt.h"
+#include "scheduler/config.h"
+#include "scheduler/deadline.h"
 #include "scheduler/scheduler.h"
 #include "sender/link_spec.h"
 #include "sender/transport.h"
@@ -33,7 +35,7 @@ struct AdaptiveSenderConfig {
   std::vector<LinkSpec> links;
   srt::CommonOptions srt;  // latency (the budget), passphrase, the user's stream id
   std::string policy = "latency-aware";
-  double redundancy_budget = 0.05;  // extra copies, as a fraction of the payload bytes
+  double redundancy_budget = sched::kDefaultOverheadBudget;  // extra copies / payload bytes
   std::chrono::milliseconds feedback_interval{10};
   std::uint32_t session = 0;  // 0: a random one
 };
@@ -52,7 +54,9 @@ class AdaptiveSender final : public Transport {
 
   std::uint32_t session() const { return config_.session; }
   // What an encoder should produce now: the capacity the links are measured to deliver,
-  // less the redundancy budget and a safety margin; 0 until a link was measured.
+  // less the redundancy budget and a safety margin; while packets are being dropped as
+  // too late (overload), at most 80% of what got through in the last second. 0 until a
+  // link was measured.
   std::uint64_t recommendedBitrateBps() const { return recommended_bps_; }
 
  private:
@@ -75,10 +79,13 @@ class AdaptiveSender final : public Transport {
   void sendResends(sched::TimePoint now);
   const Stored* stored(std::uint64_t seq) const;
   void prune(sched::TimePoint now);
-  void updateRecommendation();
+  void updateRecommendation(sched::TimePoint now);
+  // Payloads never sent: no link could deliver them in time, or none was connected.
+  std::uint64_t droppedPayloads() const;
 
   AdaptiveSenderConfig config_;
   std::unique_ptr<sched::Scheduler> scheduler_;
+  sched::DeadlineClock deadlines_;
 
   // Guarded by mu_: links, scheduler, stored packets, counters. The worker holds it
   // while it works, not while it waits.
@@ -86,8 +93,17 @@ class AdaptiveSender final : public Transport {
   std::vector<std::unique_ptr<Link>> links_;
   std::deque<Stored> stored_;  // by seq, contiguous
   std::uint64_t next_seq_ = 0;
-  std::uint64_t payloads_ = 0;          // handed to the scheduler
-  std::uint64_t payloads_dropped_ = 0;  // no link could (or should) carry them
+  std::uint64_t payloads_ = 0;       // handed to the scheduler
+  std::uint64_t payload_bytes_ = 0;  // ... their bytes
+  // The last second of (payloads, payload bytes, dropped), for the recommendation.
+  struct Sample {
+    sched::TimePoint at;
+    std::uint64_t payload_bytes;
+    std::uint64_t payloads;
+    std::uint64_t dropped;
+  };
+  std::deque<Sample> recent_;
+  bool overloaded_ = false;
   std::uint64_t copies_sent_ = 0;
   std::uint64_t copies_refused_ = 0;  // srt_sendmsg2 failed
   std::uint64_t resent_ = 0;

@@ -14,6 +14,7 @@
 #include "common/result.h"
 #include "common/srt/srt.h"
 #include "common/stats_sink.h"
+#include "scheduler/config.h"
 #include "sender/adaptive_sender.h"
 #include "sender/group_sender.h"
 #include "sender/input.h"
@@ -28,7 +29,7 @@ struct SendOptions {
   // adaptive mode: the scheduling policy (scheduler/factory.h) and the bytes it may
   // add as extra copies, as a fraction of the payload bytes.
   std::string policy = "latency-aware";
-  double redundancy_budget = 0.05;
+  double redundancy_budget = sched::kDefaultOverheadBudget;
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds stats_interval{1000};
   std::shared_ptr<StatsSink> stats;  // may be null

@@ -93,6 +93,13 @@ void srtLogHandler(void*, int level, const char* file, int line, const char* are
              : level == LOG_WARNING ? spdlog::level::warn
              : level == LOG_NOTICE  ? spdlog::level::info
                                     : spdlog::level::debug;
+  // Adaptive links give each message a TTL (its deadline) and drop it when that passes:
+  // libsrt warns once per dropped packet, at both ends. The drops are counted in the
+  // stats; they are not news.
+  for (std::string_view expected : {"CSndBuffer: skipping packet", "(SND DROP REQUEST)"}) {
+    if (msg.find(expected) != std::string::npos)
+      lvl = spdlog::level::debug;
+  }
   spdlog::log(lvl, "libsrt {}: {}", area ? area : "", msg);
 }
 }  // namespace

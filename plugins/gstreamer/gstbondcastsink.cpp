@@ -34,7 +34,7 @@ struct Settings {
   std::string passphrase;
   std::string stream_id;
   std::string policy = "latency-aware";
-  double redundancy_budget = 0.05;
+  double redundancy_budget = bondcast::sched::kDefaultOverheadBudget;
   bool auto_bitrate = false;
   guint min_bitrate_kbps = 500;
   guint max_bitrate_kbps = 20000;

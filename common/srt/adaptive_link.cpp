@@ -1,0 +1,28 @@
+#include "common/srt/adaptive_link.h"
+
+#include "common/srt/srt.h"
+
+namespace bondcast::srt {
+
+Status applyAdaptiveLinkSenderOptions(SRTSOCKET s) {
+  const bool no = false;
+  if (auto st = setOption(s, SRTO_TSBPDMODE, no, "TSBPD off"); !st) {
+    return st;
+  }
+  const int never = -1;
+  return setOption(s, SRTO_SNDDROPDELAY, never, "sender drop off");
+}
+
+Status applyAdaptiveLinkReceiverOptions(SRTSOCKET s) {
+  const bool no = false;
+  return setOption(s, SRTO_TLPKTDROP, no, "too-late drop off");
+}
+
+SRT_MSGCTRL adaptiveMessageControl() {
+  SRT_MSGCTRL mc = srt_msgctrl_default;
+  mc.inorder = 0;
+  mc.msgttl = -1;
+  return mc;
+}
+
+}  // namespace bondcast::srt
