@@ -8,6 +8,7 @@ import platform
 import shlex
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import time
@@ -45,6 +46,9 @@ def parse_args(argv, known):
                    help="folder holding traces/ (default $BONDCAST_SHARED_DIR or ../shared)")
     p.add_argument("--duration", type=float, metavar="SECONDS",
                    help="cap every run's duration (events after it do not happen)")
+    p.add_argument("--repeat", type=int, default=1, metavar="N",
+                   help="run every mode N times, the modes taking turns, and report each "
+                   "metric's median (the on-time share of every run is listed too)")
     p.add_argument("--no-search", action="store_true",
                    help="skip the lowest-latency search (S0, S1; full run only)")
     p.add_argument("--search-only", action="store_true",
@@ -94,27 +98,56 @@ def run_scenario(tools, scenario, args, out_dir):
         if args.variant and variant.label not in args.variant:
             continue
         sample = media.sample(out_dir / "media", variant.bitrate_bps, duration)
+        chosen = []
         for mode in scenario.modes:
             if args.mode and mode not in args.mode:
                 continue
             if mode.startswith("adaptive:") and not tools.adaptive:
                 skipped.append(f"{scenario.name} {mode}: this bondcast has no adaptive mode")
                 continue
-            run_dir = out_dir / "runs" / scenario.name / variant.label / mode.replace(":", "-")
-            log(f"{scenario.name} {variant.label} {mode} ({duration:g} s)")
-            try:
-                run = modes.run(tools, scenario, variant, mode, sample, duration, run_dir)
-            except RunError as e:
-                failures.append(f"{scenario.name} {variant.label} {mode}: {e}")
-                log(f"FAILED: {e}")
-                continue
-            m = metrics.compute(run, scenario, capacity)
-            m["variant"] = variant.label
-            rows.append(m)
-            runs.append(run)
-            log(summary_line(m))
+            chosen.append(mode)
+        measured = {mode: [] for mode in chosen}
+        for repeat in range(args.repeat):  # the modes take turns: noise hits them alike
+            for mode in chosen:
+                run_dir = out_dir / "runs" / scenario.name / variant.label / run_folder(
+                    mode, repeat, args.repeat)
+                log(f"{scenario.name} {variant.label} {mode} ({duration:g} s)"
+                    + (f" run {repeat + 1}/{args.repeat}" if args.repeat > 1 else ""))
+                try:
+                    run = modes.run(tools, scenario, variant, mode, sample, duration, run_dir)
+                except RunError as e:
+                    failures.append(f"{scenario.name} {variant.label} {mode}: {e}")
+                    log(f"FAILED: {e}")
+                    continue
+                run["repeat"] = repeat
+                m = metrics.compute(run, scenario, capacity)
+                m["variant"] = variant.label
+                measured[mode].append(m)
+                runs.append(run)
+                log(summary_line(m))
+        rows += [median_row(ms) for ms in measured.values() if ms]
         rows += sim_rows(tools, scenario, variant, duration, out_dir, failures)
     return rows, runs, failures, skipped
+
+
+def run_folder(mode, repeat, repeats):
+    name = mode.replace(":", "-")
+    return f"{name}-run{repeat + 1}" if repeats > 1 else name
+
+
+def median_row(rows):
+    """One row for several runs of a mode: each number the median of the runs' (the
+    per-run on-time shares kept in on_time_runs); the rest from the first run."""
+    out = dict(rows[0])
+    if len(rows) == 1:
+        return out
+    for key, value in rows[0].items():
+        values = [r.get(key) for r in rows]
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and \
+                all(isinstance(v, (int, float)) for v in values):
+            out[key] = statistics.median(values)
+    out["on_time_runs"] = [r.get("on_time_pct") for r in rows]
+    return out
 
 
 def sim_rows(tools, scenario, variant, duration, out_dir, failures):
@@ -219,6 +252,11 @@ def scenario_markdown(scenario, rows, search, skipped, failures, context):
                  f"({SEARCH_DURATION_S:g} s per probe):", "",
                  report.search_table({scenario.name: search}), ""]
     for r in rows:
+        if r.get("on_time_runs"):
+            body.append(f"- {r['variant']} {r['mode']}: medians of {len(r['on_time_runs'])} "
+                        "runs; on time per run: "
+                        + " / ".join(f"{v:.3f}" for v in r["on_time_runs"]) + "%")
+    for r in rows:
         if r.get("feed_loss_pct"):
             body.append(f"- {r['variant']} single: the ffmpeg -> UDP -> srt-live-transmit feed "
                         f"lost {r['feed_loss_pct']:.3f}% of the bytes before SRT (not counted "
@@ -250,10 +288,12 @@ def report_only(tools, scenario, args, out_dir):
         return
     data = json.loads(stored.read_text())
     capacity = scenario.capacity_bps(tools.shared_dir)
-    rows = []
+    grouped = {}
     for run in data["runs"]:
         label = pathlib.Path(run["dir"]).parent.name
-        rows.append(dict(metrics.compute(run, scenario, capacity), variant=label))
+        grouped.setdefault((label, run["mode"]), []).append(
+            dict(metrics.compute(run, scenario, capacity), variant=label))
+    rows = [median_row(ms) for ms in grouped.values()]
     rows += [r for r in data["rows"] if r.get("simulated")]
     print(f"\n{scenario.name}: {scenario.title}\n{report.table(rows)}\n", flush=True)
     if args.no_results:

@@ -168,7 +168,7 @@ def compute(run, scenario, capacity_bps):
         "missed_payloads": len(missed),
         "duplicates_out": dups,
         "latency_p50_ms": percentile(lat, 0.5), "latency_p99_ms": percentile(lat, 0.99),
-        "latency_p999_ms": percentile(lat, 0.999),
+        "latency_p999_ms": percentile(lat, 0.999), "latency_max_ms": lat[-1] if lat else None,
         "longest_gap_ms": max(gaps) / 1000 if gaps else None,
         "goodput_mbps": unique_bytes * 8 / run["media_s"] / 1e6,
         "goodput_vs_offered": unique_bytes / offered if offered else 0.0,

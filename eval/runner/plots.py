@@ -114,7 +114,7 @@ def loss_cdf_plot(scenario, series, rows, path):
 
 def scenario_plots(scenario, runs, rows, folder):
     """Writes the three PNGs of one scenario into `folder` (eval/results)."""
-    runs = _first_variant_runs(runs, rows)
+    runs = [r for r in _first_variant_runs(runs, rows) if r.get("repeat", 0) == 0]
     if not runs or not runs[0]["packet_log"]:
         return []
     folder = pathlib.Path(folder)

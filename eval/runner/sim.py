@@ -33,4 +33,5 @@ def as_row(label, result, latency_ms):
             "lost_pct": 100.0 * result.get("lost", 0) / total if total else None,
             "overhead_pct": result.get("overhead_pct"),
             "latency_p50_ms": lat.get("p50"), "latency_p99_ms": lat.get("p99"),
-            "latency_p999_ms": lat.get("p999") or lat.get("p99.9"), "simulated": True}
+            "latency_p999_ms": lat.get("p999") or lat.get("p99.9"),
+            "latency_max_ms": lat.get("max"), "simulated": True}
