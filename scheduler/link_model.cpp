@@ -79,14 +79,7 @@ LinkModel::Transition LinkModel::onStats(const LinkStats& stats, TimePoint now) 
   resetQueue(stats, now);
   saturated_ = sojournDelay(now) > tuning_.ack_period;
 
-  // Stalled: its oldest copy is older than a healthy link's, and nothing was acknowledged
-  // for as long. An old copy alone is a queue, which libsrt's RTT shows only a queue's
-  // delay and a round trip later: with both, a link that still delivers is not taken for
-  // dead (in the simulator with libsrt's RTT path, that took real-uplinks at 8 Mbit/s and
-  // 1000 ms from 2441 to 1410 packets missed).
-  const Micros threshold = stallThreshold(now);
-  if (state_ == LinkState::kUp && oldestHeldAge(now) > threshold &&
-      now - progress_at_ > threshold) {
+  if (state_ == LinkState::kUp && silentFor(now) > stallThreshold(now)) {
     state_ = LinkState::kStalled;
     return Transition::kFailed;
   }
@@ -251,6 +244,18 @@ Micros LinkModel::oldestHeldAge(TimePoint now) const {
   return std::max(own, send_buffer_time_);
 }
 
+bool LinkModel::isOverdue(std::uint64_t index, TimePoint now) const {
+  if (index < acked_below_ || index >= sent_packets_) {
+    return false;
+  }
+  const std::uint64_t from_newest = sent_packets_ - 1 - index;
+  if (from_newest >= held_sent_at_.size()) {
+    return true;  // older than the oldest send time kept
+  }
+  const TimePoint sent = held_sent_at_[held_sent_at_.size() - 1 - from_newest];
+  return now - sent > minRtt() + tuning_.ack_period * 2;
+}
+
 Micros LinkModel::minRtt() const {
   return min_rtt_.get();
 }
@@ -323,11 +328,8 @@ std::uint64_t LinkModel::unackedBytes() const {
   return send_buffer_bytes_ + (sent_bytes_ - sent_bytes_at_stats_);
 }
 
-Micros LinkModel::stallThreshold(TimePoint now) const {
-  Micros threshold = srtt_ * 2 + rtt_var_ * 4 + tuning_.stall_margin;
-  if (lostRecently(now))
-    threshold += srtt_ + tuning_.ack_period;
-  return threshold;
+Micros LinkModel::stallThreshold(TimePoint /*now*/) const {
+  return srtt_ + rtt_var_ * 4 + tuning_.stall_margin;
 }
 
 // The oldest held copy is overdue once it is older than the base RTT and two ACK periods;

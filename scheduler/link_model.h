@@ -90,6 +90,9 @@ class LinkModel {
   // the model keeps itself (libsrt's msSndBuf is the span of what the buffer holds, which
   // stops growing when nothing more is sent to a link that died), or msSndBuf if larger.
   Micros oldestHeldAge(TimePoint now) const;
+  // The held copy with per-link index `index` was sent longer ago than its acknowledgement
+  // takes (base RTT and two ACK periods): it is overdue.
+  bool isOverdue(std::uint64_t index, TimePoint now) const;
   // Copies ever put on this link; the k-th copy has per-link index k.
   std::uint64_t sentPackets() const { return sent_packets_; }
   // Per-link index below which every copy was acknowledged (or dropped) by the last
@@ -101,8 +104,13 @@ class LinkModel {
   double lossRate() const { return loss_rate_; }  // smoothed fraction of copies lost
   bool lostRecently(TimePoint now) const;         // a loss was reported within a few RTTs
 
-  // A healthy send buffer is about one RTT old (plus one more round trip while a loss
-  // is being repaired); older than this threshold the link is stalled.
+  // Silent (silentFor) for longer than this, the link is stalled: one round trip and its
+  // variation beyond when its oldest copy was due, enough for a lost copy's repair (a
+  // NAK's round trip) to move the acknowledgements. An old copy alone is no sign: a queue
+  // makes it, and libsrt's RTT shows a queue only a queue's delay and a round trip late
+  // (the old rule, oldest copy older than two RTTs, took a loaded link for dead, and one
+  // that went dark for dead only after 3 RTTs when it lost packets too: real demo runs
+  // lost up to 683 payloads when a 125 ms link went dark at 300 ms of latency).
   Micros stallThreshold(TimePoint now) const;
   // Older than usual but not yet stalled: copies sent now are at risk.
   bool isSuspect(TimePoint now) const;

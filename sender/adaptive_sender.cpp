@@ -205,7 +205,11 @@ void AdaptiveSender::startConnect(Link& link, sched::TimePoint now) {
 }
 
 void AdaptiveSender::linkFailed(Link& link, const std::string& why, sched::TimePoint now) {
-  if (link.phase == Link::Phase::kUp) {
+  if (link.phase == Link::Phase::kUp && draining_) {
+    // The stream has ended and everything was delivered: the receiver closing is no news.
+    spdlog::info("link {}: {} at the end of the stream", link.spec.text, why);
+    links_up_--;
+  } else if (link.phase == Link::Phase::kUp) {
     spdlog::warn("link {}: {}; re-sending what it held on the others, reconnecting", link.spec.text,
                  why);
     links_up_--;
@@ -294,9 +298,15 @@ void AdaptiveSender::transmit(const Stored& p, sched::LinkId id, std::uint8_t fl
   // The same source time on every copy, in libsrt's clock; never before this
   // connection started (libsrt's timestamps count from there) nor in the future.
   const std::int64_t srt_now = srt_time_now();
-  SRT_MSGCTRL mc = srt::adaptiveMessageControl();
-  mc.srctime = std::clamp<std::int64_t>(srt_now - (micros(now) - micros(p.source_time)),
-                                        link.connected_srt_us + 1, srt_now);
+  const std::int64_t srctime = std::clamp<std::int64_t>(
+      srt_now - (micros(now) - micros(p.source_time)), link.connected_srt_us + 1, srt_now);
+  // The copy is useful while it can still arrive by the deadline over this link; libsrt
+  // counts the TTL from srctime (which is the source time, unless clamped).
+  const std::int64_t srctime_steady_us = micros(now) - (srt_now - srctime);
+  const std::int64_t leave_by_us =
+      micros(p.deadline) - scheduler_->link(id).oneWayDelay().count() - srctime_steady_us;
+  SRT_MSGCTRL mc = srt::adaptiveMessageControl(milliseconds(leave_by_us / 1000));
+  mc.srctime = srctime;
   if (srt_sendmsg2(link.sock.get(), reinterpret_cast<const char*>(buf), size, &mc) == SRT_ERROR) {
     ++link.refused;
     ++copies_refused_;

@@ -1,5 +1,7 @@
 #include "common/srt/adaptive_link.h"
 
+#include <algorithm>
+
 #include "common/srt/srt.h"
 
 namespace bondcast::srt {
@@ -18,10 +20,10 @@ Status applyAdaptiveLinkReceiverOptions(SRTSOCKET s) {
   return setOption(s, SRTO_TLPKTDROP, no, "too-late drop off");
 }
 
-SRT_MSGCTRL adaptiveMessageControl() {
+SRT_MSGCTRL adaptiveMessageControl(std::chrono::milliseconds ttl) {
   SRT_MSGCTRL mc = srt_msgctrl_default;
   mc.inorder = 0;
-  mc.msgttl = -1;
+  mc.msgttl = static_cast<int>(std::max<std::int64_t>(1, ttl.count()));
   return mc;
 }
 

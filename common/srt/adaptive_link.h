@@ -3,21 +3,27 @@
 // measurements behind each setting).
 //
 // The receiver's playout clock is the only clock: it plays each payload out at its own
-// moment and drops what comes later. So a link delivers each message as soon as it
-// arrives (TSBPD off: no time base of its own, which would hold every payload on a
-// slower link past its playout time and drift with no tracer to follow it), in any order
-// (a message lost and being repaired holds up none behind it), and drops nothing: libsrt
-// 1.5.1 with TSBPD off has no receiver-side drop, so any sender-side drop (its too-late
-// drop, a message TTL) can leave a hole nothing skips. And the receiver does not announce
-// a too-late drop it will not do (SRTO_TLPKTDROP off): announced, libsrt's sender re-sends
-// a lost packet only while no new one waits to go out (isRetransmissionAllowed), so once
-// the flow window is full behind an unrepaired hole the link stops for good. What is too
-// late to matter is the scheduler's business (it neither sends nor re-sends elsewhere
-// what cannot make its deadline) and the receiver's (it drops what comes after its
-// playout time).
+// moment and drops what comes later. So a link
+// - delivers each message as soon as it arrives: TSBPD off, no time base of its own
+//   (which would hold every payload on a slower link past its playout time and drift
+//   with no tracer to follow it);
+// - in any order: a message lost and being repaired holds up none behind it;
+// - gives each copy a TTL, the last moment it may leave and still arrive by its deadline:
+//   libsrt neither sends nor re-sends it after that, and asks the receiver to drop it
+//   (a copy re-sent on another link after a failure is governed by the same deadline);
+//   so a congested link never carries stale copies, and nothing else drops: libsrt's own
+//   too-late drop on the sender (which tells the receiver nothing, and with TSBPD off the
+//   receiver never skips a hole by itself) is off;
+// - and the receiver announces no too-late drop of its own (it has none with TSBPD off):
+//   announced, libsrt's sender re-sends a lost packet, or asks for its drop, only while no
+//   new one waits, and once the flow window is full behind the hole, nothing moves again.
+// patches/libsrt/0003 makes a drop request drop the missing packets too (libsrt 1.5.1
+// dropped only those it had, leaving the hole for good).
 #pragma once
 
 #include <srt/srt.h>
+
+#include <chrono>
 
 #include "common/result.h"
 
@@ -29,7 +35,8 @@ Status applyAdaptiveLinkSenderOptions(SRTSOCKET s);
 // handshake's answer is built), since the listener also takes group members that keep
 // libsrt's defaults.
 Status applyAdaptiveLinkReceiverOptions(SRTSOCKET s);
-// The message control of every message sent on an adaptive link.
-SRT_MSGCTRL adaptiveMessageControl();
+// The message control of a copy sent on an adaptive link: `ttl` is how long after its
+// srctime it may still leave (at least 1 ms).
+SRT_MSGCTRL adaptiveMessageControl(std::chrono::milliseconds ttl);
 
 }  // namespace bondcast::srt

@@ -116,11 +116,12 @@ void LatencyAwarePolicy::addProbes(Decision& decision, TimePoint now) {
 // takeResends() (rescueLate):
 // 5. Packets not sent as too late are judged again, newest first (the most slack): each
 //    goes to the earliest link now expected to meet its deadline (meets, as in 1).
-// 6. What a link holds gets another copy, oldest first, while the credit lasts, when the
-//    link went silent (no acknowledgement for silence_resend_after while it holds copies
-//    that are due: it may have gone dark), on a link with capacity to spare; or when the
-//    link is saturated and now expected to deliver a copy after its deadline, on any
-//    link that meets it.
+// 6. What a link holds gets another copy, oldest first: when the link went silent (no
+//    acknowledgement for silence_resend_after while it holds copies that are due: it may
+//    have gone dark), each copy that is overdue, on a link with capacity to spare, even
+//    into debt (as a failed link's copies); when the link is saturated and now expected
+//    to deliver a copy after its deadline, while the credit lasts, on any link that
+//    meets it.
 PolicyBase::Decision LatencyAwarePolicy::decide(const Packet& packet, TimePoint now) {
   credit_bytes_ = std::min(credit_bytes_ + config().overhead_budget * packet.size_bytes,
                            static_cast<double>(config().budget_burst_bytes));
@@ -155,6 +156,9 @@ PolicyBase::Decision LatencyAwarePolicy::decide(const Packet& packet, TimePoint 
 }
 
 LinkSet LatencyAwarePolicy::resendTargets(const Packet& packet, LinkId failed, TimePoint now) {
+  if (!canBorrow(packet)) {
+    return {};
+  }
   std::optional<Option> best;
   for (const LinkModel& link : models()) {
     if (!link.isUp() || link.id() == failed)
@@ -175,6 +179,12 @@ LinkSet LatencyAwarePolicy::resendTargets(const Packet& packet, LinkId failed, T
 }  // namespace bondcast::sched
 
 namespace bondcast::sched {
+
+// Re-sends of what a failed or silent link held may run the credit into debt, but only so
+// far: when links keep failing under overload, re-sends must not feed it.
+bool LatencyAwarePolicy::canBorrow(const Packet& packet) const {
+  return credit_bytes_ - packet.size_bytes >= -static_cast<double>(config().resend_debt_bytes);
+}
 
 bool LatencyAwarePolicy::isSilent(const LinkModel& link, TimePoint now) const {
   return config().silence_resend_after > Micros::zero() &&
@@ -217,15 +227,19 @@ void LatencyAwarePolicy::rescueLate(TimePoint now, std::vector<Resend>& out) {
     if (!silent && !link.isSaturated()) {
       continue;
     }
+    const LinkId id = link.id();
     for (SentHistory::Record& record : history().records()) {
-      if (credit_bytes_ < record.packet.size_bytes)
-        return;
-      const LinkId id = link.id();
       if (!record.hasCopyOn(id) || record.link_index[id] < link.ackedBelow()) {
         continue;
       }
-      if (!silent &&
-          record.packet.deadline >= link.expectedArrivalOfHeld(record.link_index[id], now)) {
+      if (silent ? !link.isOverdue(record.link_index[id], now)
+                 : record.packet.deadline >= link.expectedArrivalOfHeld(record.link_index[id], now)) {
+        continue;
+      }
+      // A copy a silent link should have delivered is probably lost with the link: it goes
+      // again even into debt, as a failed link's do (the debt holds extra copies back
+      // later). A saturated link's late copies go again while the credit lasts.
+      if (silent ? !canBorrow(record.packet) : credit_bytes_ < record.packet.size_bytes) {
         continue;
       }
       if (coveredElsewhere(record, id)) {

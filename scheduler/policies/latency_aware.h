@@ -43,6 +43,7 @@ class LatencyAwarePolicy final : public PolicyBase {
   void addProbes(Decision& decision, TimePoint now);
   void sendDeferred(TimePoint now, std::vector<Resend>& out);
   bool isSilent(const LinkModel& link, TimePoint now) const;
+  bool canBorrow(const Packet& packet) const;
 
   double credit_bytes_ = 0;
   std::vector<TimePoint> last_probe_;

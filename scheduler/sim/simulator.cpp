@@ -82,8 +82,12 @@ class Simulator {
     }
   }
 
+  // One copy of `packet` on `link`, with the TTL the real sender gives it: the copy is
+  // neither sent nor re-sent once it could no longer arrive by its deadline.
   void sendCopy(const sched::Packet& packet, sched::LinkId link, SimTime now) {
-    links_[link]->send(packet.seq, packet.size_bytes, now);
+    const sched::TimePoint expires = packet.deadline - scheduler_->link(link).oneWayDelay();
+    links_[link]->send(packet.seq, packet.size_bytes,
+                      std::chrono::duration_cast<sched::Micros>(expires - at(0)).count(), now);
   }
 
   void emitDue(SimTime now) {

@@ -22,9 +22,10 @@ SrtLink::SrtLink(std::uint32_t index, const LinkSpec& spec, std::uint64_t seed,
       events_(events),
       deliver_(std::move(deliver)) {}
 
-std::uint64_t SrtLink::send(std::uint64_t seq, std::uint32_t bytes, SimTime now_us) {
+std::uint64_t SrtLink::send(std::uint64_t seq, std::uint32_t bytes, SimTime expires_us,
+                            SimTime now_us) {
   const std::uint64_t copy = copies_.size();
-  copies_.push_back({seq, bytes, now_us});
+  copies_.push_back({seq, bytes, expires_us, now_us});
   ++held_packets_;
   held_bytes_ += bytes;
   transmit(copy, now_us);
@@ -72,6 +73,8 @@ void SrtLink::onNak(std::uint64_t copy, SimTime now_us) {
   if (c.done)
     return;
   ++lost_;
+  if (now_us > c.expires_us)
+    return;  // its TTL has passed: the sender asks the receiver to drop it instead
   ++retransmitted_;
   transmit(copy, now_us);
 }
@@ -111,12 +114,15 @@ void SrtLink::tick(SimTime now_us) {
 }
 
 void SrtLink::receiverTick(SimTime now_us) {
-  while (rcv_next_ < rcv_highest_ && copies_[rcv_next_].received) {
+  // A missing copy whose TTL has passed is dropped (libsrt: on the sender's drop request)
+  // and acknowledged past.
+  while (rcv_next_ < rcv_highest_ &&
+         (copies_[rcv_next_].received || copies_[rcv_next_].expires_us < now_us)) {
     ++rcv_next_;
   }
   for (std::uint64_t i = rcv_next_; i < rcv_highest_; ++i) {
     const Copy& c = copies_[i];
-    if (!c.received && now_us - c.last_nak_us >= nakInterval()) {
+    if (!c.received && c.expires_us >= now_us && now_us - c.last_nak_us >= nakInterval()) {
       sendNak(i, now_us);
     }
   }
@@ -127,8 +133,9 @@ void SrtLink::receiverTick(SimTime now_us) {
   events_.push(now_us + path_.delayUs(), EventKind::kAck, index_, rcv_next_, rcv_srtt_us_, bw);
 }
 
-// What the receiver acknowledged is freed (onAck); nothing else is: a link drops nothing
-// (sender/adaptive_link.h), so one that goes dark shows no progress.
+// What the receiver acknowledged is freed (onAck); nothing else is: a copy whose TTL passed
+// stays held until the acknowledgements move past it, so a link that goes dark shows no
+// progress.
 void SrtLink::senderTick() {
   while (snd_oldest_ < copies_.size() && copies_[snd_oldest_].done) {
     ++snd_oldest_;

@@ -11,11 +11,13 @@
 // ACK; the sender takes it as is (one-way transfer). So a queue shows in the sender's
 // RTT only after the queue's own delay and a round trip.
 //
-// As an adaptive link's connection (sender/adaptive_link.h) nothing is dropped: a lost
-// copy is re-sent on this link whenever its NAK comes back, until it arrives, and the
-// receiver takes each copy as it arrives, in any order. The sender's view (stats()) is
-// what srt_bistats would show: the RTT and capacity estimate only move when ACKs arrive,
-// so on a dead link they freeze while the buffer grows.
+// As an adaptive link's connection (common/srt/adaptive_link.h): each copy has a TTL,
+// the last moment it may leave and still arrive in time. A lost copy is re-sent on this
+// link whenever its NAK comes back, until then; past it the receiver stops waiting
+// (libsrt: the sender's drop request) and acknowledges past it, and only then does the
+// sender stop holding it. The receiver takes each copy as it arrives, in any order. The
+// sender's view (stats()) is what srt_bistats would show: the RTT and capacity estimate
+// only move when ACKs arrive, so on a dead link they freeze while the buffer grows.
 #pragma once
 
 #include <cstdint>
@@ -37,8 +39,9 @@ class SrtLink {
   SrtLink(std::uint32_t index, const LinkSpec& spec, std::uint64_t seed, bool unlimited_capacity,
           EventQueue& events, DeliverFn deliver);
 
-  // A new copy of stream packet `seq`; returns its per-link index.
-  std::uint64_t send(std::uint64_t seq, std::uint32_t bytes, SimTime now_us);
+  // A new copy of stream packet `seq` that must leave by `expires_us`; returns its
+  // per-link index.
+  std::uint64_t send(std::uint64_t seq, std::uint32_t bytes, SimTime expires_us, SimTime now_us);
   // probe_bps > 0: the copy was a capacity probe and measured that.
   void onArrival(std::uint64_t copy, double probe_bps, SimTime now_us);
   void onNak(std::uint64_t copy, SimTime now_us);
@@ -55,6 +58,7 @@ class SrtLink {
   struct Copy {
     std::uint64_t seq;
     std::uint32_t bytes;
+    SimTime expires_us;  // its TTL: not sent or re-sent after this
     SimTime sent_us;
     SimTime last_nak_us = -1;  // receiver: when it last reported this copy lost
     bool received = false;     // receiver

@@ -184,18 +184,50 @@ TEST(LinkModel, ALinkWhoseAcknowledgementsStopIsSilentBeforeItLooksStalled) {
   EXPECT_EQ(link.silentFor(at(300)), Micros::zero());
 }
 
-TEST(LinkModel, ARecentLossGivesTheSendBufferOneMoreRoundTrip) {
+TEST(LinkModel, ARecentLossIsCountedAndShowsInTheLossRate) {
   LinkModel link = upLink();
   for (int i = 0; i < 20; ++i)
     link.onSent(1316, at(0));
   LinkStats s = healthyStats(40, 10e6, 20);
   settle(link, s, -40);
-  const Micros without_loss = link.stallThreshold(at(20));
   s.lost_packets_total = 1;
   link.onStats(s, at(20));
-  EXPECT_EQ(link.stallThreshold(at(20)), without_loss + milliseconds(40) + milliseconds(10));
   EXPECT_EQ(link.lastLostPackets(), 1u);
   EXPECT_GT(link.lossRate(), 0.0);
+  EXPECT_TRUE(link.lostRecently(at(20)));
+}
+
+// A link is stalled by silence, not by an old copy: one that still acknowledges stays up
+// however long its queue, one whose acknowledgements stop is stalled one RTT (and its
+// variation, and a margin) after its oldest copy was due.
+TEST(LinkModel, StallsBySilenceNotByAnOldCopy) {
+  LinkModel link = upLink();
+  settle(link, healthyStats(40, 10e6), -100);
+  for (int i = 0; i < 100; ++i) {
+    link.onSent(1316, at(i));
+  }
+  LinkStats s = healthyStats(40, 10e6, 100);
+  s.send_buffer_time = milliseconds(99);
+  // Acknowledgements keep coming, one copy every 10 ms: a queue, the link is up.
+  for (int t = 100; t <= 400; t += 10) {
+    s.send_buffer_packets -= 1;
+    s.send_buffer_bytes = s.send_buffer_packets * 1316;
+    EXPECT_EQ(link.onStats(s, at(t)), LinkModel::Transition::kNone) << "at " << t << " ms";
+  }
+  EXPECT_TRUE(link.isUp());
+  EXPECT_GT(link.oldestHeldAge(at(400)), milliseconds(300));
+  // Then nothing more is acknowledged: stalled once silent for more than the threshold.
+  const Micros threshold = link.stallThreshold(at(400));
+  EXPECT_LT(threshold, milliseconds(100));
+  LinkModel::Transition failed = LinkModel::Transition::kNone;
+  int t = 410;
+  for (; t <= 700 && failed == LinkModel::Transition::kNone; t += 10) {
+    failed = link.onStats(s, at(t));
+  }
+  EXPECT_EQ(failed, LinkModel::Transition::kFailed);
+  EXPECT_EQ(link.state(), LinkState::kStalled);
+  EXPECT_GE(milliseconds(t - 10 - 400), threshold) << "stalled before the threshold";
+  EXPECT_LE(milliseconds(t - 10 - 400), threshold + milliseconds(20));
 }
 
 TEST(LinkModel, CallerStatesOverrideAndReportTransitions) {
