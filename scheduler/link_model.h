@@ -21,6 +21,9 @@ struct LinkModelTuning {
   // Smoothing of the delivery rate. Cellular links deliver in bursts: a short window
   // follows every burst and gap, and the queue estimate with it.
   Micros delivery_rate_window{std::chrono::milliseconds(300)};
+  // Smoothing of what the link delivers in any state, a floor under libsrt's capacity
+  // estimate.
+  Micros delivered_window{std::chrono::milliseconds(100)};
   // libsrt's RTT is an average (7/8 old, 1/8 new sample per ACK, every 10 ms): while a
   // queue grows or drains, it trails the latest sample by about 7 ACK periods. The
   // model extrapolates it along its slope over the last rtt_trend_window by
@@ -143,6 +146,7 @@ class LinkModel {
 
   double bandwidth_bps_ = 0;
   double delivery_rate_bps_ = 0;
+  double delivered_bps_ = 0;  // what was acknowledged lately (any state), smoothed
   bool saturated_ = false;
   bool have_stats_ = false;
   TimePoint last_stats_at_{};
