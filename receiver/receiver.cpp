@@ -661,8 +661,27 @@ nlohmann::json Receiver::statsJson(bool clear_interval) {
             {"output_busy", refused_output_busy_.load()}}}};
 }
 
+// libsrt 1.5.1 does not always raise a group's read-ready event again after a read
+// that left packets in a member's buffer (fixed upstream after 1.5.1, Haivision/srt
+// PR #2766): under load a broadcast stream stalled with every packet received by both
+// members (tests/plugins/gstreamer, SrcOutputsWhatASender...). Reading each group now
+// and then whatever epoll says costs one non-blocking srt_recvmsg2 per group.
+void Receiver::pollGroups() {
+  std::vector<Stream*> groups;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [id, stream] : streams_) {
+      if (stream->is_group && stream->active)
+        groups.push_back(stream.get());
+    }
+  }
+  for (Stream* s : groups)
+    readFrom(*s);  // an ended stream moves to ended_: the pointer stays valid
+}
+
 Status Receiver::run() {
   auto next_stats = Clock::now() + options_.stats_interval;
+  auto next_group_poll = Clock::now() + kGroupPollInterval;
   std::vector<SRT_EPOLL_EVENT> events(64);
   std::vector<srt::Socket> closing;
   std::thread playout([this] { playoutLoop(); });
@@ -689,6 +708,10 @@ Status Receiver::run() {
         readFrom(*s);
       if (link && link->sock.valid())
         readFromLink(*link);
+    }
+    if (Clock::now() >= next_group_poll) {
+      next_group_poll = Clock::now() + kGroupPollInterval;
+      pollGroups();
     }
     {
       std::lock_guard lock(mu_);

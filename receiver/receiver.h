@@ -77,6 +77,8 @@ class Receiver {
                       const char* streamid);
   void acceptFrom(SRTSOCKET listener);
   void readFrom(Stream& s);
+  void pollGroups();
+  static constexpr std::chrono::milliseconds kGroupPollInterval{20};
   void endStream(Stream& s, const std::string& why);
   Result<Output*> outputFor(const std::string& name);
   // Adaptive sessions (receiver thread; mu_ held where noted in the .cpp).

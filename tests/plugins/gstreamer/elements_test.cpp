@@ -302,7 +302,14 @@ TEST_F(GstElements, SrcOutputsWhatASenderSendsAndPostsPerLinkStats) {
       g_usleep(5000);
     }
   }
-  EXPECT_EQ(got.size(), bytes.size());
+  {
+    GstStructure* now = nullptr;
+    g_object_get(h->element, "stats", &now, nullptr);
+    gchar* text = gst_structure_to_string(now);
+    EXPECT_EQ(got.size(), bytes.size()) << text;
+    g_free(text);
+    gst_structure_free(now);
+  }
   EXPECT_TRUE(got == bytes);
   GstCaps* caps = gst_pad_get_current_caps(h->sinkpad);
   ASSERT_NE(caps, nullptr);
