@@ -259,7 +259,18 @@ void AdaptiveSender::pollLink(Link& link, sched::TimePoint now) {
   if (srt_bistats(link.sock.get(), &bs, 0, 1) == SRT_ERROR) {
     return;
   }
+  const bool was_up = scheduler_->link(link.id).state() == sched::LinkState::kUp;
   scheduler_->onLinkStats(link.id, feedbackFrom(bs), now);
+  const sched::LinkModel& model = scheduler_->link(link.id);
+  const bool up = model.state() == sched::LinkState::kUp;
+  if (was_up && !up) {
+    spdlog::warn(
+        "link {}: stalled (nothing acknowledged for {} ms, RTT {} ms); re-sending its "
+        "overdue copies on the others",
+        link.spec.text, model.silentFor(now).count() / 1000, model.srtt().count() / 1000);
+  } else if (!was_up && up) {
+    spdlog::info("link {}: acknowledging again", link.spec.text);
+  }
 }
 
 // ---- data path (worker thread, mu_ held) ----

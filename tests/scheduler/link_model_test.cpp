@@ -230,6 +230,28 @@ TEST(LinkModel, StallsBySilenceNotByAnOldCopy) {
   EXPECT_LE(milliseconds(t - 10 - 400), threshold + milliseconds(20));
 }
 
+// SRT acknowledges up to the first gap: while a lost copy's repair crosses a queue the
+// acknowledgements stand still, but the loss reports show that the receiver hears the
+// link. The same silence without them stalls it (as above).
+TEST(LinkModel, ALossReportIsNotSilence) {
+  for (const bool reports : {true, false}) {
+    LinkModel link = upLink();
+    settle(link, healthyStats(40, 10e6), -100);
+    for (int i = 0; i < 100; ++i) {
+      link.onSent(1316, at(i));
+    }
+    LinkStats s = healthyStats(40, 10e6, 100);
+    s.send_buffer_time = milliseconds(99);
+    bool stalled = false;
+    for (int t = 100; t <= 400; t += 10) {
+      if (reports && t % 50 == 0)
+        ++s.lost_packets_total;  // the receiver's periodic loss report
+      stalled = stalled || link.onStats(s, at(t)) == LinkModel::Transition::kFailed;
+    }
+    EXPECT_EQ(stalled, !reports) << (reports ? "with" : "without") << " loss reports";
+  }
+}
+
 TEST(LinkModel, CallerStatesOverrideAndReportTransitions) {
   LinkModel link = upLink();
   EXPECT_EQ(link.setState(LinkState::kDown, at(5)), LinkModel::Transition::kFailed);

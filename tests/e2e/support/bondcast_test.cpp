@@ -3,7 +3,9 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <iostream>
+#include <string_view>
 
 namespace bondcast::e2e {
 
@@ -26,8 +28,11 @@ void BondcastTest::SetUp() {
 }
 
 void BondcastTest::TearDown() {
-  if (HasFailure()) {
-    std::cerr << "kept logs, stats and outputs of the failed test in " << dir_ << "\n";
+  // BONDCAST_E2E_KEEP=1 keeps them after a pass too (to look at a run that nearly failed).
+  const char* keep = std::getenv("BONDCAST_E2E_KEEP");
+  if (HasFailure() || (keep && std::string_view(keep) == "1")) {
+    std::cerr << "kept logs, stats and outputs of the " << (HasFailure() ? "failed " : "")
+              << "test in " << dir_ << "\n";
     return;
   }
   std::filesystem::remove_all(dir_);
