@@ -144,7 +144,7 @@ class LiveView {
 
 int runDemo(const DemoCli& cli) {
   setupLogging(cli.verbosity, "demo");
-  auto duration = parseDuration(cli.duration);
+  auto duration = parseRunLength(cli.duration);
   if (!duration)
     return fail("demo", kExitUsage, "--duration: " + duration.error().message);
   auto bitrate = parseBitrateBps(cli.bitrate);
@@ -260,7 +260,9 @@ void addDemo(CLI::App& root, Runner& chosen) {
       "Run receiver, link emulator (two cellular-like links, one dropping out, and a "
       "Wi-Fi-like one) and sender with a test pattern on this machine, with a live "
       "per-link view and a summary.");
-  sub->add_option("--duration", cli->duration, "how long to run (e.g. 30s)")->capture_default_str();
+  sub->add_option("--duration", cli->duration,
+                  "how long to run: seconds, or with a unit (30, 30s, 2m)")
+      ->capture_default_str();
   sub->add_option("-o,--output", cli->output, "file the received stream is written to")
       ->capture_default_str();
   sub->add_option("--bitrate", cli->bitrate, "test pattern bitrate")->capture_default_str();

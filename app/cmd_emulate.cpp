@@ -87,7 +87,7 @@ Result<emu::Scenario> buildScenario(const EmulateOptions& o) {
   if (o.seed)
     s.config.seed = *o.seed;
   if (!o.duration.empty()) {
-    auto d = parseDuration(o.duration);
+    auto d = parseRunLength(o.duration);
     if (!d)
       return Error{"--duration='" + o.duration + "': " + d.error().message};
     s.duration = *d;
@@ -189,7 +189,8 @@ void addEmulate(CLI::App& root, Runner& chosen) {
       ->type_name("FILE");
   sub->add_option("--seed", opts->seed, "Seed of every random decision (default 1)");
   sub->add_option("--duration", opts->duration,
-                  "Stop by itself after this long (e.g. 30s); default: run until SIGINT/SIGTERM")
+                  "Stop by itself after this long: seconds, or with a unit (30, 30s, 2m); "
+                  "default: run until SIGINT/SIGTERM")
       ->type_name("TIME");
   sub->add_option("--stats", opts->stats, "Where the JSON stats lines go: a file, or - for stderr")
       ->capture_default_str()

@@ -36,18 +36,18 @@ int runRecv(const RecvCli& cli) {
     return fail("recv", kExitUsage, spec.error().message);
   }
   for (const auto& l : cli.listen) {
-    auto uri = parseUri(l);
+    auto uri = receiver::parseListenUri(l);
     if (!uri)
-      return fail("recv", kExitUsage, "--listen: " + uri.error().message);
-    if (uri->scheme != "srt")
-      return fail("recv", kExitUsage, "--listen '" + l + "': use srt://:PORT");
+      return fail("recv", kExitUsage, "--" + uri.error().message);
+    if (uri->srt.pbkeylen && !uri->srt.passphrase && cli.passphrase.empty())
+      return fail("recv", kExitUsage, "--listen '" + l + "': pbkeylen= needs a passphrase");
   }
   if (!cli.passphrase.empty() && (cli.passphrase.size() < 10 || cli.passphrase.size() > 79)) {
     return fail("recv", kExitUsage, "--passphrase must be 10 to 79 characters long");
   }
   std::optional<Micros> duration;
   if (!cli.duration.empty()) {
-    auto d = parseDuration(cli.duration);
+    auto d = parseRunLength(cli.duration);
     if (!d)
       return fail("recv", kExitUsage, "--duration: " + d.error().message);
     duration = *d;
@@ -102,7 +102,9 @@ void addRecv(CLI::App& root, Runner& chosen) {
   auto cli = std::make_shared<RecvCli>();
   auto* sub = root.add_subcommand("recv", "Receive bonded streams and write each to an output.");
   sub->add_option("-l,--listen", cli->listen,
-                  "srt://[ADDR]:PORT to accept links on (repeat for several ports)")
+                  "srt://[ADDR]:PORT to accept links on (repeat for several ports); SRT options "
+                  "for this port in the URI override the ones below: latency=MS, "
+                  "passphrase=S, pbkeylen=16|24|32")
       ->required();
   sub->add_option("-o,--output", cli->output,
                   "FILE, - (stdout), udp://HOST:PORT, srt://:PORT (players pull) or "
@@ -121,7 +123,8 @@ void addRecv(CLI::App& root, Runner& chosen) {
   sub->add_option("--stats", cli->stats,
                   "write JSON lines of per-stream, per-link stats once a second to FILE "
                   "(- = stderr)");
-  sub->add_option("--duration", cli->duration, "stop after this long (e.g. 30s)");
+  sub->add_option("--duration", cli->duration,
+                  "stop after this long: seconds, or with a unit (30, 30s, 2m, 1500ms)");
   sub->add_option("--packet-log", cli->packet_log,
                   "write a CSV line per payload written out (and per packet given up on): "
                   "arrival_us,stream,link,seq,send_us,bytes,status");

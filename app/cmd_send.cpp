@@ -48,6 +48,8 @@ int runSend(const SendCli& cli) {
   auto bitrate = parseBitrateBps(cli.bitrate);
   if (!bitrate)
     return fail("send", kExitUsage, "--bitrate: " + bitrate.error().message);
+  if (auto st = sender::checkInputSource(cli.input); !st)
+    return fail("send", kExitUsage, st.error().message);
   if (!cli.stats.empty()) {
     auto sink = StatsSink::open(cli.stats);
     if (!sink)
@@ -115,15 +117,17 @@ void addSend(CLI::App& root, Runner& chosen) {
       ->check(CLI::Range(0.0, 100.0));
   sub->add_option("-i,--input", cli->input,
                   "udp://@:PORT or udp://ADDR:PORT (TS from an encoder), srt://:PORT (an "
-                  "encoder connects as caller), a file or libavformat URL (sent in real "
-                  "time), - (stdin), or testsrc (built-in test pattern)")
+                  "encoder connects as caller; latency=MS, passphrase=S, pbkeylen=N in the "
+                  "URI override --latency, --passphrase), a file or libavformat URL (sent in "
+                  "real time), - (stdin), or testsrc (built-in test pattern)")
       ->required();
   sub->add_option("-l,--link", cli->links,
                   "srt://HOST:PORT?weight=N&bind=LOCAL_ADDR[:PORT]&dev=IFNAME&cost=C (repeat "
                   "per link; weight: backup priority, higher first; bind: the modem's local "
                   "address; dev: the interface the link must leave by, adaptive mode, needs "
                   "root; cost: adaptive mode prefers cheaper links when deadlines allow, "
-                  "default 1)")
+                  "default 1). Adaptive links also take SRT's passphrase=S, pbkeylen=16|24|32 "
+                  "and conntimeo=MS (defaults: the options below)")
       ->required();
   sub->add_option("--latency", cli->latency_ms,
                   "SRT latency in ms (receiver buffer); in adaptive mode also the deadline "

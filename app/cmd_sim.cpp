@@ -41,8 +41,8 @@ int runSim(const SimOptions& o) {
   if (o.seed)
     scenario->seed = *o.seed;
   if (!o.duration.empty()) {
-    auto d = parseDuration(o.duration);
-    if (!d || d->count() <= 0)
+    auto d = parseRunLength(o.duration);
+    if (!d)
       return usageError("--duration='" + o.duration + "': expected a time above 0");
     scenario->duration = *d;
   }
@@ -78,7 +78,8 @@ void addSim(CLI::App& root, Runner& chosen) {
   sub->add_option("--seed", o->seed,
                   "Seed for every random draw (loss, jitter); default: the scenario's");
   sub->add_option("--duration", o->duration,
-                  "Seconds of video to simulate (e.g. 30s); default: the scenario's");
+                  "Seconds of video to simulate, or with a unit (30, 30s, 2m); default: the "
+                  "scenario's");
   sub->add_option("--shared-dir", o->shared_dir,
                   "Folder that ${shared} in trace paths stands for; default: "
                   "$BONDCAST_SHARED_DIR or the one configured at build time");

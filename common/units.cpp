@@ -76,6 +76,19 @@ Result<Micros> parseDuration(std::string_view text) {
   return Micros(std::llround(ns->number * mult_us));
 }
 
+Result<Micros> parseRunLength(std::string_view text) {
+  auto ns = split(text, "duration");
+  if (!ns)
+    return ns.error();
+  auto d = ns->suffix.empty() ? Result<Micros>(Micros(std::llround(ns->number * 1e6)))
+                              : parseDuration(text);
+  if (!d)
+    return d.error();
+  if (d->count() <= 0)
+    return Error{"duration '" + std::string(text) + "' is not above zero"};
+  return d;
+}
+
 Result<double> parseProbability(std::string_view text) {
   auto ns = split(text, "probability");
   if (!ns)

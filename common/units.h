@@ -17,6 +17,9 @@ Result<std::uint64_t> parseBitrateBps(std::string_view text);
 
 // "15ms", "2.5s", "300us", "1m"; a bare number is milliseconds.
 Result<Micros> parseDuration(std::string_view text);
+// How long to run: "30s", "2m", "1500ms"; a bare number is seconds ("30": half a minute).
+// Above zero.
+Result<Micros> parseRunLength(std::string_view text);
 
 // "0.5%", "0.005"; returns a probability in [0, 1].
 Result<double> parseProbability(std::string_view text);

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/srt/srt.h"
+#include "common/srt_uri.h"
 #include "common/uri.h"
 
 namespace bondcast::receiver {
@@ -87,8 +88,18 @@ class UdpOutput : public Output {
 // to one SRT listener (a media server), connecting again when that breaks.
 class SrtOutput : public Output {
  public:
+  // The output's own SRT options come from its URI only (libsrt's defaults otherwise):
+  // the receiver's --latency and --passphrase are its senders'.
   static Result<std::unique_ptr<Output>> open(const Uri& uri, const std::string& text) {
-    std::unique_ptr<SrtOutput> out(new SrtOutput(uri, text));
+    Uri parsed = uri;
+    auto options = takeSrtUriOptions(
+        parsed, uri.isListener() ? SrtUriRole::kOutputListener : SrtUriRole::kOutputCaller);
+    if (!options)
+      return Error{"output: " + options.error().message};
+    srt::CommonOptions common;
+    common.latency = options->latency.value_or(std::chrono::milliseconds(120));
+    common = srt::withUri(common, *options);
+    std::unique_ptr<SrtOutput> out(new SrtOutput(parsed, text, common));
     if (auto st = out->start(); !st)
       return st.error();
     return std::unique_ptr<Output>(std::move(out));
@@ -116,11 +127,14 @@ class SrtOutput : public Output {
   std::string describe() const override { return what_; }
 
  private:
-  SrtOutput(const Uri& uri, std::string what) : uri_(uri), what_(std::move(what)) {}
+  SrtOutput(const Uri& uri, std::string what, srt::CommonOptions options)
+      : uri_(uri), what_(std::move(what)), options_(std::move(options)) {}
 
   Status start() {
     if (uri_.isListener()) {
       listener_.reset(srt_create_socket());
+      if (auto st = srt::applyCommonOptions(listener_.get(), options_); !st)
+        return Error{"output '" + what_ + "': " + st.error().message};
       bool no = false;
       (void)srt::setOption(listener_.get(), SRTO_RCVSYN, no, "non-blocking");
       auto addr = srt::resolve(uri_.host, uri_.port, true);
@@ -169,6 +183,10 @@ class SrtOutput : public Output {
         continue;
       }
       srt::Socket s(srt_create_socket());
+      if (auto st = srt::applyCommonOptions(s.get(), options_); !st) {
+        spdlog::error("output {}: {}", what_, st.error().message);
+        return;
+      }
       if (srt_connect(s.get(), peer_addr_.get(), peer_addr_.len) == SRT_ERROR) {
         spdlog::warn("output {}: {}", what_, srt_getlasterror_str());
         std::this_thread::sleep_for(backoff);
@@ -186,6 +204,7 @@ class SrtOutput : public Output {
 
   Uri uri_;
   std::string what_;
+  srt::CommonOptions options_;
   srt::Socket listener_;
   srt::SockAddr peer_addr_;
   std::mutex mu_;
@@ -253,11 +272,22 @@ Result<OutputSpec> parseOutputSpec(const std::string& text) {
       if (uri->host.empty() || uri->port == 0) {
         return Error{"output '" + text + "': UDP output needs HOST:PORT"};
       }
+      if (!uri->params.empty()) {
+        return Error{"output '" + text + "': unknown parameter '" + uri->params.begin()->first +
+                     "' (a UDP output takes none)"};
+      }
       spec.kind = OutputKind::kUdp;
     } else if (uri->scheme == "srt") {
       if (uri->port == 0)
         return Error{"output '" + text + "': SRT output needs a port"};
       spec.kind = uri->isListener() ? OutputKind::kSrtListener : OutputKind::kSrtCaller;
+      Uri checked = *uri;
+      auto options = takeSrtUriOptions(
+          checked, uri->isListener() ? SrtUriRole::kOutputListener : SrtUriRole::kOutputCaller);
+      if (!options)
+        return Error{"output: " + options.error().message};
+      if (options->pbkeylen && !options->passphrase)
+        return Error{"output '" + text + "': pbkeylen= needs passphrase="};
     } else if (uri->scheme == "file") {
       spec.text = text.substr(7);
     } else {

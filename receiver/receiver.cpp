@@ -96,6 +96,18 @@ struct Receiver::LinkConn {
 
 Receiver::Receiver(ReceiverOptions o) : options_(std::move(o)) {}
 
+Result<ListenUri> parseListenUri(const std::string& text) {
+  auto uri = parseUri(text);
+  if (!uri)
+    return Error{"listen: " + uri.error().message};
+  if (uri->scheme != "srt")
+    return Error{"listen '" + text + "': scheme must be srt:// (srt://[ADDR]:PORT)"};
+  auto options = takeSrtUriOptions(*uri, SrtUriRole::kListener);
+  if (!options)
+    return Error{"listen: " + options.error().message};
+  return ListenUri{*uri, *options};
+}
+
 Receiver::~Receiver() {
   // Close accepted sockets before listeners, listeners before the callbacks' target.
   streams_.clear();
@@ -120,20 +132,20 @@ Result<std::unique_ptr<Receiver>> Receiver::create(ReceiverOptions options) {
     self->packet_log_ = std::move(*log);
   }
   for (const auto& text : self->options_.listen) {
-    auto uri = parseUri(text);
+    auto uri = parseListenUri(text);
     if (!uri)
-      return Error{"listen: " + uri.error().message};
-    if (uri->scheme != "srt")
-      return Error{"listen '" + text + "': scheme must be srt://"};
-    auto addr = srt::resolve(uri->host, uri->port, true);
+      return uri.error();
+    auto addr = srt::resolve(uri->uri.host, uri->uri.port, true);
     if (!addr)
       return Error{"listen '" + text + "': " + addr.error().message};
     srt::Socket l(srt_create_socket());
     SRTSOCKET s = l.get();
-    srt::CommonOptions common = self->options_.srt;
+    // The command line's options, and what this listen URI says instead (accepted
+    // connections inherit them: a passphrase here refuses callers without it).
+    srt::CommonOptions common = srt::withUri(self->options_.srt, uri->srt);
     common.stream_id.clear();
     if (auto st = srt::applyCommonOptions(s, common); !st)
-      return st.error();
+      return Error{"listen '" + text + "': " + st.error().message};
     int yes = 1;
     bool no = false;
     if (auto st = srt::setOption(s, SRTO_GROUPCONNECT, yes, "group connect"); !st) {
@@ -345,9 +357,13 @@ void Receiver::acceptLink(srt::Socket sock, const std::string& stream_id,
       to_close_.push_back(std::move(sock));  // the sender sees the connection end
       return;
     }
-    // As SRT's handshake does: the larger of the receiver's and the sender's latency.
-    const auto latency =
-        std::max(options_.srt.latency, std::chrono::milliseconds(identity.latency_ms));
+    // As SRT's handshake does: the larger of the receiver's latency (the listener's, as
+    // this link's socket inherited it) and the sender's.
+    int listener_ms = static_cast<int>(options_.srt.latency.count());
+    int len = sizeof listener_ms;
+    (void)srt_getsockflag(sock.get(), SRTO_RCVLATENCY, &listener_ms, &len);
+    const auto latency = std::max(std::chrono::milliseconds(listener_ms),
+                                  std::chrono::milliseconds(identity.latency_ms));
     auto created = std::make_unique<Session>(session, playout::sessionOptions(latency));
     created->name = name;
     created->output = *out;

@@ -30,6 +30,7 @@
 
 #include "common/result.h"
 #include "common/srt/srt.h"
+#include "common/srt_uri.h"
 #include "common/stats_sink.h"
 #include "common/wire.h"
 #include "receiver/output.h"
@@ -38,7 +39,9 @@
 namespace bondcast::receiver {
 
 struct ReceiverOptions {
-  std::vector<std::string> listen;  // srt://[ADDR]:PORT, one listener each
+  // srt://[ADDR]:PORT[?latency=MS&passphrase=S&pbkeylen=N], one listener each; the
+  // options below are the defaults, a listen URI's own override them for that port.
+  std::vector<std::string> listen;
   std::string output;
   // When set, opens each stream's output instead of `output` (which is then not
   // parsed); one stream at a time, as with stdout. The GStreamer source uses it.
@@ -51,6 +54,14 @@ struct ReceiverOptions {
   std::shared_ptr<StatsSink> stats;                     // may be null
   std::function<void(const nlohmann::json&)> on_stats;  // called on the receiver thread
 };
+
+// A --listen URI checked: where, and its own SRT options (common/srt_uri.h). Errors
+// name the URI and the parameter.
+struct ListenUri {
+  Uri uri;
+  SrtUriOptions srt;
+};
+Result<ListenUri> parseListenUri(const std::string& text);
 
 class Receiver {
  public:

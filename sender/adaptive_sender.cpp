@@ -175,7 +175,7 @@ void AdaptiveSender::startConnect(Link& link, sched::TimePoint now) {
     link.sock.reset();
     link.phase = Link::Phase::kIdle;
   };
-  srt::CommonOptions o = config_.srt;
+  srt::CommonOptions o = srt::withUri(config_.srt, link.spec.srt);
   o.stream_id = wire::linkStreamId(config_.srt.stream_id, config_.session, link.id,
                                    static_cast<std::uint32_t>(config_.srt.latency.count()));
   if (auto st = srt::applyCommonOptions(s, o); !st) {
@@ -242,11 +242,9 @@ void AdaptiveSender::pollLink(Link& link, sched::TimePoint now) {
       scheduler_->setLinkState(link.id, sched::LinkState::kUp, now);
     } else if (st != SRTS_CONNECTING && st != SRTS_OPENED && st != SRTS_INIT) {
       const int why = srt_getrejectreason(link.sock.get());
-      std::string reason = why == SRT_REJ_BADSECRET ? "connection rejected: wrong passphrase"
-                           : why == SRT_REJ_TIMEOUT ? kNoAnswer
-                           : why == SRT_REJ_UNKNOWN
-                               ? "connection failed"
-                               : std::string("connection rejected: ") + srt_rejectreason_str(why);
+      std::string reason = why == SRT_REJ_TIMEOUT   ? kNoAnswer
+                           : why == SRT_REJ_UNKNOWN ? "connection failed"
+                                                    : srt::rejectionText(why);
       linkFailed(link, reason, now);
     }
     return;

@@ -85,8 +85,7 @@ void GroupSender::onConnect(void* opaque, SRTSOCKET ns, int errorcode, const soc
   std::string reason = srt_strerror(errorcode, 0);
   if (errorcode == SRT_ECONNREJ) {
     int why = srt_getrejectreason(ns);
-    reason = std::string("connection rejected: ") +
-             (why == SRT_REJ_BADSECRET ? "wrong passphrase" : srt_rejectreason_str(why));
+    reason = srt::rejectionText(why);
   }
   std::lock_guard lock(self->mu_);
   for (auto& link : self->links_) {

@@ -48,6 +48,10 @@ struct InputOptions {
 // "testsrc", otherwise a file or libavformat URL. A malformed source is an Error
 // whose message names it.
 Result<std::unique_ptr<Input>> openInput(const InputOptions& options);
+// The checks of openInput that need no I/O: a udp:// or srt:// source's syntax and
+// parameters (an SRT listener input takes latency, passphrase, pbkeylen and mode=listener;
+// a UDP one none). For the command line, which reports them as usage errors.
+Status checkInputSource(const std::string& source);
 
 // FFmpeg-based inputs (sender/av_input.cpp, sender/testsrc.cpp).
 // A file or libavformat URL, sent at its real-time rate (by PCR for MPEG-TS, by DTS

@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "common/srt/srt.h"
+#include "common/srt_uri.h"
 #include "common/uri.h"
 #include "sender/av_input.h"
 #include "sender/input.h"
@@ -127,9 +128,13 @@ class SrtListenerInput : public Input {
     std::unique_ptr<SrtListenerInput> in(new SrtListenerInput(uri, o));
     in->listener_.reset(srt_create_socket());
     SRTSOCKET l = in->listener_.get();
-    srt::CommonOptions common{o.latency, o.passphrase, {}};
+    Uri options = uri;
+    auto srt_uri = takeSrtUriOptions(options, SrtUriRole::kInputListener, {"mode"});
+    if (!srt_uri)
+      return Error{"input: " + srt_uri.error().message};
+    const srt::CommonOptions common = srt::withUri({o.latency, o.passphrase, {}}, *srt_uri);
     if (auto st = srt::applyCommonOptions(l, common); !st)
-      return st.error();
+      return Error{"input '" + o.source + "': " + st.error().message};
     bool no = false;
     (void)srt::setOption(l, SRTO_RCVSYN, no, "non-blocking");
     auto addr = srt::resolve(uri.host, uri.port, true);
@@ -201,10 +206,39 @@ class SrtListenerInput : public Input {
 
 }  // namespace
 
-Result<std::unique_ptr<Input>> openInput(const InputOptions& o) {
-  const std::string& src = o.source;
+Status checkInputSource(const std::string& src) {
   if (src.empty())
     return Error{"--input is empty"};
+  if (!src.starts_with("udp://") && !src.starts_with("srt://"))
+    return okStatus();
+  auto uri = parseUri(src);
+  if (!uri)
+    return Error{"input: " + uri.error().message};
+  if (uri->scheme == "udp") {
+    if (uri->port == 0)
+      return Error{"input '" + src + "': needs a port"};
+    if (!uri->params.empty())
+      return Error{"input '" + src + "': unknown parameter '" + uri->params.begin()->first +
+                   "' (a UDP input takes none)"};
+    return okStatus();
+  }
+  if (auto mode = uri->param("mode"); mode && *mode != "listener") {
+    return Error{"input '" + src + "': mode='" + *mode + "': an SRT input is a listener"};
+  }
+  if (!uri->host.empty() && uri->param("mode") != "listener") {
+    return Error{"input '" + src +
+                 "': an SRT input listens for the encoder: use srt://:PORT (or "
+                 "srt://LOCAL_ADDR:PORT?mode=listener)"};
+  }
+  if (auto options = takeSrtUriOptions(*uri, SrtUriRole::kInputListener, {"mode"}); !options)
+    return Error{"input: " + options.error().message};
+  return okStatus();
+}
+
+Result<std::unique_ptr<Input>> openInput(const InputOptions& o) {
+  const std::string& src = o.source;
+  if (auto st = checkInputSource(src); !st)
+    return st.error();
   if (src == "-") {
     int fd = ::fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 0);
     if (fd < 0)
@@ -218,14 +252,7 @@ Result<std::unique_ptr<Input>> openInput(const InputOptions& o) {
     if (!uri)
       return Error{"input: " + uri.error().message};
     if (uri->scheme == "udp") {
-      if (uri->port == 0)
-        return Error{"input '" + src + "': needs a port"};
       return openUdp(*uri, src);
-    }
-    if (!uri->host.empty() && uri->param("mode") != "listener") {
-      return Error{"input '" + src +
-                   "': an SRT input listens for the encoder: use srt://:PORT (or "
-                   "srt://LOCAL_ADDR:PORT?mode=listener)"};
     }
     return SrtListenerInput::open(*uri, o);
   }

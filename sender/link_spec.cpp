@@ -15,6 +15,9 @@ Result<LinkSpec> parseLinkSpec(std::string_view text) {
   auto bad = [&](const std::string& why) {
     return Error{"link '" + std::string(text) + "': " + why};
   };
+  auto srt = takeSrtUriOptions(*uri, SrtUriRole::kLink, {"weight", "bind", "dev", "cost"});
+  if (!srt)
+    return Error{"link: " + srt.error().message};
   if (uri->scheme != "srt")
     return bad("scheme must be srt:// (got '" + uri->scheme + "')");
   if (uri->host.empty())
@@ -25,6 +28,7 @@ Result<LinkSpec> parseLinkSpec(std::string_view text) {
   link.text = std::string(text);
   link.host = uri->host;
   link.port = uri->port;
+  link.srt = *srt;
   for (const auto& [key, value] : uri->params) {
     if (key == "weight") {
       int w = -1;
@@ -50,8 +54,6 @@ Result<LinkSpec> parseLinkSpec(std::string_view text) {
         return bad("cost '" + value + "' is not a non-negative number");
       }
       link.cost = c;
-    } else {
-      return bad("unknown parameter '" + key + "' (known: weight, bind, dev, cost)");
     }
   }
   return link;

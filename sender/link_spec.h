@@ -1,5 +1,7 @@
 // One sender link as the user names it on the command line:
-//   srt://HOST:PORT?weight=N&bind=LOCAL_ADDR[:PORT]&dev=IFNAME&cost=C
+//   srt://HOST:PORT?weight=N&bind=LOCAL_ADDR[:PORT]&dev=IFNAME&cost=C&passphrase=...
+// and SRT's own options where they apply (common/srt_uri.h: latency, passphrase,
+// pbkeylen, conntimeo; the command line's are the defaults).
 // weight: backup priority (higher is preferred), bind: the local address of the
 // modem/interface this link leaves from, dev: the network interface it must leave by
 // (SO_BINDTODEVICE, needs root or CAP_NET_RAW), cost: relative price of the link
@@ -11,6 +13,7 @@
 #include <string_view>
 
 #include "common/result.h"
+#include "common/srt_uri.h"
 
 namespace bondcast::sender {
 
@@ -23,6 +26,7 @@ struct LinkSpec {
   std::uint16_t bind_port = 0;
   std::string device;  // network interface name, or empty
   double cost = 1.0;
+  SrtUriOptions srt;  // what the URI sets of SRT's options
 };
 
 // Errors name the link and the parameter that is wrong.

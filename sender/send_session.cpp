@@ -66,6 +66,19 @@ Status checkSendOptions(const SendOptions& o) {
     // first packet in the one run tried; group modes refuse dev= until that is understood.
     if (!link.device.empty() && o.mode != "adaptive")
       return Error{"link '" + link.text + "': dev= works in adaptive mode only"};
+    // A socket group has one set of SRT options for every member; an adaptive session has
+    // one latency (its deadline) for every link.
+    if (o.mode != "adaptive" && !link.srt.empty()) {
+      return Error{"link '" + link.text +
+                   "': SRT options in a link apply to adaptive links "
+                   "only; in " +
+                   o.mode + " mode --latency, --passphrase apply to the whole group"};
+    }
+    if (o.mode == "adaptive" && link.srt.latency) {
+      return Error{"link '" + link.text +
+                   "': latency= does not apply to one link: the "
+                   "session has one latency, --latency"};
+    }
   }
   if (o.mode == "adaptive") {
     if (auto s = sched::makeScheduler(o.policy); !s)

@@ -48,6 +48,18 @@ std::string lastError(const std::string& what) {
   return what + ": " + srt_getlasterror_str();
 }
 
+std::string rejectionText(int reason) {
+  switch (reason) {
+    case SRT_REJ_BADSECRET:
+      return "connection rejected: wrong passphrase";
+    case SRT_REJ_UNSECURE:
+      return "connection rejected: only one side has a passphrase (the receiver requires "
+             "one, or this sender has one the receiver does not)";
+    default:
+      return std::string("connection rejected: ") + srt_rejectreason_str(reason);
+  }
+}
+
 Status checkBonding() {
   SRTSOCKET g = srt_create_group(SRT_GTYPE_BROADCAST);
   if (g == SRT_INVALID_SOCK) {
@@ -146,6 +158,21 @@ Result<SockAddr> resolve(const std::string& host, std::uint16_t port, bool passi
   return out;
 }
 
+CommonOptions withUri(const CommonOptions& defaults, const SrtUriOptions& uri) {
+  CommonOptions o = defaults;
+  if (uri.latency)
+    o.latency = *uri.latency;
+  if (uri.passphrase)
+    o.passphrase = *uri.passphrase;
+  if (uri.pbkeylen)
+    o.pbkeylen = *uri.pbkeylen;
+  if (uri.streamid)
+    o.stream_id = *uri.streamid;
+  if (uri.conntimeo)
+    o.conntimeo = *uri.conntimeo;
+  return o;
+}
+
 Status applyCommonOptions(SRTSOCKET s, const CommonOptions& o) {
   int latency_ms = static_cast<int>(o.latency.count());
   if (auto st = setOption(s, SRTO_LATENCY, latency_ms, "latency"); !st)
@@ -159,6 +186,17 @@ Status applyCommonOptions(SRTSOCKET s, const CommonOptions& o) {
   }
   if (!o.stream_id.empty()) {
     if (auto st = setOption(s, SRTO_STREAMID, o.stream_id, "stream id"); !st)
+      return st;
+  }
+  if (o.pbkeylen != 0) {
+    if (o.passphrase.empty())
+      return Error{"pbkeylen needs a passphrase"};
+    if (auto st = setOption(s, SRTO_PBKEYLEN, o.pbkeylen, "pbkeylen"); !st)
+      return st;
+  }
+  if (o.conntimeo.count() > 0) {
+    const int ms = static_cast<int>(o.conntimeo.count());
+    if (auto st = setOption(s, SRTO_CONNTIMEO, ms, "conntimeo"); !st)
       return st;
   }
   return okStatus();

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "common/result.h"
+#include "common/srt_uri.h"
 #include "common/uri.h"
 
 namespace bondcast::srt {
@@ -72,6 +73,10 @@ std::string lastError(const std::string& what);
 // Fails with a clear message when this libsrt cannot create socket groups.
 Status checkBonding();
 
+// "connection rejected: ..." for a caller's SRT_REJ_* reason, in the user's words where
+// libsrt's are cryptic (SRT_REJ_UNSECURE: "Password required or unexpected").
+std::string rejectionText(int reason);
+
 // Routes libsrt's own log lines to spdlog (warnings and errors by default).
 void routeLogsToSpdlog();
 // Handshakes this process's listeners refused for `reason` (SRT_REJ_*, e.g.
@@ -102,7 +107,12 @@ struct CommonOptions {
   std::chrono::milliseconds latency{200};
   std::string passphrase;
   std::string stream_id;
+  int pbkeylen = 0;                        // 0: libsrt's default (16)
+  std::chrono::milliseconds conntimeo{0};  // 0: libsrt's default (3 s)
 };
+// `defaults` (the command line's) with what a URI says instead.
+CommonOptions withUri(const CommonOptions& defaults, const SrtUriOptions& uri);
+// Sets every option that is not a default. A pbkeylen without a passphrase is an error.
 Status applyCommonOptions(SRTSOCKET s, const CommonOptions& o);
 
 }  // namespace bondcast::srt

@@ -46,3 +46,24 @@ TEST(ParseBytes, Suffixes) {
 
 }  // namespace
 }  // namespace bondcast
+
+namespace bondcast {
+namespace {
+
+// Issue 15: "bondcast demo --duration 15" ran for 15 milliseconds. A run length without a
+// unit is seconds; with one, the unit counts.
+TEST(Units, ARunLengthWithoutAUnitIsSeconds) {
+  EXPECT_EQ(parseRunLength("15").value(), std::chrono::seconds(15));
+  EXPECT_EQ(parseRunLength("2.5").value(), std::chrono::milliseconds(2500));
+  EXPECT_EQ(parseRunLength("30s").value(), std::chrono::seconds(30));
+  EXPECT_EQ(parseRunLength("1500ms").value(), std::chrono::milliseconds(1500));
+  EXPECT_EQ(parseRunLength("2m").value(), std::chrono::minutes(2));
+  EXPECT_FALSE(parseRunLength("0").ok());
+  EXPECT_FALSE(parseRunLength("forever").ok());
+  EXPECT_FALSE(parseRunLength("-3").ok());
+  // Delays and intervals keep milliseconds for a bare number.
+  EXPECT_EQ(parseDuration("15").value(), std::chrono::milliseconds(15));
+}
+
+}  // namespace
+}  // namespace bondcast

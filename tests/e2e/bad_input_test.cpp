@@ -4,6 +4,7 @@
 // disturb a stream the receiver is already writing.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -133,6 +134,89 @@ TEST_F(BadInput, MalformedOutputSpecIsAUsageError) {
   auto no_folder = path("no/such/folder/out.ts").string();
   expectFailure(recv(no_folder), 2, {no_folder});
   expectFailure(recv(""), 2, {"--output"});
+}
+
+// SRT options in a URI (common/srt_uri.h): an unknown one, one that does not apply
+// where it is written and a malformed value are usage errors naming the URI and the
+// parameter, before anything connects.
+TEST_F(BadInput, SrtOptionsInUrisAreCheckedNamingTheParameter) {
+  const std::string ok = kPassphrase;
+  expectFailure(sendArgs("adaptive", "testsrc", srtLink(9, "passphrse=" + ok)), 2,
+                {"unknown parameter 'passphrse'", "passphrase", "weight"});
+  expectFailure(sendArgs("adaptive", "testsrc", srtLink(9, "pbkeylen=20")), 2,
+                {"pbkeylen='20'", "16, 24 or 32"});
+  expectFailure(sendArgs("adaptive", "testsrc", srtLink(9, "passphrase=short")), 2,
+                {"passphrase=", "10 to 79"});
+  expectFailure(sendArgs("adaptive", "testsrc", srtLink(9, "latency=500")), 2,
+                {"latency= does not apply", "--latency"});
+  expectFailure(sendArgs("adaptive", "testsrc", srtLink(9, "streamid=cam")), 2,
+                {"streamid= does not apply", "--stream-id"});
+  expectFailure(sendArgs("broadcast", "testsrc", srtLink(9, "passphrase=" + ok)), 2,
+                {"adaptive links only", "broadcast"});
+  expectFailure(sendArgs("adaptive", "srt://:9?latency=abc", srtLink(9)), 2, {"latency='abc'"});
+  expectFailure(sendArgs("adaptive", "udp://@:9?pkt_size=1316", srtLink(9)), 2,
+                {"unknown parameter 'pkt_size'"});
+
+  auto recv = [&](const std::string& listen, const std::string& output) {
+    return std::vector<std::string>{"recv", "-q", "--listen", listen, "--output", output};
+  };
+  const std::string file = path("out.ts").string();
+  expectFailure(recv("srt://:9?lattency=200", file), 2,
+                {"srt://:9", "unknown parameter 'lattency'", "latency"});
+  expectFailure(recv("srt://:9?conntimeo=500", file), 2, {"conntimeo= does not apply"});
+  expectFailure(recv("srt://:9?pbkeylen=32", file), 2, {"pbkeylen= needs a passphrase"});
+  expectFailure(recv(srtLink(9), "srt://:9?latncy=80"), 2, {"unknown parameter 'latncy'"});
+  expectFailure(recv(srtLink(9), "udp://127.0.0.1:9?ttl=3"), 2, {"unknown parameter 'ttl'"});
+  expectFailure({"recv", "-q", "--listen", srtLink(9), "--output", file, "--duration", "soon"}, 2,
+                {"--duration"});
+}
+
+// A listen URI's options hold for that port only: its passphrase refuses a sender
+// without it while the receiver's other port takes one; its latency (larger than the
+// sender's) becomes the session's playout latency, as SRT's handshake would make it.
+TEST_F(BadInput, ListenUriOptionsApplyToTheirPortOnly) {
+  const std::uint16_t secret = freeUdpPort();
+  const std::uint16_t open = freeUdpPort();
+  const std::string secret_listen =
+      "srt://127.0.0.1:" + std::to_string(secret) + "?latency=700&passphrase=" + kPassphrase;
+  Process receiver =
+      Process::start(bondcastArgv({"recv", "--listen", secret_listen, "--listen", srtLink(open),
+                                   "--output", path("out.ts").string(), "--stats",
+                                   path("recv.jsonl").string(), "--duration", "120s"}),
+                     path("recv.log"));
+  ASSERT_TRUE(waitUntil(
+      [&] {
+        return !receiver.running() ||
+               (receiver.stderrContains("(port " + std::to_string(secret) + ")") &&
+                receiver.stderrContains("(port " + std::to_string(open) + ")"));
+      },
+      10s));
+  ASSERT_TRUE(receiver.running()) << receiver.stderrText();
+
+  auto refused = sendArgs("broadcast", sampleTs().string(), srtLink(secret));
+  refused.insert(refused.end(), {"--connect-timeout", "3000"});
+  expectFailure(refused, 1, {"passphrase"});
+
+  Process on_secret =
+      startSender({"--mode", "adaptive", "--input", sampleTs().string(), "--stream-id", "sec",
+                   "--latency", "200", "--link", srtLink(secret, "passphrase=" + kPassphrase)},
+                  "send-secret");
+  Process on_open = startSender({"--mode", "adaptive", "--input", sampleTs().string(),
+                                 "--stream-id", "open", "--link", srtLink(open)},
+                                "send-open");
+  ASSERT_EQ(on_secret.waitExit(40s), 0) << on_secret.stderrText();
+  ASSERT_EQ(on_open.waitExit(40s), 0) << on_open.stderrText();
+  const auto size = fileSize(sampleTs());
+  ASSERT_TRUE(waitUntil([&] { return fileSize(path("out-open.ts")) >= size; }, 10s));
+  stopReceiverAt(receiver, path("out-sec.ts"), size);
+
+  const auto final = finalLine(path("recv.jsonl"));
+  ASSERT_TRUE(final.is_object());
+  std::map<std::string, double> latency;
+  for (const auto& st : final["streams"])
+    latency[st.value("stream", "")] = st.value("latency_ms", 0.0);
+  EXPECT_EQ(latency["sec"], 700.0) << final.dump();
+  EXPECT_LT(latency["open"], 700.0) << final.dump();
 }
 
 // The receiver expects passphrase A while it writes a stream from a sender with A;

@@ -1,0 +1,113 @@
+#include "common/srt_uri.h"
+
+#include <algorithm>
+#include <charconv>
+
+namespace bondcast {
+namespace {
+
+constexpr int kMaxLatencyMs = 60000;
+constexpr int kMaxConnTimeoMs = 120000;
+
+bool isCaller(SrtUriRole role) {
+  return role == SrtUriRole::kLink || role == SrtUriRole::kOutputCaller;
+}
+
+std::string joined(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) {
+    out += (out.empty() ? "" : ", ") + n;
+  }
+  return out;
+}
+
+Result<int> integer(const Uri& uri, const std::string& key, const std::string& value, int lo,
+                    int hi, const std::string& what) {
+  int v = 0;
+  auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
+  if (value.empty() || ec != std::errc() || ptr != value.data() + value.size() || v < lo ||
+      v > hi) {
+    return Error{"'" + uri.scheme + "://" + uri.hostPort() + "': " + key + "='" + value +
+                 "' is not " + what};
+  }
+  return v;
+}
+
+}  // namespace
+
+std::vector<std::string> srtUriOptionNames(SrtUriRole role) {
+  std::vector<std::string> names = {"latency", "passphrase", "pbkeylen"};
+  if (isCaller(role)) {
+    names.push_back("conntimeo");
+  }
+  if (role == SrtUriRole::kOutputCaller) {
+    names.push_back("streamid");
+  }
+  return names;
+}
+
+Result<SrtUriOptions> takeSrtUriOptions(Uri& uri, SrtUriRole role,
+                                        const std::vector<std::string>& also) {
+  std::string where = "'" + uri.scheme + "://" + uri.hostPort();
+  for (const auto& [key, value] : uri.params) {
+    where += (&key == &uri.params.begin()->first ? "?" : "&") + key + "=" +
+             (key == "passphrase" ? std::string("***") : value);  // never echo a secret
+  }
+  where += "'";
+  const std::vector<std::string> mine = srtUriOptionNames(role);
+  SrtUriOptions o;
+  for (auto it = uri.params.begin(); it != uri.params.end();) {
+    const std::string& key = it->first;
+    const std::string& value = it->second;
+    const bool known_srt = key == "latency" || key == "passphrase" || key == "pbkeylen" ||
+                           key == "streamid" || key == "conntimeo";
+    if (!known_srt) {
+      if (std::find(also.begin(), also.end(), key) == also.end()) {
+        std::vector<std::string> known = mine;
+        known.insert(known.end(), also.begin(), also.end());
+        return Error{where + ": unknown parameter '" + key + "' (known here: " + joined(known) +
+                     ")"};
+      }
+      ++it;
+      continue;
+    }
+    if (std::find(mine.begin(), mine.end(), key) == mine.end()) {
+      std::string why = key == "streamid" && role == SrtUriRole::kLink
+                            ? "a link's stream id is --stream-id (the same for every link)"
+                        : key == "streamid" ? "only a caller announces a stream id"
+                                            : "only a caller waits for a handshake";
+      return Error{where + ": " + key + "= does not apply here (" + why + ")"};
+    }
+    if (key == "latency") {
+      auto v = integer(uri, key, value, 0, kMaxLatencyMs, "a latency of 0-60000 ms");
+      if (!v)
+        return v.error();
+      o.latency = std::chrono::milliseconds(*v);
+    } else if (key == "passphrase") {
+      if (value.size() < 10 || value.size() > 79) {
+        return Error{where + ": passphrase= must be 10 to 79 characters long"};
+      }
+      o.passphrase = value;
+    } else if (key == "pbkeylen") {
+      auto v = integer(uri, key, value, 0, 32, "16, 24 or 32");
+      if (!v || (*v != 16 && *v != 24 && *v != 32)) {
+        return Error{where + ": pbkeylen='" + value + "' is not 16, 24 or 32"};
+      }
+      o.pbkeylen = *v;
+    } else if (key == "streamid") {
+      if (value.size() > 512) {
+        return Error{where + ": streamid= is longer than 512 characters"};
+      }
+      o.streamid = value;
+    } else if (key == "conntimeo") {
+      auto v = integer(uri, key, value, 1, kMaxConnTimeoMs, "a timeout of 1-120000 ms");
+      if (!v)
+        return v.error();
+      o.conntimeo = std::chrono::milliseconds(*v);
+    }
+    it = uri.params.erase(it);
+  }
+  return o;
+}
+
+}  // namespace bondcast
