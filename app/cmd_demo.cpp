@@ -120,7 +120,8 @@ class LiveView {
       const auto& margin = st["margin_ms"];
       std::printf(
           "  latency   %.0f ms behind the fastest link; packets came p50 %.0f ms, p1 %.0f ms "
-          "before their playout time (%llu duplicates dropped, %llu lost, %llu of them late)\n",
+          "before their playout time (%llu duplicates dropped, %llu lost; %llu copies came after "
+          "their playout time)\n",
           st.value("latency_ms", 0.0), margin.value("p50", 0.0), margin.value("p01", 0.0),
           static_cast<unsigned long long>(st.value("duplicates_dropped", 0ULL)),
           static_cast<unsigned long long>(st.value("lost", 0ULL)),

@@ -262,7 +262,7 @@ void AdaptiveSender::pollLink(Link& link, sched::TimePoint now) {
   const sched::LinkModel& model = scheduler_->link(link.id);
   const bool up = model.state() == sched::LinkState::kUp;
   if (was_up && !up) {
-    spdlog::warn(
+    spdlog::info(
         "link {}: stalled (nothing acknowledged for {} ms, RTT {} ms); re-sending its "
         "overdue copies on the others",
         link.spec.text, model.silentFor(now).count() / 1000, model.srtt().count() / 1000);
