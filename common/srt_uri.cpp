@@ -1,5 +1,7 @@
 #include "common/srt_uri.h"
 
+#include <spdlog/fmt/fmt.h>
+
 #include <algorithm>
 #include <charconv>
 
@@ -27,8 +29,8 @@ Result<int> integer(const Uri& uri, const std::string& key, const std::string& v
   auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
   if (value.empty() || ec != std::errc() || ptr != value.data() + value.size() || v < lo ||
       v > hi) {
-    return Error{"'" + uri.scheme + "://" + uri.hostPort() + "': " + key + "='" + value +
-                 "' is not " + what};
+    return Error{
+        fmt::format("'{}://{}': {}='{}' is not {}", uri.scheme, uri.hostPort(), key, value, what)};
   }
   return v;
 }
@@ -65,8 +67,8 @@ Result<SrtUriOptions> takeSrtUriOptions(Uri& uri, SrtUriRole role,
       if (std::find(also.begin(), also.end(), key) == also.end()) {
         std::vector<std::string> known = mine;
         known.insert(known.end(), also.begin(), also.end());
-        return Error{where + ": unknown parameter '" + key + "' (known here: " + joined(known) +
-                     ")"};
+        return Error{
+            fmt::format("{}: unknown parameter '{}' (known here: {})", where, key, joined(known))};
       }
       ++it;
       continue;
@@ -76,12 +78,13 @@ Result<SrtUriOptions> takeSrtUriOptions(Uri& uri, SrtUriRole role,
                             ? "a link's stream id is --stream-id (the same for every link)"
                         : key == "streamid" ? "only a caller announces a stream id"
                                             : "only a caller waits for a handshake";
-      return Error{where + ": " + key + "= does not apply here (" + why + ")"};
+      return Error{fmt::format("{}: {}= does not apply here ({})", where, key, why)};
     }
     if (key == "latency") {
       auto v = integer(uri, key, value, 0, kMaxLatencyMs, "a latency of 0-60000 ms");
-      if (!v)
+      if (!v) {
         return v.error();
+      }
       o.latency = std::chrono::milliseconds(*v);
     } else if (key == "passphrase") {
       if (value.size() < 10 || value.size() > 79) {
@@ -91,7 +94,7 @@ Result<SrtUriOptions> takeSrtUriOptions(Uri& uri, SrtUriRole role,
     } else if (key == "pbkeylen") {
       auto v = integer(uri, key, value, 0, 32, "16, 24 or 32");
       if (!v || (*v != 16 && *v != 24 && *v != 32)) {
-        return Error{where + ": pbkeylen='" + value + "' is not 16, 24 or 32"};
+        return Error{fmt::format("{}: pbkeylen='{}' is not 16, 24 or 32", where, value)};
       }
       o.pbkeylen = *v;
     } else if (key == "streamid") {
@@ -101,8 +104,9 @@ Result<SrtUriOptions> takeSrtUriOptions(Uri& uri, SrtUriRole role,
       o.streamid = value;
     } else if (key == "conntimeo") {
       auto v = integer(uri, key, value, 1, kMaxConnTimeoMs, "a timeout of 1-120000 ms");
-      if (!v)
+      if (!v) {
         return v.error();
+      }
       o.conntimeo = std::chrono::milliseconds(*v);
     }
     it = uri.params.erase(it);

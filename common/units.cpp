@@ -78,14 +78,17 @@ Result<Micros> parseDuration(std::string_view text) {
 
 Result<Micros> parseRunLength(std::string_view text) {
   auto ns = split(text, "duration");
-  if (!ns)
+  if (!ns) {
     return ns.error();
+  }
   auto d = ns->suffix.empty() ? Result<Micros>(Micros(std::llround(ns->number * 1e6)))
                               : parseDuration(text);
-  if (!d)
+  if (!d) {
     return d.error();
-  if (d->count() <= 0)
+  }
+  if (d->count() <= 0) {
     return Error{"duration '" + std::string(text) + "' is not above zero"};
+  }
   return d;
 }
 

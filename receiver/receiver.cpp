@@ -687,12 +687,14 @@ void Receiver::pollGroups() {
   {
     std::lock_guard lock(mu_);
     for (auto& [id, stream] : streams_) {
-      if (stream->is_group && stream->active)
+      if (stream->is_group && stream->active) {
         groups.push_back(stream.get());
+      }
     }
   }
-  for (Stream* s : groups)
+  for (Stream* s : groups) {
     readFrom(*s);  // an ended stream moves to ended_: the pointer stays valid
+  }
 }
 
 Status Receiver::run() {

@@ -160,16 +160,21 @@ Result<SockAddr> resolve(const std::string& host, std::uint16_t port, bool passi
 
 CommonOptions withUri(const CommonOptions& defaults, const SrtUriOptions& uri) {
   CommonOptions o = defaults;
-  if (uri.latency)
+  if (uri.latency) {
     o.latency = *uri.latency;
-  if (uri.passphrase)
+  }
+  if (uri.passphrase) {
     o.passphrase = *uri.passphrase;
-  if (uri.pbkeylen)
+  }
+  if (uri.pbkeylen) {
     o.pbkeylen = *uri.pbkeylen;
-  if (uri.streamid)
+  }
+  if (uri.streamid) {
     o.stream_id = *uri.streamid;
-  if (uri.conntimeo)
+  }
+  if (uri.conntimeo) {
     o.conntimeo = *uri.conntimeo;
+  }
   return o;
 }
 
