@@ -8,6 +8,7 @@
 #include "app/cli_common.h"
 #include "common/log.h"
 #include "common/signals.h"
+#include "common/srt_uri.h"
 #include "common/units.h"
 #include "receiver/receiver.h"
 
@@ -89,7 +90,7 @@ int runRecv(const RecvCli& cli) {
   }
   auto ports = r->ports();
   for (std::size_t i = 0; i < ports.size(); ++i) {
-    spdlog::info("listening on {} (port {})", cli.listen[i], ports[i]);
+    spdlog::info("listening on {} (port {})", maskSecrets(cli.listen[i]), ports[i]);
   }
   if (auto st = r->run(); !st)
     return fail("recv", kExitFailure, st.error().message);

@@ -3,6 +3,7 @@
 #include <spdlog/fmt/fmt.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 
 namespace bondcast {
@@ -46,6 +47,30 @@ std::vector<std::string> srtUriOptionNames(SrtUriRole role) {
     names.push_back("streamid");
   }
   return names;
+}
+
+std::string maskSecrets(std::string_view uri_text) {
+  const std::size_t query = uri_text.find('?');
+  if (query == std::string_view::npos) {
+    return std::string(uri_text);
+  }
+  std::string out(uri_text.substr(0, query));
+  std::string_view rest = uri_text.substr(query);  // "?k=v&k=v"
+  while (!rest.empty()) {
+    const std::size_t next = rest.find('&', 1);
+    std::string_view param = rest.substr(0, next);  // "?k=v" or "&k=v"
+    const std::size_t eq = param.find('=');
+    std::string key(param.substr(1, eq == std::string_view::npos ? param.npos : eq - 1));
+    std::transform(key.begin(), key.end(), key.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (key == "passphrase" && eq != std::string_view::npos) {
+      out.append(param.substr(0, eq + 1)).append("***");
+    } else {
+      out.append(param);
+    }
+    rest = next == std::string_view::npos ? std::string_view() : rest.substr(next);
+  }
+  return out;
 }
 
 Result<SrtUriOptions> takeSrtUriOptions(Uri& uri, SrtUriRole role,

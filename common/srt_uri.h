@@ -16,6 +16,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/result.h"
@@ -48,5 +49,9 @@ Result<SrtUriOptions> takeSrtUriOptions(Uri& uri, SrtUriRole role,
 
 // The names a role takes (for messages and --help).
 std::vector<std::string> srtUriOptionNames(SrtUriRole role);
+
+// A URI as given with the value of every passphrase= replaced by ***: for logs, stats
+// and messages, which must never show a secret.
+std::string maskSecrets(std::string_view uri_text);
 
 }  // namespace bondcast

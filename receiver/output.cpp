@@ -56,13 +56,13 @@ class UdpOutput : public Output {
   static Result<std::unique_ptr<Output>> open(const Uri& uri, const std::string& text) {
     auto addr = srt::resolve(uri.host, uri.port, false);
     if (!addr)
-      return Error{"output '" + text + "': " + addr.error().message};
+      return Error{"output '" + maskSecrets(text) + "': " + addr.error().message};
     int fd = ::socket(addr->storage.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (fd < 0 || ::connect(fd, addr->get(), static_cast<socklen_t>(addr->len)) < 0) {
       std::string err = std::strerror(errno);
       if (fd >= 0)
         ::close(fd);
-      return Error{"output '" + text + "': " + err};
+      return Error{"output '" + maskSecrets(text) + "': " + err};
     }
     int sndbuf = 4 * 1024 * 1024;
     ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
@@ -270,16 +270,16 @@ Result<OutputSpec> parseOutputSpec(const std::string& text) {
       return Error{"output: " + uri.error().message};
     if (uri->scheme == "udp") {
       if (uri->host.empty() || uri->port == 0) {
-        return Error{"output '" + text + "': UDP output needs HOST:PORT"};
+        return Error{"output '" + maskSecrets(text) + "': UDP output needs HOST:PORT"};
       }
       if (!uri->params.empty()) {
-        return Error{"output '" + text + "': unknown parameter '" + uri->params.begin()->first +
-                     "' (a UDP output takes none)"};
+        return Error{"output '" + maskSecrets(text) + "': unknown parameter '" +
+                     uri->params.begin()->first + "' (a UDP output takes none)"};
       }
       spec.kind = OutputKind::kUdp;
     } else if (uri->scheme == "srt") {
       if (uri->port == 0)
-        return Error{"output '" + text + "': SRT output needs a port"};
+        return Error{"output '" + maskSecrets(text) + "': SRT output needs a port"};
       spec.kind = uri->isListener() ? OutputKind::kSrtListener : OutputKind::kSrtCaller;
       Uri checked = *uri;
       auto options = takeSrtUriOptions(
@@ -287,11 +287,11 @@ Result<OutputSpec> parseOutputSpec(const std::string& text) {
       if (!options)
         return Error{"output: " + options.error().message};
       if (options->pbkeylen && !options->passphrase)
-        return Error{"output '" + text + "': pbkeylen= needs passphrase="};
+        return Error{"output '" + maskSecrets(text) + "': pbkeylen= needs passphrase="};
     } else if (uri->scheme == "file") {
       spec.text = text.substr(7);
     } else {
-      return Error{"output '" + text + "': unknown scheme '" + uri->scheme +
+      return Error{"output '" + maskSecrets(text) + "': unknown scheme '" + uri->scheme +
                    "' (use a file, -, udp://, srt://)"};
     }
     return spec;
@@ -299,7 +299,8 @@ Result<OutputSpec> parseOutputSpec(const std::string& text) {
   spec.per_stream = true;
   auto dir = std::filesystem::path(text).parent_path();
   if (!dir.empty() && !std::filesystem::is_directory(dir)) {
-    return Error{"output '" + text + "': folder '" + dir.string() + "' does not exist"};
+    return Error{"output '" + maskSecrets(text) + "': folder '" + dir.string() +
+                 "' does not exist"};
   }
   return spec;
 }
@@ -316,7 +317,7 @@ Result<std::unique_ptr<Output>> openOutput(const OutputSpec& spec, const std::st
         return uri.error();
       if (spec.kind == OutputKind::kUdp)
         return UdpOutput::open(*uri, spec.text);
-      return SrtOutput::open(*uri, spec.text);
+      return SrtOutput::open(*uri, maskSecrets(spec.text));
     }
     case OutputKind::kFile: {
       std::string path = fileNameFor(spec.text, stream_id);

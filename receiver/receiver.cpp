@@ -101,7 +101,7 @@ Result<ListenUri> parseListenUri(const std::string& text) {
   if (!uri)
     return Error{"listen: " + uri.error().message};
   if (uri->scheme != "srt")
-    return Error{"listen '" + text + "': scheme must be srt:// (srt://[ADDR]:PORT)"};
+    return Error{"listen '" + maskSecrets(text) + "': scheme must be srt:// (srt://[ADDR]:PORT)"};
   auto options = takeSrtUriOptions(*uri, SrtUriRole::kListener);
   if (!options)
     return Error{"listen: " + options.error().message};
@@ -137,7 +137,7 @@ Result<std::unique_ptr<Receiver>> Receiver::create(ReceiverOptions options) {
       return uri.error();
     auto addr = srt::resolve(uri->uri.host, uri->uri.port, true);
     if (!addr)
-      return Error{"listen '" + text + "': " + addr.error().message};
+      return Error{"listen '" + maskSecrets(text) + "': " + addr.error().message};
     srt::Socket l(srt_create_socket());
     SRTSOCKET s = l.get();
     // The command line's options, and what this listen URI says instead (accepted
@@ -145,7 +145,7 @@ Result<std::unique_ptr<Receiver>> Receiver::create(ReceiverOptions options) {
     srt::CommonOptions common = srt::withUri(self->options_.srt, uri->srt);
     common.stream_id.clear();
     if (auto st = srt::applyCommonOptions(s, common); !st)
-      return Error{"listen '" + text + "': " + st.error().message};
+      return Error{"listen '" + maskSecrets(text) + "': " + st.error().message};
     int yes = 1;
     bool no = false;
     if (auto st = srt::setOption(s, SRTO_GROUPCONNECT, yes, "group connect"); !st) {

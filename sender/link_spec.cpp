@@ -13,7 +13,7 @@ Result<LinkSpec> parseLinkSpec(std::string_view text) {
   if (!uri)
     return Error{"link: " + uri.error().message};
   auto bad = [&](const std::string& why) {
-    return Error{"link '" + std::string(text) + "': " + why};
+    return Error{"link '" + maskSecrets(text) + "': " + why};
   };
   auto srt = takeSrtUriOptions(*uri, SrtUriRole::kLink, {"weight", "bind", "dev", "cost"});
   if (!srt)
@@ -25,7 +25,7 @@ Result<LinkSpec> parseLinkSpec(std::string_view text) {
   if (uri->port == 0)
     return bad("port 0 is not a receiver port");
   LinkSpec link;
-  link.text = std::string(text);
+  link.text = maskSecrets(text);
   link.host = uri->host;
   link.port = uri->port;
   link.srt = *srt;

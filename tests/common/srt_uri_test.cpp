@@ -79,5 +79,16 @@ TEST(SrtUriOptions, AnOptionThatCannotApplyIsAnError) {
             std::string::npos);
 }
 
+// Logs, stats and messages show URIs as given, never a passphrase.
+TEST(SrtUriOptions, MaskSecretsHidesEveryPassphraseAndKeepsTheRest) {
+  EXPECT_EQ(maskSecrets("srt://h:9000?weight=2&passphrase=a-long-secret&bind=10.0.0.2"),
+            "srt://h:9000?weight=2&passphrase=***&bind=10.0.0.2");
+  EXPECT_EQ(maskSecrets("srt://:9000?PassPhrase=a-long-secret"), "srt://:9000?PassPhrase=***");
+  EXPECT_EQ(maskSecrets("srt://h:9000?passphrasex=1&x=passphrase=2"),
+            "srt://h:9000?passphrasex=1&x=passphrase=2");
+  EXPECT_EQ(maskSecrets("srt://h:9000"), "srt://h:9000");
+  EXPECT_EQ(maskSecrets("srt://h:9000?"), "srt://h:9000?");
+}
+
 }  // namespace
 }  // namespace bondcast
