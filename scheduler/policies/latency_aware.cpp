@@ -232,8 +232,9 @@ void LatencyAwarePolicy::rescueLate(TimePoint now, std::vector<Resend>& out) {
       if (!record.hasCopyOn(id) || record.link_index[id] < link.ackedBelow()) {
         continue;
       }
-      if (silent ? !link.isOverdue(record.link_index[id], now)
-                 : record.packet.deadline >= link.expectedArrivalOfHeld(record.link_index[id], now)) {
+      if (silent
+              ? !link.isOverdue(record.link_index[id], now)
+              : record.packet.deadline >= link.expectedArrivalOfHeld(record.link_index[id], now)) {
         continue;
       }
       // A copy a silent link should have delivered is probably lost with the link: it goes

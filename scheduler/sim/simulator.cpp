@@ -87,7 +87,7 @@ class Simulator {
   void sendCopy(const sched::Packet& packet, sched::LinkId link, SimTime now) {
     const sched::TimePoint expires = packet.deadline - scheduler_->link(link).oneWayDelay();
     links_[link]->send(packet.seq, packet.size_bytes,
-                      std::chrono::duration_cast<sched::Micros>(expires - at(0)).count(), now);
+                       std::chrono::duration_cast<sched::Micros>(expires - at(0)).count(), now);
   }
 
   void emitDue(SimTime now) {

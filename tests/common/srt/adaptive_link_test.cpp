@@ -83,8 +83,7 @@ Outcome sendThroughLoss(std::chrono::milliseconds ttl) {
   EXPECT_TRUE(applyAdaptiveLinkSenderOptions(sender.get()));
   auto peer = resolve("127.0.0.1", emulator.listenPort(0), false);
   EXPECT_TRUE(peer);
-  EXPECT_NE(srt_connect(sender.get(), peer->get(), peer->len), SRT_ERROR)
-      << srt_getlasterror_str();
+  EXPECT_NE(srt_connect(sender.get(), peer->get(), peer->len), SRT_ERROR) << srt_getlasterror_str();
   Socket accepted(srt_accept(listener.get(), nullptr, nullptr));
   EXPECT_TRUE(accepted.valid()) << srt_getlasterror_str();
   EXPECT_TRUE(configured) << "the receiver's options could not be set in the listen callback";
