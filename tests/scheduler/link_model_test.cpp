@@ -197,17 +197,24 @@ TEST(LinkModel, ARecentLossIsCountedAndShowsInTheLossRate) {
   EXPECT_TRUE(link.lostRecently(at(20)));
 }
 
-// A link is stalled by silence, not by an old copy: one that still acknowledges stays up
-// however long its queue, one whose acknowledgements stop is stalled one RTT (and its
-// variation, and a margin) after its oldest copy was due.
-TEST(LinkModel, StallsBySilenceNotByAnOldCopy) {
-  LinkModel link = upLink();
+// A settled 40 ms, 10 Mbit/s link that sent 100 copies over 100 ms and holds them all;
+// returns the reading that says so.
+LinkStats holdHundredCopies(LinkModel& link) {
   settle(link, healthyStats(40, 10e6), -100);
   for (int i = 0; i < 100; ++i) {
     link.onSent(1316, at(i));
   }
   LinkStats s = healthyStats(40, 10e6, 100);
   s.send_buffer_time = milliseconds(99);
+  return s;
+}
+
+// A link is stalled by silence, not by an old copy: one that still acknowledges stays up
+// however long its queue, one whose acknowledgements stop is stalled one RTT (and its
+// variation, and a margin) after its oldest copy was due.
+TEST(LinkModel, StallsBySilenceNotByAnOldCopy) {
+  LinkModel link = upLink();
+  LinkStats s = holdHundredCopies(link);
   // Acknowledgements keep coming, one copy every 10 ms: a queue, the link is up.
   for (int t = 100; t <= 400; t += 10) {
     s.send_buffer_packets -= 1;
@@ -236,12 +243,7 @@ TEST(LinkModel, StallsBySilenceNotByAnOldCopy) {
 TEST(LinkModel, ALossReportIsNotSilence) {
   for (const bool reports : {true, false}) {
     LinkModel link = upLink();
-    settle(link, healthyStats(40, 10e6), -100);
-    for (int i = 0; i < 100; ++i) {
-      link.onSent(1316, at(i));
-    }
-    LinkStats s = healthyStats(40, 10e6, 100);
-    s.send_buffer_time = milliseconds(99);
+    LinkStats s = holdHundredCopies(link);
     bool stalled = false;
     for (int t = 100; t <= 400; t += 10) {
       if (reports && t % 50 == 0)
