@@ -96,9 +96,9 @@ class SrtOutput : public Output {
         parsed, uri.isListener() ? SrtUriRole::kOutputListener : SrtUriRole::kOutputCaller);
     if (!options)
       return Error{"output: " + options.error().message};
-    srt::CommonOptions common;
-    common.latency = options->latency.value_or(std::chrono::milliseconds(120));
-    common = srt::withUri(common, *options);
+    srt::CommonOptions defaults;
+    defaults.latency = std::chrono::milliseconds(120);  // libsrt's
+    const srt::CommonOptions common = srt::withUri(defaults, *options);
     std::unique_ptr<SrtOutput> out(new SrtOutput(parsed, text, common));
     if (auto st = out->start(); !st)
       return st.error();
