@@ -1,6 +1,7 @@
 #include "scheduler/link_model.h"
 
 #include <algorithm>
+#include <iterator>
 
 namespace bondcast::sched {
 namespace {
@@ -166,6 +167,11 @@ void LinkModel::updateDeliveryRate(const LinkStats& stats, TimePoint now) {
     const double sample_bps = delivered * 8.0 / seconds(dt);
     const double alpha = seconds(dt) / seconds(dt + tuning_.delivered_window);
     delivered_bps_ += alpha * (sample_bps - delivered_bps_);
+    recent_delivered_.emplace_back(now, delivered);
+    while (recent_delivered_.size() > 2 &&
+           now - recent_delivered_[1].first >= tuning_.recent_delivery_window) {
+      recent_delivered_.pop_front();
+    }
   }
   // Only a saturated link shows its capacity in what it delivers: elsewhere the rate
   // starts from the probe estimate.
@@ -279,7 +285,26 @@ double LinkModel::bandwidthBps() const {
   probe = std::max(probe, delivered_bps_);
   if (!saturated_)
     return probe;
-  return std::clamp(delivery_rate_bps_, probe / 50, probe);
+  const double delivering = std::min(delivery_rate_bps_, recentDeliveryBps().value_or(probe));
+  return std::clamp(delivering, probe / 50, probe);
+}
+
+// The bytes of the readings after the oldest one kept, over the time since it; none until
+// the readings span half the window (two close readings say little about a rate).
+std::optional<double> LinkModel::recentDeliveryBps() const {
+  if (recent_delivered_.size() < 2 || tuning_.recent_delivery_window <= Micros::zero()) {
+    return std::nullopt;
+  }
+  const Micros span =
+      duration_cast<Micros>(recent_delivered_.back().first - recent_delivered_.front().first);
+  if (span < tuning_.recent_delivery_window / 2 || span <= Micros::zero()) {
+    return std::nullopt;
+  }
+  double bytes = 0;
+  for (auto it = std::next(recent_delivered_.begin()); it != recent_delivered_.end(); ++it) {
+    bytes += it->second;
+  }
+  return bytes * 8.0 / seconds(span);
 }
 
 double LinkModel::queuedBytes(TimePoint now) const {

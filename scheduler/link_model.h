@@ -6,6 +6,8 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <optional>
+#include <utility>
 
 #include "common/windowed_min.h"
 #include "scheduler/types.h"
@@ -24,6 +26,12 @@ struct LinkModelTuning {
   // Smoothing of what the link delivers in any state, a floor under libsrt's capacity
   // estimate.
   Micros delivered_window{std::chrono::milliseconds(100)};
+  // A saturated link's capacity is at most what it delivered over this last stretch (a
+  // sliding sum): when a link's capacity collapses (a cellular uplink throttled from 10 to
+  // 1 Mbit/s), the average above takes most of a second to follow, and every copy the
+  // scheduler puts on the link meanwhile, and every one it holds, is late. The sliding sum
+  // shows the collapse within this window. 0 turns this off.
+  Micros recent_delivery_window{std::chrono::milliseconds(70)};
   // libsrt's RTT is an average (7/8 old, 1/8 new sample per ACK, every 10 ms): while a
   // queue grows or drains, it trails the latest sample by about 7 ACK periods. The
   // model extrapolates it along its slope over the last rtt_trend_window by
@@ -128,6 +136,7 @@ class LinkModel {
   void updateLoss(const LinkStats& stats);
   void resetQueue(const LinkStats& stats, TimePoint now);
   void updateDeliveryRate(const LinkStats& stats, TimePoint now);
+  std::optional<double> recentDeliveryBps() const;
   double queuedBytes(TimePoint now) const;
   Micros sojournDelay(TimePoint now) const;
 
@@ -147,6 +156,8 @@ class LinkModel {
   double bandwidth_bps_ = 0;
   double delivery_rate_bps_ = 0;
   double delivered_bps_ = 0;  // what was acknowledged lately (any state), smoothed
+  // Bytes delivered per reading over the last recent_delivery_window, oldest first.
+  std::deque<std::pair<TimePoint, double>> recent_delivered_;
   bool saturated_ = false;
   bool have_stats_ = false;
   TimePoint last_stats_at_{};

@@ -36,8 +36,9 @@ class LatencyAwarePolicy final : public PolicyBase {
   };
   Option evaluate(const LinkModel& link, const Packet& packet, TimePoint now) const;
   std::optional<Option> choosePrimary(const Packet& packet, TimePoint now);
+  enum class Room { kAny, kSpare, kUnsaturated };  // see earliestMeeting()
   std::optional<LinkId> earliestMeeting(const Packet& packet, std::optional<LinkId> except,
-                                        bool spare_only, TimePoint now) const;
+                                        Room room, TimePoint now) const;
   bool atRisk(const Option& primary, TimePoint now) const;
   bool affordExtra(const Packet& packet) const;
   void addProbes(Decision& decision, TimePoint now);

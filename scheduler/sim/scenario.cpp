@@ -287,6 +287,7 @@ Status parseSchedulerConfig(const json& j, sched::SchedulerConfig& config) {
       {"rtt_trend_window", &config.link.rtt_trend_window},
       {"rtt_trend_lead", &config.link.rtt_trend_lead},
       {"delivery_rate_window", &config.link.delivery_rate_window},
+      {"recent_delivery_window", &config.link.recent_delivery_window},
   };
   const std::pair<const char*, double*> fractions[] = {
       {"overhead_budget", &config.overhead_budget},

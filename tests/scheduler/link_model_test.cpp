@@ -16,10 +16,18 @@ void settle(LinkModel& link, const LinkStats& s, std::int64_t from_ms) {
     link.onStats(s, at(from_ms + i));
 }
 
-LinkModel upLink() {
-  LinkModel link(0, LinkConfig{"a", 1.0});
+LinkModel upLink(LinkModelTuning tuning = {}) {
+  LinkModel link(0, LinkConfig{"a", 1.0}, tuning);
   EXPECT_EQ(link.setState(LinkState::kUp, at(0)), LinkModel::Transition::kRecovered);
   return link;
+}
+
+// The RTT's view of the queue alone. These readings hold copies past a base RTT without
+// acknowledging any, which the recent delivery reads as a collapse of the capacity.
+LinkModel upLinkRttView() {
+  LinkModelTuning tuning;
+  tuning.recent_delivery_window = Micros::zero();
+  return upLink(tuning);
 }
 
 TEST(LinkState, HasReadableNames) {
@@ -59,7 +67,7 @@ TEST(LinkModel, CopiesSentBuildAVirtualQueueThatDrainsAtCapacity) {
 }
 
 TEST(LinkModel, TheRttExcessIsTheQueueAsItWasAOneWayDelayAgo) {
-  LinkModel link = upLink();
+  LinkModel link = upLinkRttView();
   settle(link, healthyStats(40, 8e6), 0);
   // A steady 140 ms against a 40 ms base, less SRT's 10 ms ACK period: 90 ms of queue,
   // measured 20 ms (one way) ago and drained at capacity since.
@@ -72,7 +80,7 @@ TEST(LinkModel, TheRttExcessIsTheQueueAsItWasAOneWayDelayAgo) {
 // libsrt's RTT trails its samples while a queue grows or drains; the model reads the
 // queue from where the RTT is heading (its slope over 20 ms, continued for 50 ms).
 TEST(LinkModel, AMovingRttIsReadAlongItsTrend) {
-  LinkModel rising = upLink();
+  LinkModel rising = upLinkRttView();
   settle(rising, healthyStats(40, 8e6), 0);
   for (int i = 0; i < 3; ++i) {
     rising.onStats(healthyStats(60 + 10 * i, 8e6, 5), at(100 + 10 * i));
@@ -80,7 +88,7 @@ TEST(LinkModel, AMovingRttIsReadAlongItsTrend) {
   // 80 ms rising 1 ms per ms: 130 ms, 80 ms of queue a one-way delay ago; 60 ms now.
   EXPECT_NEAR(rising.queueDelay(at(120)).count(), 60'000, 2'000);
 
-  LinkModel falling = upLink();
+  LinkModel falling = upLinkRttView();
   settle(falling, healthyStats(40, 8e6), 0);
   for (int i = 0; i < 3; ++i) {
     falling.onStats(healthyStats(120 - 10 * i, 8e6, 5), at(100 + 10 * i));
@@ -90,7 +98,7 @@ TEST(LinkModel, AMovingRttIsReadAlongItsTrend) {
 }
 
 TEST(LinkModel, CopiesSentSinceTheRttMeasuredTheQueueAddToIt) {
-  LinkModel link = upLink();
+  LinkModel link = upLinkRttView();
   settle(link, healthyStats(40, 10e6), 0);
   for (int i = 0; i < 20; ++i)
     link.onSent(1316, at(100));
@@ -280,6 +288,29 @@ TEST(LinkModel, HeldCopiesFurtherBackArriveLater) {
   link.onStats(healthyStats(40, 5e6, 200), at(0));
   EXPECT_LT(link.expectedArrivalOfHeld(10, at(0)), link.expectedArrivalOfHeld(150, at(0)));
   EXPECT_EQ(link.expectedArrivalOfHeld(0, at(0)), at(0) + milliseconds(20));
+}
+
+// A loaded link whose capacity falls from 10 to 1 Mbit/s (a throttled cellular uplink):
+// within one recent_delivery_window its capacity reads what it now delivers, while the
+// delivery rate's average still believes most of the old capacity.
+TEST(LinkModel, ASaturatedLinkShowsACollapseWithinOneWindow) {
+  LinkModel link = upLink();
+  settle(link, healthyStats(20, 10e6), -100);
+  for (int i = 0; i < 60; ++i)
+    link.onSent(1316, at(0));
+  LinkStats s = healthyStats(20, 10e6, 60);
+  for (std::int64_t t = 10; t <= 120; t += 10) {
+    s.send_buffer_packets -= 1;  // one copy acknowledged per 10 ms: 1.05 Mbit/s
+    s.send_buffer_bytes -= 1316;
+    s.send_buffer_time = milliseconds(t);
+    link.onStats(s, at(t));
+  }
+  ASSERT_TRUE(link.isSaturated());
+  EXPECT_LT(link.bandwidthBps(), 1.5e6);
+  EXPECT_GT(link.bandwidthBps(), 0.7e6);
+  EXPECT_GT(link.deliveryRateBps(), 5e6);
+  // The copies further back are now expected long after the 10 Mbit/s estimate said.
+  EXPECT_GT(link.expectedArrivalOfHeld(59, at(120)), at(400));
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 // Each policy driven by hand with a fake clock: links, readings, packets, decisions.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "fake_link.h"
 #include "scheduler/factory.h"
 #include "scheduler/policies/latency_aware.h"
@@ -251,6 +253,37 @@ TEST(LatencyAware, ResendsWhatAFailedLinkStillHolds) {
   EXPECT_EQ(resends[0].links[0], 1u);
   EXPECT_EQ(f.s->stats().links[1].resent, 2u);
   EXPECT_TRUE(f.s->takeResends(at(7)).empty());
+}
+
+// A loaded link whose capacity collapses (10 -> 1 Mbit/s) will deliver the copies at the
+// back of its queue after their deadline: they go again on a link with capacity to spare,
+// even with no credit in hand (as a dead link's would), the front ones stay.
+TEST(LatencyAware, ResendsWhatACollapsedLinkWillDeliverLateEvenInDebt) {
+  SchedulerConfig config;
+  config.overhead_budget = 0;  // no credit ever in hand
+  Fixture f("latency-aware", {{20, 10e6}, {200, 10e6}}, config);
+  for (std::uint64_t seq = 0; seq < 40; ++seq) {
+    ASSERT_EQ(f.pick(seq, at(0), at(250)), (Ids{0}));
+  }
+  LinkStats s = healthyStats(20, 10e6, 40);
+  std::set<std::uint64_t> resent;
+  for (std::int64_t t = 10; t <= 140; t += 10) {
+    s.send_buffer_packets -= 1;  // 1.05 Mbit/s
+    s.send_buffer_bytes -= 1316;
+    s.send_buffer_time = milliseconds(t);
+    f.s->onLinkStats(0, s, at(t));
+    f.s->onLinkStats(1, healthyStats(200, 10e6), at(t));
+    for (const Resend& r : f.s->takeResends(at(t))) {
+      EXPECT_TRUE(resent.insert(r.packet.seq).second) << r.packet.seq << " went twice";
+      ASSERT_EQ(r.links.size(), 1u);
+      EXPECT_EQ(r.links[0], 1u);  // the link with capacity to spare
+    }
+  }
+  // At 1.05 Mbit/s the first 23 arrive by 250 ms; 15 leaves room for the model's doubt.
+  ASSERT_FALSE(resent.empty());
+  EXPECT_GE(*resent.begin(), 15u);
+  EXPECT_TRUE(resent.contains(39u));
+  EXPECT_TRUE(f.s->link(0).isUp());
 }
 
 TEST(LatencyAware, FindsAStalledLinkFromItsStatsAndProbesIt) {
