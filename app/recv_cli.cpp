@@ -3,10 +3,16 @@
 
 #include <cstdint>
 
+#include "app/config_file.h"
+
 namespace bondcast::app {
 
 CLI::App* addRecvOptions(CLI::App& root, const std::shared_ptr<RecvCli>& cli) {
   auto* sub = root.add_subcommand("recv", "Receive bonded streams and write each to an output.");
+  // First: see addConfigOption.
+  addConfigOption(*sub,
+                  "listen = [\"srt://:9000\", \"srt://:9001\"], output = \"live.ts\", latency = "
+                  "500, duration = \"90m\"");
   sub->add_option("-l,--listen", cli->listen,
                   "srt://[ADDR]:PORT to accept links on (repeat for several ports); SRT options "
                   "for this port in the URI override the ones below: latency=MS, "
@@ -30,7 +36,8 @@ CLI::App* addRecvOptions(CLI::App& root, const std::shared_ptr<RecvCli>& cli) {
                   "write JSON lines of per-stream, per-link stats once a second to FILE "
                   "(- = stderr)");
   sub->add_option("--duration", cli->duration,
-                  "stop after this long: seconds, or with a unit (30, 30s, 2m, 1500ms)");
+                  "stop after this long: seconds, or with a unit (30, 30s, 2m, 1500ms)")
+      ->type_name("DURATION");
   sub->add_option("--packet-log", cli->packet_log,
                   "write a CSV line per payload written out (and per packet given up on): "
                   "arrival_us,stream,link,seq,send_us,bytes,status");

@@ -3,10 +3,16 @@
 
 #include <cstdint>
 
+#include "app/config_file.h"
+
 namespace bondcast::app {
 
 CLI::App* addSendOptions(CLI::App& root, const std::shared_ptr<SendCli>& cli) {
   auto* sub = root.add_subcommand("send", "Send one MPEG-TS stream over several links.");
+  // First: see addConfigOption.
+  addConfigOption(*sub,
+                  "mode = \"adaptive\", latency = 300, input = \"udp://@:5000\", link = "
+                  "[\"srt://studio:9000?bind=10.0.0.2\", \"srt://studio:9000?bind=10.0.1.2\"]");
   sub->add_option("--mode", cli->mode,
                   "broadcast: every packet on every link (hitless failover); backup: one "
                   "active link, the others take over when it fails (both: SRT socket "
@@ -49,6 +55,7 @@ CLI::App* addSendOptions(CLI::App& root, const std::shared_ptr<SendCli>& cli) {
                   "write JSON lines of per-link stats once a second to FILE (- = stderr)");
   sub->add_flag("--loop", cli->loop, "restart a file input at its end");
   sub->add_option("--bitrate", cli->bitrate, "bitrate of the testsrc input (e.g. 4mbit)")
+      ->type_name("BITRATE")
       ->capture_default_str();
   sub->add_option("--connect-timeout", cli->connect_timeout_ms,
                   "ms to wait for the first link to connect")
