@@ -444,5 +444,36 @@ TEST_F(ConfigFile, TheHelpsExampleIsAValidConfigFile) {
   }
 }
 
+// The README's examples (```toml blocks whose first line names send.toml or recv.toml)
+// are valid files of real keys.
+TEST_F(ConfigFile, TheReadmesExamplesAreValidConfigFiles) {
+  std::ifstream in(std::string(BONDCAST_SOURCE_DIR) + "/README.md");
+  ASSERT_TRUE(in) << "cannot read README.md";
+  std::stringstream readme;
+  readme << in.rdbuf();
+  std::string text = readme.str();
+  std::set<std::string> checked;
+  const std::string fence = "```toml\n";
+  for (auto at = text.find(fence); at != std::string::npos; at = text.find(fence, at + 1)) {
+    auto start = at + fence.size();
+    auto end = text.find("```", start);
+    ASSERT_NE(end, std::string::npos);
+    std::string toml = text.substr(start, end - start);
+    SCOPED_TRACE(toml);
+    std::string name = toml.rfind("# send.toml", 0) == 0   ? "send"
+                       : toml.rfind("# recv.toml", 0) == 0 ? "recv"
+                                                           : "";
+    ASSERT_NE(name, "") << "a toml block that names neither send.toml nor recv.toml";
+    auto file = write(name + ".toml", toml);
+    if (name == "send") {
+      EXPECT_NE(parseSend({"--config", file}), SendCli{});
+    } else {
+      EXPECT_NE(parseRecv({"--config", file}), RecvCli{});
+    }
+    checked.insert(name);
+  }
+  EXPECT_EQ(checked, (std::set<std::string>{"send", "recv"}));
+}
+
 }  // namespace
 }  // namespace bondcast::app
