@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "app/cli_common.h"
+#include "app/recv_cli.h"
 #include "common/log.h"
 #include "common/signals.h"
 #include "common/srt_uri.h"
@@ -14,17 +15,6 @@
 
 namespace bondcast::app {
 namespace {
-
-struct RecvCli {
-  std::vector<std::string> listen;
-  std::string output;
-  int latency_ms = 200;
-  std::string passphrase;
-  std::string stats;
-  std::string duration;
-  std::string packet_log;
-  int verbosity = 1;
-};
 
 int runRecv(const RecvCli& cli) {
   setupLogging(cli.verbosity, "recv");
@@ -101,40 +91,7 @@ int runRecv(const RecvCli& cli) {
 
 void addRecv(CLI::App& root, Runner& chosen) {
   auto cli = std::make_shared<RecvCli>();
-  auto* sub = root.add_subcommand("recv", "Receive bonded streams and write each to an output.");
-  sub->add_option("-l,--listen", cli->listen,
-                  "srt://[ADDR]:PORT to accept links on (repeat for several ports); SRT options "
-                  "for this port in the URI override the ones below: latency=MS, "
-                  "passphrase=S, pbkeylen=16|24|32")
-      ->required();
-  sub->add_option("-o,--output", cli->output,
-                  "FILE, - (stdout), udp://HOST:PORT, srt://:PORT (players pull) or "
-                  "srt://HOST:PORT (push). Several senders: '{id}' in FILE is replaced by "
-                  "the stream id; without it, stream id S goes to FILE-S.ext and a stream "
-                  "without id to FILE. stdout/UDP/SRT carry one stream at a time.")
-      ->required();
-  sub->add_option("--latency", cli->latency_ms,
-                  "SRT latency in ms; adaptive mode: each packet is written out this long "
-                  "after it could have come over the fastest link (the sender's latency if "
-                  "larger)")
-      ->capture_default_str()
-      ->check(CLI::Range(20, 10000));
-  sub->add_option("--passphrase", cli->passphrase,
-                  "decrypt with this passphrase; senders without it are refused");
-  sub->add_option("--stats", cli->stats,
-                  "write JSON lines of per-stream, per-link stats once a second to FILE "
-                  "(- = stderr)");
-  sub->add_option("--duration", cli->duration,
-                  "stop after this long: seconds, or with a unit (30, 30s, 2m, 1500ms)");
-  sub->add_option("--packet-log", cli->packet_log,
-                  "write a CSV line per payload written out (and per packet given up on): "
-                  "arrival_us,stream,link,seq,send_us,bytes,status");
-  sub->add_flag(
-      "-v,--verbose", [cli](std::int64_t n) { cli->verbosity = 1 + static_cast<int>(n); },
-      "more log output (-vv: debug)");
-  sub->add_flag(
-      "-q,--quiet", [cli](std::int64_t) { cli->verbosity = 0; }, "only warnings and errors");
-  sub->callback([cli, &chosen] { chosen = [cli] { return runRecv(*cli); }; });
+  addRecvOptions(root, cli)->callback([cli, &chosen] { chosen = [cli] { return runRecv(*cli); }; });
 }
 
 }  // namespace bondcast::app

@@ -1,0 +1,28 @@
+// The options of `bondcast recv`, as the command line and its --config file give them.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace bondcast::app {
+
+struct RecvCli {
+  std::vector<std::string> listen;
+  std::string output;
+  int latency_ms = 200;
+  std::string passphrase;
+  std::string stats;
+  std::string duration;
+  std::string packet_log;
+  int verbosity = 1;
+
+  bool operator==(const RecvCli&) const = default;
+};
+
+// Adds the `recv` subcommand to `root` with all its options (--config first), which
+// store what they are given in `*cli`; returns the subcommand.
+CLI::App* addRecvOptions(CLI::App& root, const std::shared_ptr<RecvCli>& cli);
+
+}  // namespace bondcast::app
