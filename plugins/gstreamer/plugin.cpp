@@ -54,4 +54,4 @@ static gboolean plugin_init(GstPlugin* plugin) {
 #define PACKAGE "bondcast"
 GST_PLUGIN_DEFINE(GST_VERSION_MAJOR, GST_VERSION_MINOR, bondcast,
                   "Bonded SRT transport: bondcastsink and bondcastsrc", plugin_init, "0.1.0",
-                  "Proprietary", "bondcast", "https://github.com/bondcast/bondcast")
+                  "MPL-2.0", "bondcast", "https://github.com/bondcast/bondcast")

@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "tests/support/shared_dir.h"
+
 namespace bondcast {
 namespace {
 
@@ -97,10 +99,10 @@ TEST_F(TraceFile, RateSeriesValueUnitLinesAreOneSecondEach) {
 }
 
 TEST(RealTraces, SharedMahimahiMeanMatchesProvenance) {
+  BONDCAST_SKIP_WITHOUT_SHARED_TRACES();
   auto t = CapacityTrace::loadMahimahi(std::string(BONDCAST_SHARED_DIR) +
                                        "/traces/mahimahi/Verizon-LTE-short.up");
-  if (!t.ok())
-    GTEST_SKIP() << t.error().message;
+  ASSERT_TRUE(t.ok()) << t.error().message;
   // ../shared/traces/README.md: 140 s period, 5.95 Mbit/s mean.
   EXPECT_NEAR(static_cast<double>(t->periodMs()), 140'000, 1'000);
   EXPECT_NEAR(t->meanBps() / 1e6, 5.95, 0.1);

@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "tests/support/shared_dir.h"
+
 namespace bondcast::emu {
 namespace {
 
@@ -60,6 +62,7 @@ TEST(LinkSpec, GilbertElliottTakesPRAndStateLosses) {
 }
 
 TEST(LinkSpec, LoadsTraces) {
+  BONDCAST_SKIP_WITHOUT_SHARED_TRACES();
   auto l = parseLinkSpec("to=127.0.0.1:9,rate=trace:" + kTrace + ",rev-rate=series:" +
                          BONDCAST_SHARED_DIR + "/traces/norway-3g/norway_bus_1");
   ASSERT_TRUE(l.ok()) << l.error().message;
@@ -167,6 +170,8 @@ TEST(EmulatorConfig, ValidateChecksEventLinksAndDuplicateListens) {
 }
 
 TEST(Scenario, ExampleFileLoads) {
+  BONDCAST_SKIP_WITHOUT_SHARED(std::string(BONDCAST_SOURCE_DIR) + "/../shared/traces",
+                               "eval/scenarios/example.json reads a trace from it");
   auto s = loadScenario(std::string(BONDCAST_SOURCE_DIR) + "/eval/scenarios/example.json");
   ASSERT_TRUE(s.ok()) << s.error().message;
   EXPECT_EQ(s->config.seed, 7u);

@@ -18,6 +18,8 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/shared_dir.h"
+
 extern char** environ;
 
 namespace {
@@ -215,6 +217,8 @@ TEST_F(EmulateCommand, SigtermStopsCleanlyWithAFinalStatsLine) {
 }
 
 TEST_F(EmulateCommand, ExampleScenarioRuns) {
+  BONDCAST_SKIP_WITHOUT_SHARED(std::string(BONDCAST_SOURCE_DIR) + "/../shared/traces",
+                               "eval/scenarios/example.json reads a trace from it");
   std::string stats = path("stats.jsonl");
   Finished f = run({"--scenario", std::string(BONDCAST_SOURCE_DIR) + "/eval/scenarios/example.json",
                     "--duration", "200ms", "--stats", stats});

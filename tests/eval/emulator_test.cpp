@@ -11,6 +11,7 @@
 
 #include "eval/emulator/link_model.h"
 #include "tests/eval/udp_harness.h"
+#include "tests/support/shared_dir.h"
 
 namespace bondcast::emu {
 namespace {
@@ -206,6 +207,7 @@ TEST(Emulator, SameSeedSameDropsDifferentSeedDifferentDrops) {
 }
 
 TEST(Emulator, MahimahiTraceReplayDeliversTheTraceBytesEachSecond) {
+  BONDCAST_SKIP_WITHOUT_SHARED_TRACES();
   const std::string path =
       std::string(BONDCAST_SHARED_DIR) + "/traces/mahimahi/TMobile-LTE-short.up";
   auto trace = CapacityTrace::loadMahimahi(path);

@@ -11,6 +11,8 @@
 #include <fstream>
 #include <map>
 
+#include "tests/support/shared_dir.h"
+
 namespace bondcast::emu {
 namespace {
 
@@ -259,14 +261,17 @@ void expectEverySecondMatchesTrace(const std::string& path, std::uint32_t size) 
 }
 
 TEST_F(TraceReplay, MahimahiFullPeriodDeliversTheTraceBytesEverySecond) {
+  BONDCAST_SKIP_WITHOUT_SHARED_TRACES();
   expectEverySecondMatchesTrace(tracePath("TMobile-LTE-short.up"), 1500);
 }
 
 TEST_F(TraceReplay, MahimahiFullPeriodWithSrtSizedPacketsSharesOpportunities) {
+  BONDCAST_SKIP_WITHOUT_SHARED_TRACES();
   expectEverySecondMatchesTrace(tracePath("Verizon-LTE-short.up"), 1316);
 }
 
 TEST(LinkModel, TraceOpportunitiesThatFindTheQueueEmptyAreLost) {
+  BONDCAST_SKIP_WITHOUT_SHARED_TRACES();
   auto path = std::string(BONDCAST_SHARED_DIR) + "/traces/mahimahi/TMobile-LTE-short.up";
   auto trace = CapacityTrace::loadMahimahi(path);
   ASSERT_TRUE(trace.ok());

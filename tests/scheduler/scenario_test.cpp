@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "scheduler/sim/simulator.h"
+#include "tests/support/shared_dir.h"
 
 namespace bondcast::sim {
 namespace {
@@ -55,6 +56,7 @@ TEST(OutageScenario, LatencyAwareMissesNothingWithinThirtyPercentOverhead) {
 constexpr double kOracleBar = 2.25;  // see LatencyAwareMissesAtMostTwoAndAQuarterTimesTheOracle
 
 TEST(RealUplinksScenario, LatencyAwareMissesLessThanSrtlaAndBroadcast) {
+  BONDCAST_SKIP_WITHOUT_SHARED_TRACES();
   const Scenario s = load("real_uplinks");
   const DeliveryReport ours = run(s, "latency-aware");
   EXPECT_LT(missed(ours), missed(run(s, "srtla")));
@@ -71,6 +73,7 @@ TEST(RealUplinksScenario, LatencyAwareMissesLessThanSrtlaAndBroadcast) {
 // The bar is 2.25 x: above every one of 27 nearby settings (2.05-2.20 x at 09c546b,
 // sensitivity.py); it fails with the queue read from the RTT alone (4502 missed, 3.36 x).
 TEST(RealUplinksScenario, LatencyAwareMissesAtMostTwoAndAQuarterTimesTheOracle) {
+  BONDCAST_SKIP_WITHOUT_SHARED_TRACES();
   const Scenario s = load("real_uplinks");
   const DeliveryReport ours = run(s, "latency-aware");
   const DeliveryReport oracle = pooledOracle(s);
@@ -83,6 +86,7 @@ TEST(RealUplinksScenario, LatencyAwareMissesAtMostTwoAndAQuarterTimesTheOracle) 
 // Not one lucky setting: the bar holds across settings near the defaults, where single
 // points spread by +-3% (scheduler/sim/tools/sensitivity.py sweeps 27 of them).
 TEST(RealUplinksScenario, TheBarHoldsForSettingsNearTheDefaults) {
+  BONDCAST_SKIP_WITHOUT_SHARED_TRACES();
   const Scenario base = load("real_uplinks");
   const double bar = kOracleBar * pooledOracle(base).missFraction();
   using std::chrono::milliseconds;

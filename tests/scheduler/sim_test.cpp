@@ -9,6 +9,7 @@
 
 #include "scheduler/factory.h"
 #include "scheduler/sim/simulator.h"
+#include "tests/support/shared_dir.h"
 
 namespace bondcast::sim {
 namespace {
@@ -101,6 +102,7 @@ TEST(Scenario, AnUnreadableTraceIsAnErrorNamingThePath) {
 }
 
 TEST(Scenario, TheShippedScenariosLoad) {
+  BONDCAST_SKIP_WITHOUT_SHARED_TRACES();
   for (const char* name : {"aggregation", "outage", "real_uplinks", "speed", "uplinks_tmobile_att",
                            "uplinks_verizon-evdo_tmobile", "uplinks_att_tmobile-umts"}) {
     const std::string path =

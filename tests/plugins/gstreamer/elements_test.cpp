@@ -120,6 +120,15 @@ class GstElements : public ::testing::Test {
   srt::Runtime runtime_;
 };
 
+// GStreamer 1.22 knows "MPL-2.0" (an unknown license only logs a warning at load time,
+// so the value itself is what to check).
+TEST_F(GstElements, PluginDeclaresTheMpl2License) {
+  GstPlugin* plugin = gst_registry_find_plugin(gst_registry_get(), "bondcast");
+  ASSERT_NE(plugin, nullptr) << "plugin not found in " BONDCAST_GST_PLUGIN_DIR;
+  EXPECT_STREQ(gst_plugin_get_license(plugin), "MPL-2.0");
+  gst_object_unref(plugin);
+}
+
 TEST_F(GstElements, SinkPropertiesRoundTrip) {
   GstElement* e = gst_element_factory_make("bondcastsink", nullptr);
   ASSERT_NE(e, nullptr) << "plugin not found in " BONDCAST_GST_PLUGIN_DIR;
