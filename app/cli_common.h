@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // Pieces shared by the send, recv and demo subcommands.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // `bondcast demo`: the whole path on one machine, with nothing to set up.
 //
 //   testsrc ─> sender ─┬─ cell-A (8 Mbit/s, 35 ms, 1% loss)          ─┐

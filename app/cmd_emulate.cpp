@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // `bondcast emulate`: the userspace link emulator (eval/emulator) as a process.
 // Parses --link/--event/--scenario into one EmulatorConfig, runs it until
 // --duration or SIGINT/SIGTERM, and writes JSON stats lines every --stats-interval

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // `bondcast recv`: accepts the senders' links and writes each stream to its output.
 #include <atomic>
 #include <memory>

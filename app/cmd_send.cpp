@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // `bondcast send`: one MPEG-TS input over several links: SRT's socket groups
 // (broadcast, backup) or bondcast's scheduler over one SRT connection per link (adaptive).
 #include <atomic>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // `bondcast sim`: runs one scheduler policy over a scenario in the deterministic
 // simulator (scheduler/sim) and prints JSON: what the receiver got, per-link bytes on
 // the wire, the scheduler's decision counters, and the same numbers for two bounds.

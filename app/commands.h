@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // Each subcommand of `bondcast` registers its options on the root CLI11 app and, when
 // chosen on the command line, stores the function that runs it. The function returns
 // the process exit code: 0 success, 1 runtime failure, 2 usage error.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 #include "app/config_file.h"
 
 #include <spdlog/fmt/fmt.h>

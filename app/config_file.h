@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // `--config FILE`: a subcommand's options read from a TOML file.
 //
 // The file holds `KEY = VALUE` lines at its top level. Each key is the long name of one

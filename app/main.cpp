@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // bondcast: multipath SRT transport for live video. One executable, one subcommand
 // per job; see `bondcast --help`.
 #include <spdlog/spdlog.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // The options of `bondcast recv`.
 #include "app/recv_cli.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // The options of `bondcast recv`, as the command line and its --config file give them.
 #pragma once
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 # Finds the project's static libsrt built with ENABLE_BONDING=ON (tools/setup makes it)
 # and refuses to configure against one whose srt_create_group() does not work.
 #

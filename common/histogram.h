@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // A fixed-size log-linear histogram of non-negative integer samples (microseconds
 // here): exact below 32, then 32 buckets per power of two (relative error <= 3%).
 // No allocation after construction; add() is a few instructions.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 #include "common/log.h"
 
 #include <spdlog/sinks/stdout_color_sinks.h>

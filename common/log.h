@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // Logging set-up shared by every subcommand: spdlog to stderr, one line per event.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // A value or an error message, for the data path and library boundaries (STYLE.md rule 7).
 #pragma once
 

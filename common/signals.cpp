@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 #include "common/signals.h"
 
 #include <pthread.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // Clean shutdown on SIGINT/SIGTERM: the signals are blocked in every thread and one
 // thread waits for them with sigwait(), then calls the handler (which sets flags and
 // wakes loops; it runs on that thread, not in a signal context). SIGPIPE is ignored

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 #include "common/srt_uri.h"
 
 #include <spdlog/fmt/fmt.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // The SRT options an srt:// URI may carry, named as srt-live-transmit and ffmpeg name
 // them, one grammar for every URI that has them: links, listeners, outputs, inputs.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // The one place structured stats leave a process: JSON lines, one object per line,
 // to a file (--stats FILE) or stderr. Thread-safe; every line is flushed whole.
 #pragma once

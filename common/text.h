@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // Small text helpers shared by the parsers (traces, link specs, scenarios).
 #pragma once
 

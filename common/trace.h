@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // Link capacity traces, replayed in a loop by the link emulator and the simulator.
 //
 // One representation for every source format: the mahimahi one (see

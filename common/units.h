@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // Parsing and printing of the units used on command lines and in scenario files.
 #pragma once
 

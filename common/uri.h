@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // URIs of links, inputs and outputs, following srt-live-transmit / ffmpeg conventions:
 //   srt://HOST:PORT?key=value&...   caller (HOST given) or listener (no HOST, "srt://:PORT")
 //   udp://@:PORT, udp://ADDR:PORT   UDP listen ("@" or empty host) or send/receive address

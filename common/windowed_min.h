@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // The minimum of a signal over the last one to two windows: the smaller of this
 // window's minimum and the previous window's. A window starts with the first sample
 // after the previous one is over. Used for a link's base RTT (scheduler) and for the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // bondcast's adaptive-mode wire format: the header in front of every payload on every
 // link, and the stream id that names the session and the link of each connection.
 // Pure functions, no I/O, no libsrt.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MPL-2.0
 # Writes the man pages of bondcast from its own --help, gzipped as Debian wants them:
 # bondcast.1.gz (the subcommand list) and one bondcast-SUB.1.gz per subcommand that
 # `bondcast --help` lists (help2man reads one --help at a time, so each subcommand gets

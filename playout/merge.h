@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // Rebuilds one adaptive-mode stream from the copies its links deliver: each packet once,
 // in sequence order, each at its own playout time (playout_clock.h). Pure logic: time is
 // passed in, nothing is read or written here (the receiver owns sockets and outputs; the

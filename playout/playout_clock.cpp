@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 #include "playout/playout_clock.h"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // The playout clock of one adaptive session: when each packet leaves the receiver.
 //
 // Every packet leaves at   playout time = its source time + one offset for the session,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // Where the receiver writes each stream it rebuilds.
 //
 // --output forms:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // One CSV line per payload the receiver writes out (and, in adaptive mode, per
 // sequence number its merge gave up on), for the evaluation runner (eval/run):
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // Settings shared by the policies; each default is defined once, here.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // When a packet must reach the receiver: the sender's side of the playout clock.
 //
 // The receiver plays every packet out at its source time + latency + the fastest link's

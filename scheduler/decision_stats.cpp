@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 #include "scheduler/decision_stats.h"
 
 #include <nlohmann/json.hpp>

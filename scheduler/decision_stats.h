@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // Every decision the scheduler makes, counted per link (STYLE.md rule 8): one struct
 // feeds logs, the stats endpoint and test assertions alike.
 #pragma once

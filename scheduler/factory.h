@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // The one place that knows every policy: create a scheduler by name (STYLE.md rule 3).
 #pragma once
 

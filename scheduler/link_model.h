@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // What the scheduler believes about one link, built only from events: the feedback
 // srt_bistats gives (delayed by the network, like the real thing), the copies the
 // scheduler itself put on the link, and the state changes the caller reports.

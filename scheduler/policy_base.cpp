@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 #include "scheduler/policy_base.h"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // The bookkeeping every policy shares: link models, decision counters, the history of
 // recent packets and the queue of failed links. A policy only says where a packet goes
 // (decide) and, if it re-sends, where a failed link's packets go (resendTargets).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // The scheduler interface: which link(s) carry each packet of the stream.
 //
 // Contract for every method:

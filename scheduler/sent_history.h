@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // Recent packets and which per-link copy carried them, kept until their deadline, so a
 // failing link's unacknowledged packets can be found again (payloads stay with the caller).
 #pragma once

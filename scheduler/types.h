@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // Vocabulary of the scheduler: time, packets, link ids and sets, link states and the
 // feedback a sender reads from libsrt (srt_bistats) for each link.
 #pragma once

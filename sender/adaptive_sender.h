@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // Adaptive mode: one plain SRT connection per link (live mode, message API) and
 // bondcast's scheduler choosing, packet by packet, which link(s) carry each payload.
 // Every copy carries bondcast's header (common/wire.h) and the packet's source time

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // One owner for every FFmpeg handle the sender's inputs use (STYLE.md rule 6):
 // std::unique_ptr with a named deleter per handle type.
 #pragma once

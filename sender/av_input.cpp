@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 #include "sender/av_input.h"
 
 #include <spdlog/spdlog.h>

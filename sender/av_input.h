@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // FFmpeg-based file/URL input, plus the small pieces the FFmpeg inputs share.
 //
 // openAvInput (declared in sender/input.h) opens a file or libavformat URL and sends it at

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 # The sender's FFmpeg-based inputs (file/URL input, test source) and the pure TS helper.
 # Included from sender/CMakeLists.txt.
 add_library(bondcast_sender_av STATIC

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 #include "sender/group_sender.h"
 
 #include <spdlog/spdlog.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // Sends one stream over an SRT socket group (SRT_GTYPE_BROADCAST or SRT_GTYPE_BACKUP),
 // one member per link: libsrt's own bonding.
 //

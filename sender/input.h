@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // Where the sender's MPEG-TS comes from.
 //
 // An Input is read by one thread (the sender's input thread). read() blocks until

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // openInput(): picks the input kind from --input, and the plain socket inputs
 // (UDP, stdin, SRT listener). The FFmpeg inputs live in av_input.cpp and testsrc.cpp.
 #include <arpa/inet.h>

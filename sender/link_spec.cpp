@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 #include "sender/link_spec.h"
 
 #include <net/if.h>

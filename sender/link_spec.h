@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // One sender link as the user names it on the command line:
 //   srt://HOST:PORT?weight=N&bind=LOCAL_ADDR[:PORT]&dev=IFNAME&cost=C&passphrase=...
 // and SRT's own options where they apply (common/srt_uri.h: latency, passphrase,

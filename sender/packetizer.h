@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // Cuts SRT payloads of 7 TS packets (1316 bytes) out of an MPEG-TS byte stream,
 // resynchronising on the 0x47 sync byte after garbage. Pure logic.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // One run of the sender: an input, a transport over the links, a stats thread.
 // Used by `bondcast send`, `bondcast demo` and the GStreamer sink alike.
 #pragma once

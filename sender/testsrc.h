@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // A live test source: a test pattern with a running clock and a 1 kHz tone, encoded in
 // process (H.264 + AAC) and muxed to constant-rate MPEG-TS, produced in real time.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // How the send session hands payloads to the links: SRT's own socket groups
 // (GroupSender: broadcast, backup) or bondcast's scheduler over one SRT connection per
 // link (AdaptiveSender). The session owns the input, the packetizer and the stats

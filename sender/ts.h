@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // MPEG-TS inspection and pacing: pure functions and classes, no FFmpeg, no I/O, no clock.
 //
 // parsePacket() reads the header and adaptation field of one 188-byte packet (ISO/IEC

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // Marks the payloads of an MPEG-TS stream that matter more than their neighbours, so
 // that adaptive mode can protect them (duplicate them within its overhead budget):
 //   kParameterSets  PAT, PMT, and video parameter sets (H.264 SPS/PPS, HEVC VPS/SPS/PPS,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // How each adaptive-mode link's SRT connection holds, drops and re-sends, at both ends:
 // one place for the sender, the receiver and the tests (docs/playout.md has the
 // measurements behind each setting).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 #include "common/srt/link_stats.h"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // Per-link statistics read from libsrt (srt_bistats on one socket or group member),
 // in the one shape that logs, the stats file, the demo and tests all use.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // Benchmark of the link emulator's data path (not a test): N links on 127.0.0.1, a
 // sender thread pushing datagrams round-robin into every link, one receiver
 // draining them. Prints the aggregate forwarding throughput of the emulator (one

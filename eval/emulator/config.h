@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // Configuration of the link emulator: what each link does in each direction, and
 // the timeline of events. Parsed from the same `key=value,...` strings the command
 // line takes (`--link`, `--event`) and from a JSON scenario file; see

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 #include "eval/emulator/emulator.h"
 
 #include <arpa/inet.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // The link emulator's socket shell: one UDP relay per link on one thread.
 //
 //   sender ──> listen socket ──[fwd LinkModel]──> upstream socket ──> receiver (`to`)

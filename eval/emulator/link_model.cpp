@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 #include "eval/emulator/link_model.h"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // One direction of one emulated link, as pure logic: no sockets, no clock, no
 // threads. The socket shell feeds it packets with the time they arrived and asks it,
 // at times of its choosing, which packets are due; the release schedule is a

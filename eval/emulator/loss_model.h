@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // Per-packet loss decisions: none, Bernoulli, or a two-state Gilbert-Elliott chain.
 // Pure: the caller owns the random stream, so the k-th decision depends only on the
 // seed and k.

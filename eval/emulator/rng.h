@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // The emulator's random numbers: xoshiro256** seeded through splitmix64, with our own
 // conversion to doubles, so the same seed gives the same numbers on every platform
 // and standard library (std::uniform_real_distribution does not promise that).

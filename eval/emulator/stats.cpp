@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 #include "eval/emulator/stats.h"
 
 namespace bondcast::emu {

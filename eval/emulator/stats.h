@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // Counters of the emulator, per link and direction. One struct feeds the periodic
 // JSON stats lines, the final line and test assertions (STYLE.md rule 8).
 #pragma once

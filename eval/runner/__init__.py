@@ -1,1 +1,2 @@
+# SPDX-License-Identifier: MPL-2.0
 """eval/run: the evaluation runner (see eval/run)."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """The bounds `eval/run --quick` asserts (CI smoke test). Generous on purpose: the
 machine is 2 shared cores and runs other builds; these catch a broken mode, not a
 few tenths of a percent. The same list is printed in eval/RESULTS.md.

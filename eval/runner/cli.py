@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """Command line and orchestration of eval/run (see eval/run's docstring)."""
 import argparse
 import datetime

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """The input of every run: a real H.264 + AAC MPEG-TS made with ffmpeg (libx264 in CBR
 with HRD filler, a fixed mux rate), cached in the output folder by its parameters."""
 import math

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """Metrics of one run, from the receiver's packet log, the emulator's and the sender's
 stats, and the processes' CPU time.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """One run = one scenario variant x one mode, with real processes on 127.0.0.1:
 
     bondcast recv  <--  bondcast emulate (one UDP relay per link)  <--  sender

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """PNG plots of one scenario (full run only), small on purpose (tens of kB each):
 
 - <S>_latency.png: latency over time per mode, coloured by the link that delivered

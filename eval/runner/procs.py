@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """Child processes for one run: each in its own process group, logged to a file, bounded
 in time, reaped with os.wait4 (for its CPU time) and killed on the way out."""
 import os

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """Markdown tables of the results and the generated sections of eval/RESULTS.md.
 
 eval/RESULTS.md keeps its hand-written sections; eval/run owns only the text between

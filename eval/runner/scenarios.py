@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """Evaluation scenarios (eval/scenarios/*.json) and what the runner derives from them.
 
 A scenario file is a `bondcast emulate` scenario (seed, duration, links, events) plus an

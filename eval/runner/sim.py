@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 """The simulator's view of a scenario: `bondcast sim` on a mirrored scenario file, for
 the latency-aware policy and the pooled oracle bound (no scheduler can do better)."""
 import json

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // The engine-side ends of the elements' queues: an Input the sender reads what
 // bondcastsink renders from, an Output the receiver writes what bondcastsrc pushes to.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // A bounded queue of byte chunks between a GStreamer streaming thread and an engine
 // thread (the sender's input thread, the receiver's thread).
 //

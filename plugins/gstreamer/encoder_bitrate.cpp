@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 #include "plugins/gstreamer/encoder_bitrate.h"
 
 #include <algorithm>

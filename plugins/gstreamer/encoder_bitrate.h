@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // auto-bitrate: the bitrate the links can carry, and the upstream encoder that is told
 // to follow it.
 #pragma once

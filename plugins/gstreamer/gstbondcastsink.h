@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // bondcastsink: sends MPEG-TS over bonded SRT links with the sender engine
 // (sender/send_session.h). The element only wires GstBaseSink to a SendSession.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 #include "plugins/gstreamer/gstbondcastsrc.h"
 #include "common/text.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // bondcastsrc: outputs the stream the receiver engine (receiver/receiver.h) rebuilds
 // from bonded SRT links. The element only wires GstPushSrc to a Receiver.
 #pragma once

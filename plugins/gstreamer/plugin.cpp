@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // Registers bondcastsink and bondcastsrc, and routes the engines' logs (spdlog and
 // libsrt) to the GStreamer debug log (category "bondcast").
 #include <gst/gst.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // Stats records (the JSON the sender and receiver produce) as GstStructures, for the
 // elements' `stats` property and their once-a-second element messages.
 #pragma once

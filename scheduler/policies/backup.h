@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // backup: one active link, the cheapest (lowest cost = highest priority) that is up;
 // the others stand by (SRT's SRT_GTYPE_BACKUP with member weights). When the active
 // link stalls or goes down the next one takes over and gets what the failed one still

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // broadcast: every packet on every connected link (SRT's SRT_GTYPE_BROADCAST). Hitless
 // while one link lives; N x the bitrate; each link must carry the whole stream.
 #pragma once

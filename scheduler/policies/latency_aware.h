@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // latency-aware: bondcast's own policy. Each packet goes where it is expected to arrive
 // first among the links that can still meet its deadline, preferring cheaper links when
 // the deadline leaves room; important and at-risk packets get a second copy within an

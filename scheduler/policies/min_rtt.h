@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // min-rtt: the up link with the lowest smoothed RTT that still has room in its window
 // (Linux MPTCP's default scheduler). The window stands in for a congestion window:
 // window_rtts x capacity estimate x RTT. With every window full it still sends, on the

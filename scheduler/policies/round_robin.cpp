@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 #include "scheduler/policies/round_robin.h"
 
 namespace bondcast::sched {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // round-robin: each packet on the next up link in turn (RIST's round-robin bonding):
 // no capacity or delay awareness at all.
 #pragma once

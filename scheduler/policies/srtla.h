@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // srtla: the open-source cellular bonding baseline (BELABOX srtla_send.c). Each link has
 // a window (x1000) that grows by 1 on every acknowledged packet of any link (by 30 on its
 // own while its in-flight packets fill the window) and shrinks by 100 on every NAK; a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // The simulator's clock: a priority queue of timed events, earliest first, ties in the
 // order they were pushed (so a run is deterministic).
 #pragma once

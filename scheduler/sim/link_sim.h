@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // One simulated network path, sender to receiver: a drop-tail bottleneck queue served
 // at a constant rate or by a capacity trace, then a one-way delay with jitter, random
 // loss (Bernoulli or Gilbert-Elliott) and outages. Pure: times are sim microseconds.

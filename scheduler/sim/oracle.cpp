@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // The pooled-capacity bound (see simulator.h). Two forms:
 // - Every link replays a trace: an exact maximum over the links' own opportunities,
 //   each with its own one-way delay (tracesOracle below).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // What a receiver with a latency budget got from one run, and the JSON it prints as.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // Seeded random numbers for the simulator: splitmix64, one independent stream per
 // (seed, link, purpose), with our own conversion to doubles so a seed gives the same run
 // on every platform and standard library.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // A simulation scenario: the links (capacity, delay, jitter, loss, queue, outages), the
 // video source and the receiver's latency budget. Loaded from JSON; every error names
 // the field it is about. See scenarios/*.json for examples.

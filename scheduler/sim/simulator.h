@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // The deterministic discrete-event simulator: a video source, a scheduler policy, N
 // SRT links and a receiver that merges copies and judges each packet against the
 // latency budget. No real time, no sockets: seconds of video in milliseconds.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 #include "scheduler/sim/srt_link.h"
 
 #include <algorithm>

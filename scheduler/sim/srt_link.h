@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // One SRT connection in live mode over one simulated path: the sender's buffer with its
 // own retransmission loop and the receiver's loss detection and acknowledgements.
 //

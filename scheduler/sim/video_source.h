@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // The stream the sender gets: constant-bitrate packets, or frames at a frame rate with
 // a GOP whose I-frame is several times larger than the P-frames (sent as a burst of
 // packets at the frame's time), plus optional audio packets. All packets of an I-frame

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // `bondcast recv --config FILE` and `bondcast send --config FILE` as real processes:
 // a receiver set up by its file listens where the file says and stops when the command
 // line says; a bad file ends the program with exit code 2 and one line naming the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // The SRT options of srt:// URIs (common/srt_uri.h): one grammar for every kind of URI,
 // each option where it applies, and an error naming anything else.
 #include "common/srt_uri.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 #include "common/trace.h"
 
 #include <gtest/gtest.h>

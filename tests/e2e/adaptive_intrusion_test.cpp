@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // Acceptance 4 of the adaptive-mode issue: bad input from the network. While a real
 // adaptive sender streams to a real receiver (passphrase set), this test connects its
 // own SRT sockets to the receiver and sends it what a broken or hostile peer would:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // Acceptance 1-3 of the adaptive-mode issue: real `bondcast send --mode adaptive` and
 // `bondcast recv` processes, through bondcast's link emulator (in-process, seeded).
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // Acceptance 5 of the Foundation issue: every bad input to `bondcast send` and
 // `bondcast recv` ends the program with one clear line naming the problem, exit
 // code 2 for usage errors and 1 for runtime failures; a refused sender does not

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // Acceptance 2 of the Foundation issue: a link cut for good in the middle of the
 // stream, through bondcast's link emulator (in-process, seeded).
 //

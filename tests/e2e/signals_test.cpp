@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // SIGINT and SIGTERM end `bondcast recv` and `bondcast send` cleanly: exit code 0,
 // the receiver's output flushed as whole TS packets that decode, a final stats line.
 //

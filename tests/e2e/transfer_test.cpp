@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // Acceptance 1 and 3 of the Foundation issue: an MPEG-TS file (H.264 + AAC made
 // by ffmpeg) sent in each group mode over 2 and 3 links, directly on loopback,
 // arrives byte-identical and decodes with ffprobe and ffmpeg without an error.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // `bondcast emulate` as a process (the built binary, BONDCAST_BINARY): bad input is
 // a one-line message naming the field and value with exit code 2; a run stops by
 // itself or on SIGTERM and leaves a final stats line.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // The emulator with real UDP sockets on 127.0.0.1: rate, delay, jitter, loss,
 // trace and outage accuracy as a receiver measures them.
 #include "eval/emulator/emulator.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // The link model on a simulated clock: exact schedules, seconds of traffic in
 // milliseconds of test time.
 #include "eval/emulator/link_model.h"

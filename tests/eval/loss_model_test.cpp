@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // Loss decisions against their expected long-run rates, with bounds from the sample
 // size (5 standard deviations: a false failure about once in 3.5 million runs).
 #include "eval/emulator/loss_model.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // Test traffic for the emulator: a UDP endpoint on 127.0.0.1 that records what it
 // receives on its own thread, a paced sender, and waiting on conditions with
 // deadlines (never sleeping as synchronisation).

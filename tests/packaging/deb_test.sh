@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MPL-2.0
 # The Debian package, end to end: builds the .deb with CPack from BUILD_DIR into a
 # temporary folder and checks
 #   1. its file list (dpkg-deb -c): the executable, the GStreamer plugin in the folder

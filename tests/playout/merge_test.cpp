@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // The merge on a fake clock: each packet leaves at its playout time (source time + one
 // offset), in order, once; a late packet is dropped and never holds up the ones behind.
 #include "playout/merge.h"

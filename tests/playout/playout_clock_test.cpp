@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // The playout clock on a fake clock: the offset comes from the fastest link's floor,
 // follows clock drift, and is not dragged by a congested link.
 #include "playout/playout_clock.h"

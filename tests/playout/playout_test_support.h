@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // A fake-clock driver for the Merger: arrivals are pushed in time order, and release()
 // runs at every arrival and at every nextDeadline() in between, as the receiver's event
 // loop does. What came out is recorded with the (fake) time it came out.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // Acceptance test 4 of issue 2: malformed SRT handshakes sent to a running `bondcast recv`
 // that is serving a real stream. Each case crafts a caller handshake by hand over raw UDP
 // (127.0.0.1 only): INDUCTION (HSv4 request) -> read the listener's HSv5 induction response

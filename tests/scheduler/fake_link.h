@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // Test helpers: a fake clock (time points built from milliseconds) and srt_bistats-like
 // readings for a link in a given condition.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // Each policy driven by hand with a fake clock: links, readings, packets, decisions.
 #include <gtest/gtest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // The bars for latency-aware, each over a scenario file in
 // scheduler/sim/scenarios/ (their comments describe the topology), seeded and logged.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // `bondcast sim` as a process: JSON on success, one clear line and exit 2 on bad input.
 #include <gtest/gtest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // The simulator's own sanity: scenario errors name their field, runs are deterministic
 // for a seed, the oracle bounds every policy, and link mechanics behave.
 #include <gtest/gtest.h>

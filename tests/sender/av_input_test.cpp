@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // File input tests: real files made with the ffmpeg command-line tool, read in real time.
 #include "sender/av_input.h"
 

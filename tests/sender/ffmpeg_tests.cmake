@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 # Tests of the sender's FFmpeg-based inputs and the TS helper. Included from
 # tests/sender/CMakeLists.txt. The input tests run the ffmpeg/ffprobe command-line tools.
 bondcast_add_test(sender_ts_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/ts_test.cpp

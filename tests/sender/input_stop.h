@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // Shared by the input tests: stop() from another thread ends a reader blocked in
 // read() promptly, once the input has delivered something.
 #pragma once

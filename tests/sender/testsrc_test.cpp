@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // Test source tests: the pattern is checked pure; the stream is checked with ffprobe/ffmpeg.
 #include "sender/testsrc.h"
 

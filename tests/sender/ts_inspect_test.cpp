@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // TsInspector tests: TS packets built by hand (PAT, PMT, PES with NAL units), and one
 // real file made with the ffmpeg command-line tool.
 #include "sender/ts_inspect.h"

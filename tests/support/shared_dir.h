@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // Tests that read the shared folder beside the repository (../shared: real link traces)
 // run where it exists, as in CI, and skip, naming what is missing, in a clone without
 // it. Only the folder's absence skips: a file missing from a folder that is there still

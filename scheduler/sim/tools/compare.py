@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MPL-2.0
 """Runs every scheduler policy on every scenario with `bondcast sim` and prints one
 Markdown table: on-time %, overhead %, p99 latency and frames on time, next to the
 pooled-capacity oracle and ideal broadcast of each scenario.

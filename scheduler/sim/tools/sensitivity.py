@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MPL-2.0
 """How much latency-aware's result on one scenario depends on its settings: runs
 `bondcast sim` over a grid of scheduler settings around the defaults (the scenario's
 "scheduler" section, scheduler/config.h) and prints, per point, the packets missed and

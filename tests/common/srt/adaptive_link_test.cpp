@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // An adaptive link's SRT connection as both ends set it up (common/srt/adaptive_link.h),
 // through heavy loss: it never stalls, and it delivers every message once unless the
 // message's TTL passed.

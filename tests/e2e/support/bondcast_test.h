@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // A GoogleTest fixture for tests that run `bondcast send` and `bondcast recv` as
 // real processes on 127.0.0.1: a folder per test for outputs, logs and stats, and
 // helpers that start a receiver (returning once it listens) and a sender.

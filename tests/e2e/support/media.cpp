@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 #include "tests/e2e/support/media.h"
 
 #include <unistd.h>

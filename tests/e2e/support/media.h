@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // Test media made with the ffmpeg command-line tool, and checks that a file
 // decodes cleanly with ffprobe and ffmpeg.
 #pragma once

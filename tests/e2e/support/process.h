@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // Child processes for end-to-end tests: the real `bondcast` binary (or ffmpeg)
 // run with posix_spawn, its stderr captured to a file, waited for with a deadline.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // Waiting and reading helpers for end-to-end tests: poll a condition with a
 // deadline (never a fixed sleep as synchronisation), pick free loopback ports,
 // read files and JSON-lines stats.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // auto-bitrate against throttled links (issue 6, acceptance 4): an in-process pipeline
 // videotestsrc ! x264enc ! mpegtsmux ! bondcastsink auto-bitrate=true sends through the
 // link emulator (both links 20 mbit/s, 1 mbit/s from 4 s to 12 s) into an in-process

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // GstHarness tests of bondcastsink and bondcastsrc: properties, caps, stats, errors,
 // and stopping or flushing while no link is up. The engines on the other side run in
 // this process (their own libsrt copy; the plugin's is hidden inside it).

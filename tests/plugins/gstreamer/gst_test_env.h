@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // Shared by the plugin tests: GStreamer initialised once with the built plugin, a
 // synthetic MPEG-TS stream, and deadline helpers.
 #pragma once

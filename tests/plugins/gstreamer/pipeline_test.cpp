@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // Real gst-launch-1.0 processes with the built plugin (GST_PLUGIN_PATH): x264 video
 // over bondcastsink into bondcastsrc, every frame decoded, also with a link cut by the
 // emulator (in this process); and interop with `bondcast send` / `bondcast recv`,
