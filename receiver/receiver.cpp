@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 #include "receiver/receiver.h"
 
 #include <spdlog/spdlog.h>
@@ -54,6 +55,12 @@ struct Receiver::Stream {
   std::uint64_t bytes = 0;
   std::uint64_t output_errors = 0;
   std::vector<srt::LinkStats> last_links;
+  // The connection ended (a read failed) at broken_at; libsrt still delivers what it
+  // received and had not yet played out (TSBPD) for up to its latency, so the stream
+  // reads on until broken_at + drain_for (readFrom).
+  std::optional<Receiver::Clock::time_point> broken_at;
+  std::string end_reason;
+  std::chrono::milliseconds drain_for{0};
 };
 
 // What one link of an adaptive session brought.
@@ -273,6 +280,11 @@ void Receiver::acceptFrom(SRTSOCKET listener) {
         return;
       }
     }
+    int latency_ms = 0;
+    int latency_len = sizeof latency_ms;
+    if (srt_getsockflag(member, SRTO_RCVLATENCY, &latency_ms, &latency_len) == SRT_ERROR)
+      latency_ms = static_cast<int>(options_.srt.latency.count());
+    stream->drain_for = std::chrono::milliseconds(latency_ms) + kDrainMargin;
     stream->name = streamName(stream->stream_id);
     auto out = outputFor(stream->name);
     if (!out) {
@@ -314,7 +326,28 @@ void Receiver::readFrom(Stream& s) {
     }
     if (n == SRT_ERROR && srt_getlasterror(nullptr) == SRT_EASYNCRCV)
       return;
-    endStream(s, n == 0 ? "closed" : srt_getlasterror_str());
+    // The connection ended. libsrt 1.5.1 fails the read at once, while it still holds
+    // packets it received but whose play time (TSBPD) has not come: a sender that closes
+    // right after its last packet (GStreamer's srtsink does) would lose the last latency's
+    // worth (0.24 s of it in tests/e2e/caller_close_test.cpp). They become readable at
+    // their time: read on until then.
+    const auto now = Clock::now();
+    if (!s.broken_at) {
+      s.broken_at = now;
+      s.end_reason = n == 0 ? "closed" : srt_getlasterror_str();
+      // A broken socket is always ready: reported once, then polled (pollStreams). Still
+      // subscribed: libsrt logs an internal error when it updates a removed one's events.
+      if (auto st = epoll_.update(s.sock.get(), SRT_EPOLL_IN | SRT_EPOLL_ERR | SRT_EPOLL_ET); !st) {
+        spdlog::debug("stream '{}': {}", s.name, st.error().message);
+      }
+      spdlog::debug(
+          "stream '{}': connection ended ({}); reading what libsrt still holds for "
+          "{} ms",
+          s.name, s.end_reason, s.drain_for.count());
+    }
+    if (now - *s.broken_at >= s.drain_for) {
+      endStream(s, s.end_reason);
+    }
     return;
   }
 }
@@ -681,13 +714,14 @@ nlohmann::json Receiver::statsJson(bool clear_interval) {
 // that left packets in a member's buffer (fixed upstream after 1.5.1, Haivision/srt
 // PR #2766): under load a broadcast stream stalled with every packet received by both
 // members (tests/plugins/gstreamer, SrcOutputsWhatASender...). Reading each group now
-// and then whatever epoll says costs one non-blocking srt_recvmsg2 per group.
-void Receiver::pollGroups() {
+// and then whatever epoll says costs one non-blocking srt_recvmsg2 per group. A stream
+// whose connection ended is read the same way while it drains (readFrom).
+void Receiver::pollStreams() {
   std::vector<Stream*> groups;
   {
     std::lock_guard lock(mu_);
     for (auto& [id, stream] : streams_) {
-      if (stream->is_group && stream->active) {
+      if ((stream->is_group || stream->broken_at) && stream->active) {
         groups.push_back(stream.get());
       }
     }
@@ -729,7 +763,7 @@ Status Receiver::run() {
     }
     if (Clock::now() >= next_group_poll) {
       next_group_poll = Clock::now() + kGroupPollInterval;
-      pollGroups();
+      pollStreams();
     }
     {
       std::lock_guard lock(mu_);

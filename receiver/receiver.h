@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // The receiver: SRT listeners that accept socket-group connections (broadcast and
 // backup senders), plain SRT callers, and the per-link connections of adaptive-mode
 // sessions (their stream id names the session and the link, common/wire.h), one stream
@@ -88,8 +89,10 @@ class Receiver {
                       const char* streamid);
   void acceptFrom(SRTSOCKET listener);
   void readFrom(Stream& s);
-  void pollGroups();
+  void pollStreams();
   static constexpr std::chrono::milliseconds kGroupPollInterval{20};
+  // How long past its latency a stream whose connection ended is still read (readFrom).
+  static constexpr std::chrono::milliseconds kDrainMargin{250};
   void endStream(Stream& s, const std::string& why);
   Result<Output*> outputFor(const std::string& name);
   // Adaptive sessions (receiver thread; mu_ held where noted in the .cpp).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 #include "common/srt/srt.h"
 
 #include <array>
@@ -38,6 +39,11 @@ Epoll::~Epoll() {
 Status Epoll::add(SRTSOCKET s, int events) {
   if (srt_epoll_add_usock(eid_, s, &events) == SRT_ERROR)
     return Error{lastError("epoll add")};
+  return okStatus();
+}
+Status Epoll::update(SRTSOCKET s, int events) {
+  if (srt_epoll_update_usock(eid_, s, &events) == SRT_ERROR)
+    return Error{lastError("epoll update")};
   return okStatus();
 }
 void Epoll::remove(SRTSOCKET s) {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // Owning wrappers and helpers around libsrt (STYLE.md rule 6: one owner per C handle).
 //
 // libsrt here is the project's static build with bonding (tools/setup); Debian's
@@ -61,6 +62,8 @@ class Epoll {
   Epoll& operator=(const Epoll&) = delete;
   int id() const { return eid_; }
   Status add(SRTSOCKET s, int events);
+  // Changes what a subscribed socket reports (SRT_EPOLL_ET: each change once).
+  Status update(SRTSOCKET s, int events);
   void remove(SRTSOCKET s);
 
  private:

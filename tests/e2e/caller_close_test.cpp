@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: MPL-2.0
+// Nothing lost at the end (issue 16, item 7): a plain SRT caller that closes right after
+// its last packet gets every byte it sent written out. libsrt 1.5.1 fails the receiver's
+// next read as soon as the caller closes, while it still holds the last latency's worth
+// of packets (received, not yet due for play); the receiver reads on until they are.
+// GStreamer's srtsink closes that way (without the read-on, out.ts lacked its last
+// 86 kB). ffmpeg's srt:// output drops what it has not sent yet when it closes unless
+// its `linger` option is set: no receiver can get that back; with linger it delivers
+// every byte, and this test keeps that recipe honest.
+//
+//   gst-launch-1.0 filesrc ! tsparse ! srtsink ──> bondcast recv --output out.ts
+//   ffmpeg -re -i sample.ts -c copy -f mpegts 'srt://...?linger=5'
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "tests/e2e/support/bondcast_test.h"
+#include "tests/e2e/support/media.h"
+
+namespace bondcast::e2e {
+namespace {
+
+class CallerClose : public BondcastTest {};
+
+TEST_F(CallerClose, GStreamersSrtsinkGetsEveryByteWrittenOut) {
+  const auto& input = sampleTs();
+  const std::uint16_t port = freeUdpPort();
+  auto output = path("out.ts");
+  Process receiver = startReceiver({port}, output, {"--latency", "200"});
+  // sync=true: the file goes out at its own pace (6 s), and srtsink closes the moment
+  // the last buffer is sent.
+  Finished gst =
+      runToEnd({"gst-launch-1.0", "-q", "filesrc", "location=" + input.string(), "!", "tsparse",
+                "set-timestamps=true", "!", "srtsink",
+                "uri=srt://127.0.0.1:" + std::to_string(port), "latency=200", "sync=true"},
+               path("gst.log"), 60s);
+  ASSERT_EQ(gst.exit_code, 0) << gst.err;
+  stopReceiverAt(receiver, output, fileSize(input));
+  auto sent = readBytes(input);
+  auto received = readBytes(output);
+  EXPECT_TRUE(sent == received) << describeDifference(sent, received);
+}
+
+TEST_F(CallerClose, FfmpegsSrtOutputGetsEveryByteWrittenOut) {
+  const auto& input = sampleTs();
+  // ffmpeg remuxes: what it sends is what it writes to a file with the same options.
+  const std::vector<std::string> remux = {"ffmpeg", "-hide_banner", "-loglevel", "error", "-re",
+                                          "-i",     input.string(), "-map",      "0",     "-c",
+                                          "copy",   "-f",           "mpegts"};
+  auto expected_path = path("expected.ts");
+  auto to_file = remux;
+  to_file.erase(to_file.begin() + 4);  // no -re: as fast as it can
+  to_file.push_back(expected_path.string());
+  Finished local = runToEnd(to_file, path("ffmpeg-file.log"), 60s);
+  ASSERT_EQ(local.exit_code, 0) << local.err;
+  auto expected = readBytes(expected_path);
+  ASSERT_GT(expected.size(), 100'000u);
+
+  const std::uint16_t port = freeUdpPort();
+  auto output = path("out.ts");
+  Process receiver = startReceiver({port}, output, {"--latency", "200"});
+  auto to_srt = remux;
+  // ffmpeg's SRT latency is in microseconds; payloads of 7 TS packets, as libsrt's live mode.
+  to_srt.push_back("srt://127.0.0.1:" + std::to_string(port) +
+                   "?latency=200000&pkt_size=1316&linger=5");
+  Finished sent = runToEnd(to_srt, path("ffmpeg-srt.log"), 60s);
+  ASSERT_EQ(sent.exit_code, 0) << sent.err;
+  stopReceiverAt(receiver, output, expected.size());
+  auto received = readBytes(output);
+  EXPECT_TRUE(expected == received) << describeDifference(expected, received);
+}
+
+}  // namespace
+}  // namespace bondcast::e2e
