@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MPL-2.0
 // `--config FILE` of `bondcast send` and `bondcast recv` (app/config_file.h), parsed
 // with the very CLI::Apps the program builds: every option has a key that gives it what
 // the same value on the command line gives, the command line wins over the file, and a
@@ -473,6 +474,18 @@ TEST_F(ConfigFile, TheReadmesExamplesAreValidConfigFiles) {
     checked.insert(name);
   }
   EXPECT_EQ(checked, (std::set<std::string>{"send", "recv"}));
+}
+
+// The examples the .deb ships for the systemd units (packaging/examples) are valid files
+// of real keys.
+TEST_F(ConfigFile, ThePackagesExamplesAreValidConfigFiles) {
+  const std::string dir = std::string(BONDCAST_SOURCE_DIR) + "/packaging/examples/";
+  auto send = parseSend({"--config", dir + "example-send.toml"});
+  EXPECT_EQ(send.mode, "adaptive");
+  EXPECT_EQ(send.links.size(), 2u);
+  auto recv = parseRecv({"--config", dir + "example-recv.toml"});
+  EXPECT_EQ(recv.listen.size(), 2u);
+  EXPECT_EQ(recv.latency_ms, 300);
 }
 
 }  // namespace
