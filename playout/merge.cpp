@@ -5,6 +5,9 @@
 namespace bondcast::playout {
 namespace {
 constexpr std::size_t kGivenUpRuns = 1024;  // remembered to tell late from duplicate
+// Source times beyond this (2^52 us, 142 years of a steady clock) come from no clock; their
+// playout times (source + offset, in ns) would overflow.
+constexpr std::uint64_t kMaxSourceTimeUs = std::uint64_t{1} << 52;
 }  // namespace
 
 bool Merger::wasGivenUp(std::uint64_t seq) const {
@@ -15,8 +18,9 @@ bool Merger::wasGivenUp(std::uint64_t seq) const {
 
 Merger::Verdict Merger::push(std::uint64_t seq, std::uint64_t source_time_us, int link,
                              std::span<const std::uint8_t> payload, TimePoint now) {
-  if (started_ &&
-      clock_.playoutTime(source_time_us) - now > clock_.latency() + options_.max_early) {
+  if (source_time_us > kMaxSourceTimeUs ||
+      (started_ &&
+       clock_.playoutTime(source_time_us) - now > clock_.latency() + options_.max_early)) {
     ++stats_.clock_skewed;
     return Verdict::kClockSkewed;
   }

@@ -21,7 +21,8 @@
 //   forced); a packet more than `max_ahead` sequence numbers beyond the next one restarts
 //   the sequence there (the gap counted lost); a packet whose playout time is more than
 //   `max_early` after its arrival has a source time no clock explains (counted
-//   clock_skewed, dropped) and cannot hold the output hostage.
+//   clock_skewed, dropped) and cannot hold the output hostage; so has one beyond 2^52 us
+//   (142 years), even before the start.
 #pragma once
 
 #include <chrono>

@@ -193,6 +193,22 @@ TEST(Merger, RefusesASourceTimeNoClockExplains) {
   EXPECT_EQ(r.stats.lost, 0u);
 }
 
+// Found by fuzz/merge_fuzz.cpp: a source time beyond what a clock reads (any u64 can come
+// off the wire) overflowed the playout time's arithmetic (undefined behaviour), and before
+// the start it was even taken into the clock's floor.
+TEST(Merger, RefusesASourceTimeBeyondAnyClockEvenBeforeTheStart) {
+  std::vector<Arrival> arrivals = steady(500, 30'000);
+  arrivals.push_back({0, 1000, std::uint64_t{1} << 60, 0});       // before the start
+  arrivals.push_back({300'000, 1001, ~std::uint64_t{0} - 5, 1});  // and after it
+  const auto r = drive(arrivals, options());
+  EXPECT_EQ(r.first_verdict.at(1000), Verdict::kClockSkewed);
+  EXPECT_EQ(r.first_verdict.at(1001), Verdict::kClockSkewed);
+  EXPECT_EQ(r.stats.clock_skewed, 2u);
+  ASSERT_EQ(r.out.size(), 500u);
+  EXPECT_EQ(r.out.front().playout_us, 30'000 + kLatencyUs);  // the good packets' clock
+  EXPECT_EQ(r.stats.lost, 0u);
+}
+
 TEST(Merger, FlushDeliversEverythingWaitingInOrderAndCountsTheGaps) {
   Merger m(options());
   const TimePoint t0{std::chrono::seconds(1)};
