@@ -51,7 +51,10 @@ std::vector<std::string> srtUriOptionNames(SrtUriRole role) {
 }
 
 std::string maskSecrets(std::string_view uri_text) {
-  const std::size_t query = uri_text.find('?');
+  // The query starts where parseUri() starts it: at the first '?' after "://".
+  const std::size_t scheme_end = uri_text.find("://");
+  const std::size_t query =
+      uri_text.find('?', scheme_end == std::string_view::npos ? 0 : scheme_end + 3);
   if (query == std::string_view::npos) {
     return std::string(uri_text);
   }

@@ -33,6 +33,18 @@ Result<NumberAndSuffix> split(std::string_view text, std::string_view what) {
   return out;
 }
 
+// Durations beyond 10^15 us (31 years) are no one's run, delay or event time, and past
+// them a few summed no longer fit std::chrono::nanoseconds (the emulator's unit). Without
+// the bound, llround() of a huge number ("1e300s") returned a negative count.
+constexpr double kMaxDurationUs = 1e15;
+
+Result<Micros> toMicros(double us, std::string_view text) {
+  if (!(us <= kMaxDurationUs)) {
+    return Error{"duration '" + std::string(text) + "' is too long (at most 31 years)"};
+  }
+  return Micros(std::llround(us));
+}
+
 }  // namespace
 
 Result<std::uint64_t> parseBitrateBps(std::string_view text) {
@@ -74,7 +86,7 @@ Result<Micros> parseDuration(std::string_view text) {
     mult_us = 60e6;
   else
     return Error{"invalid duration '" + std::string(text) + "' (use e.g. 15ms, 2s)"};
-  return Micros(std::llround(ns->number * mult_us));
+  return toMicros(ns->number * mult_us, text);
 }
 
 Result<Micros> parseRunLength(std::string_view text) {
@@ -82,8 +94,7 @@ Result<Micros> parseRunLength(std::string_view text) {
   if (!ns) {
     return ns.error();
   }
-  auto d = ns->suffix.empty() ? Result<Micros>(Micros(std::llround(ns->number * 1e6)))
-                              : parseDuration(text);
+  auto d = ns->suffix.empty() ? toMicros(ns->number * 1e6, text) : parseDuration(text);
   if (!d) {
     return d.error();
   }

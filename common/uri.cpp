@@ -4,11 +4,14 @@
 #include <cctype>
 #include <charconv>
 
+#include "common/srt_uri.h"
+
 namespace bondcast {
 namespace {
 
+// The URI as given, its passphrase masked: errors end up on stderr and in logs.
 Error bad(std::string_view text, const std::string& why) {
-  return Error{"malformed URI '" + std::string(text) + "': " + why};
+  return Error{"malformed URI '" + maskSecrets(text) + "': " + why};
 }
 
 Result<std::uint16_t> parsePort(std::string_view s, std::string_view whole) {

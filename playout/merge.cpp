@@ -6,6 +6,11 @@
 namespace bondcast::playout {
 namespace {
 constexpr std::size_t kGivenUpRuns = 1024;  // remembered to tell late from duplicate
+// Source times beyond this (2^52 us, 142 years of a steady clock) come from no clock; their
+// playout times (source + offset, in ns) would overflow.
+constexpr std::uint64_t kMaxSourceTimeUs = std::uint64_t{1} << 52;
+// The one sequence number without a next one: never delivered (no sender counts that far).
+constexpr std::uint64_t kNoSuccessor = ~std::uint64_t{0};
 }  // namespace
 
 bool Merger::wasGivenUp(std::uint64_t seq) const {
@@ -16,8 +21,9 @@ bool Merger::wasGivenUp(std::uint64_t seq) const {
 
 Merger::Verdict Merger::push(std::uint64_t seq, std::uint64_t source_time_us, int link,
                              std::span<const std::uint8_t> payload, TimePoint now) {
-  if (started_ &&
-      clock_.playoutTime(source_time_us) - now > clock_.latency() + options_.max_early) {
+  if (source_time_us > kMaxSourceTimeUs ||
+      (started_ &&
+       clock_.playoutTime(source_time_us) - now > clock_.latency() + options_.max_early)) {
     ++stats_.clock_skewed;
     return Verdict::kClockSkewed;
   }
@@ -25,6 +31,10 @@ Merger::Verdict Merger::push(std::uint64_t seq, std::uint64_t source_time_us, in
     first_arrival_ = now;
   }
   clock_.observe(link, source_time_us, now);
+  if (seq == kNoSuccessor) {  // delivering it would wrap next_ around to 0
+    ++stats_.late;
+    return Verdict::kLate;
+  }
   if (started_ && seq < next_) {
     if (seq < start_ || wasGivenUp(seq)) {  // before the start: never waited for
       ++stats_.late;

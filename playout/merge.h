@@ -22,7 +22,9 @@
 //   forced); a packet more than `max_ahead` sequence numbers beyond the next one restarts
 //   the sequence there (the gap counted lost); a packet whose playout time is more than
 //   `max_early` after its arrival has a source time no clock explains (counted
-//   clock_skewed, dropped) and cannot hold the output hostage.
+//   clock_skewed, dropped) and cannot hold the output hostage; so has one beyond 2^52 us
+//   (142 years), even before the start. The last sequence number, 2^64 - 1, has no next
+//   one: it is counted late and never delivered (the output cannot move past it).
 #pragma once
 
 #include <chrono>

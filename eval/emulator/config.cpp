@@ -487,12 +487,17 @@ Result<Scenario> loadScenario(const std::string& path) {
   } catch (const nlohmann::json::exception& e) {
     return Error{"scenario '" + path + "': not valid JSON: " + e.what()};
   }
-  if (!j.is_object())
-    return Error{"scenario '" + path + "': expected a JSON object"};
-  std::string base = std::filesystem::path(path).parent_path().string();
+  return parseScenario(j, path, std::filesystem::path(path).parent_path().string());
+}
+
+Result<Scenario> parseScenario(const nlohmann::json& j, const std::string& name,
+                               const std::string& base) {
+  if (!j.is_object()) {
+    return Error{"scenario '" + name + "': expected a JSON object"};
+  }
   Scenario s;
   for (const auto& [key, value] : j.items()) {
-    std::string where = "scenario '" + path + "': " + key;
+    std::string where = "scenario '" + name + "': " + key;
     if (key == "seed") {
       if (!value.is_number_unsigned())
         return Error{where + "='" + value.dump() + "': expected an unsigned integer"};

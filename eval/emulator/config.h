@@ -17,6 +17,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "common/result.h"
 #include "common/trace.h"
 
@@ -143,5 +145,10 @@ struct Scenario {
   std::optional<Nanos> duration;
 };
 Result<Scenario> loadScenario(const std::string& path);
+// The same from the file's JSON: `name` names it in errors, `base_dir` is where relative
+// trace paths are read from. Separate from loadScenario so the fuzz target can reach it
+// without files.
+Result<Scenario> parseScenario(const nlohmann::json& j, const std::string& name,
+                               const std::string& base_dir);
 
 }  // namespace bondcast::emu

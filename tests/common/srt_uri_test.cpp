@@ -91,5 +91,13 @@ TEST(SrtUriOptions, MaskSecretsHidesEveryPassphraseAndKeepsTheRest) {
   EXPECT_EQ(maskSecrets("srt://h:9000?"), "srt://h:9000?");
 }
 
+// Found by fuzz/uri_fuzz.cpp: a '?' before "://" made maskSecrets take the query from
+// there, while parseUri takes it from the first '?' after "://", so the passphrase the
+// URI carries was shown.
+TEST(SrtUriOptions, MaskSecretsFindsTheQueryWhereParseUriDoes) {
+  EXPECT_EQ(maskSecrets("s?rt://h:9000?passphrase=a-long-secret"), "s?rt://h:9000?passphrase=***");
+  EXPECT_EQ(maskSecrets("h?x=1&passphrase=a-long-secret"), "h?x=1&passphrase=***");
+}
+
 }  // namespace
 }  // namespace bondcast

@@ -31,6 +31,18 @@ TEST(ParseDuration, UnitsAndBareMilliseconds) {
   EXPECT_FALSE(parseDuration("5 fortnights").ok());
 }
 
+// Found by fuzz/emulator_config_fuzz.cpp: "at=2e90s" parsed to a negative duration
+// (llround out of range), which the emulator then overflowed converting to nanoseconds.
+TEST(ParseDuration, RejectsDurationsBeyondThirtyOneYears) {
+  EXPECT_EQ(parseDuration("1e15us").value(), Micros(1'000'000'000'000'000));
+  EXPECT_FALSE(parseDuration("1.1e15us").ok());
+  EXPECT_FALSE(parseDuration("2e90s").ok());
+  EXPECT_FALSE(parseDuration("1e400m").ok());  // from_chars: out of range, already refused
+  EXPECT_NE(parseDuration("2e90s").error().message.find("2e90s"), std::string::npos);
+  EXPECT_FALSE(parseRunLength("1e300").ok());
+  EXPECT_FALSE(parseRunLength("1e300s").ok());
+}
+
 TEST(ParseProbability, PercentAndFraction) {
   EXPECT_DOUBLE_EQ(parseProbability("0.5%").value(), 0.005);
   EXPECT_DOUBLE_EQ(parseProbability("0.02").value(), 0.02);

@@ -43,5 +43,15 @@ TEST(ParseUri, ErrorsNameTheUriAndTheProblem) {
   EXPECT_FALSE(parseUri("srt://host:9000?=x").ok());
 }
 
+// Found by fuzz/link_spec_fuzz.cpp: a malformed URI was echoed whole in the error, which
+// `bondcast send --link` prints, passphrase and all.
+TEST(ParseUri, ErrorsMaskThePassphrase) {
+  auto bad = parseUri("srt://:90x0?passphrase=a-long-secret&latency=700");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().message.find("a-long-secret"), std::string::npos) << bad.error().message;
+  EXPECT_NE(bad.error().message.find("srt://:90x0?passphrase=***&latency=700"), std::string::npos)
+      << bad.error().message;
+}
+
 }  // namespace
 }  // namespace bondcast

@@ -194,6 +194,40 @@ TEST(Merger, RefusesASourceTimeNoClockExplains) {
   EXPECT_EQ(r.stats.lost, 0u);
 }
 
+// Found by fuzz/merge_fuzz.cpp: a source time beyond what a clock reads (any u64 can come
+// off the wire) overflowed the playout time's arithmetic (undefined behaviour), and before
+// the start it was even taken into the clock's floor.
+TEST(Merger, RefusesASourceTimeBeyondAnyClockEvenBeforeTheStart) {
+  std::vector<Arrival> arrivals = steady(500, 30'000);
+  arrivals.push_back({0, 1000, std::uint64_t{1} << 60, 0});       // before the start
+  arrivals.push_back({300'000, 1001, ~std::uint64_t{0} - 5, 1});  // and after it
+  const auto r = drive(arrivals, options());
+  EXPECT_EQ(r.first_verdict.at(1000), Verdict::kClockSkewed);
+  EXPECT_EQ(r.first_verdict.at(1001), Verdict::kClockSkewed);
+  EXPECT_EQ(r.stats.clock_skewed, 2u);
+  ASSERT_EQ(r.out.size(), 500u);
+  EXPECT_EQ(r.out.front().playout_us, 30'000 + kLatencyUs);  // the good packets' clock
+  EXPECT_EQ(r.stats.lost, 0u);
+}
+
+// Found by fuzz/merge_fuzz.cpp: delivering sequence number 2^64 - 1 wrapped the next
+// expected one around to 0, and the merge took and delivered again sequence numbers it had
+// already delivered, out of order.
+TEST(Merger, NeverDeliversTheLastSequenceNumberSoItCannotWrapAround) {
+  constexpr std::uint64_t kLast = ~std::uint64_t{0};
+  std::vector<Arrival> arrivals = steady(10, 30'000);
+  arrivals.push_back({39'500, kLast, 9'000, 0});  // a restart's worth beyond the others
+  // After it would have left (at 239 ms): old sequence numbers with source times not yet
+  // played out, as a replayed or forged copy carries.
+  arrivals.push_back({240'000, 3, 215'000, 1});
+  arrivals.push_back({240'000, 4, 216'000, 1});
+  const auto r = drive(arrivals, options());
+  EXPECT_EQ(r.first_verdict.at(kLast), Verdict::kLate);
+  EXPECT_EQ(seqs(r.out), (std::vector<std::uint64_t>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}));
+  EXPECT_EQ(r.stats.restarts, 0u);
+  EXPECT_EQ(r.stats.duplicates, 2u);
+}
+
 TEST(Merger, FlushDeliversEverythingWaitingInOrderAndCountsTheGaps) {
   Merger m(options());
   const TimePoint t0{std::chrono::seconds(1)};
