@@ -16,44 +16,18 @@
 
 #include "eval/emulator/config.h"
 #include "fuzz/fuzz_support.h"
+#include "fuzz/scenario_inputs.h"
 
 namespace {
 
 using namespace bondcast;
 using namespace bondcast::emu;
+using bondcast::fuzz::isProbability;
+using bondcast::fuzz::jsonNamesTrace;
+using bondcast::fuzz::namesTrace;
 namespace fz = bondcast::fuzz;
 
 constexpr std::uint64_t kMaxTimelineSteps = 100'000;  // keeps one input's memory small
-
-bool namesTrace(std::string_view text) {
-  return text.find("trace:") != std::string_view::npos ||
-         text.find("series:") != std::string_view::npos;
-}
-
-bool jsonNamesTrace(const nlohmann::json& j) {
-  if (j.is_string()) {
-    return namesTrace(j.get_ref<const std::string&>());
-  }
-  if (j.is_object()) {
-    for (const auto& [key, value] : j.items()) {
-      if (namesTrace(key) || jsonNamesTrace(value)) {
-        return true;
-      }
-    }
-  }
-  if (j.is_array()) {
-    for (const auto& value : j) {
-      if (jsonNamesTrace(value)) {
-        return true;
-      }
-    }
-  }
-  return false;
-}
-
-bool isProbability(double p) {
-  return p >= 0 && p <= 1;
-}
 
 void checkLoss(const LossSpec& loss) {
   FUZZ_CHECK(isProbability(loss.p_loss) && isProbability(loss.p_good_bad) &&

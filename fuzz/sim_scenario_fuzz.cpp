@@ -11,41 +11,16 @@
 #include <nlohmann/json.hpp>
 
 #include "fuzz/fuzz_support.h"
+#include "fuzz/scenario_inputs.h"
 #include "scheduler/sim/scenario.h"
 
 namespace {
 
 using namespace bondcast;
 using namespace bondcast::sim;
-
-bool namesTrace(const std::string& text) {
-  return text.find("trace:") != std::string::npos || text.find("series:") != std::string::npos;
-}
-
-bool jsonNamesTrace(const nlohmann::json& j) {
-  if (j.is_string()) {
-    return namesTrace(j.get_ref<const std::string&>());
-  }
-  if (j.is_object()) {
-    for (const auto& [key, value] : j.items()) {
-      if (namesTrace(key) || jsonNamesTrace(value)) {
-        return true;
-      }
-    }
-  }
-  if (j.is_array()) {
-    for (const auto& value : j) {
-      if (jsonNamesTrace(value)) {
-        return true;
-      }
-    }
-  }
-  return false;
-}
-
-bool isProbability(double p) {
-  return p >= 0 && p <= 1;
-}
+using bondcast::fuzz::isProbability;
+using bondcast::fuzz::jsonNamesTrace;
+using bondcast::fuzz::namesTrace;
 
 void checkLink(const LinkSpec& link) {
   FUZZ_CHECK(!link.name.empty());
