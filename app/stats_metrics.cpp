@@ -36,21 +36,26 @@ struct Field {
 
 // The number at `key` (a bool is 0 or 1); nullopt when absent or not a number.
 std::optional<double> number(const json& j, const char* key) {
-  if (!j.is_object())
+  if (!j.is_object()) {
     return std::nullopt;
+  }
   auto it = j.find(key);
-  if (it == j.end())
+  if (it == j.end()) {
     return std::nullopt;
-  if (it->is_boolean())
+  }
+  if (it->is_boolean()) {
     return it->get<bool>() ? 1.0 : 0.0;
-  if (it->is_number())
+  }
+  if (it->is_number()) {
     return it->get<double>();
+  }
   return std::nullopt;
 }
 
 std::string text(const json& j, const char* key) {
-  if (!j.is_object())
+  if (!j.is_object()) {
     return {};
+  }
   auto it = j.find(key);
   return it != j.end() && it->is_string() ? it->get<std::string>() : std::string{};
 }
@@ -58,8 +63,9 @@ std::string text(const json& j, const char* key) {
 void addFields(Exposition& e, const json& j, const Labels& labels,
                std::initializer_list<Field> fields) {
   for (const Field& f : fields) {
-    if (auto v = number(j, f.key))
+    if (auto v = number(j, f.key)) {
       e.add(f.name, f.type, f.help, labels, *v * f.unit.multiply / f.unit.divide);
+    }
   }
 }
 
@@ -130,8 +136,9 @@ void addAge(Exposition& e, const StatsView& view) {
 
 const json& array(const json& j, const char* key) {
   static const json kEmpty = json::array();
-  if (!j.is_object())
+  if (!j.is_object()) {
     return kEmpty;
+  }
   auto it = j.find(key);
   return it != j.end() && it->is_array() ? *it : kEmpty;
 }
@@ -164,8 +171,9 @@ void addSenderLinks(Exposition& e, const json& record, const Labels& session) {
     Labels labels = {{"link", maskSecrets(text(link, "link"))}};
     labels.insert(labels.end(), session.begin(), session.end());
     addSrtLink(e, "bondcast_link", link, labels);
-    if (text(link, "state") == "up")
+    if (text(link, "state") == "up") {
       ++up;
+    }
     addFields(e, link, labels,
               {
                   {"copies", "bondcast_link_copies_total", Type::kCounter,
@@ -188,8 +196,9 @@ void addSenderLinks(Exposition& e, const json& record, const Labels& session) {
                   {"loss", "bondcast_link_model_loss_ratio", Type::kGauge,
                    "The scheduler's estimate of the link's loss rate (0 to 1)."},
               });
-    if (i < decisions.size())
+    if (i < decisions.size()) {
       addSchedulerLinkDecisions(e, decisions[i], labels);
+    }
     if (active) {
       e.add("bondcast_link_active", Type::kGauge,
             "1 for the link carrying the stream now (backup mode), else 0.", labels,
@@ -341,8 +350,9 @@ std::string receiverMetrics(const StatsView& view, const std::vector<ListenerInf
           {{"listen", maskSecrets(l.uri)}, {"port", std::to_string(l.port)}}, 1);
   }
   const json& r = view.record;
-  if (!r.is_object())
+  if (!r.is_object()) {
     return e.text();
+  }
   if (auto it = r.find("refused"); it != r.end() && it->is_object()) {
     for (const auto& [reason, count] : it->items()) {
       if (count.is_number()) {
@@ -357,8 +367,9 @@ std::string receiverMetrics(const StatsView& view, const std::vector<ListenerInf
   const json& streams = array(r, "streams");
   for (bool active : {true, false}) {
     for (const json& s : streams) {
-      if (s.is_object() && s.value("active", false) == active)
+      if (s.is_object() && s.value("active", false) == active) {
         addReceiverStream(e, s);
+      }
     }
   }
   return e.text();
@@ -371,8 +382,9 @@ json maskedStats(const json& record) {
   }
   if (record.is_object() || record.is_array()) {
     json out = record;
-    for (auto& item : out)
+    for (auto& item : out) {
       item = maskedStats(item);
+    }
     return out;
   }
   return record;
@@ -394,12 +406,15 @@ std::optional<Health> stale(const StatsView& view) {
 }  // namespace
 
 Health senderHealth(const StatsView& view) {
-  if (view.record.is_null())
+  if (view.record.is_null()) {
     return {false, {{"status", "unavailable"}, {"reason", "connecting: no link is up yet"}}};
-  if (auto h = stale(view))
+  }
+  if (auto h = stale(view)) {
     return *h;
-  if (view.record.value("final", false))
+  }
+  if (view.record.value("final", false)) {
     return {false, {{"status", "unavailable"}, {"reason", "sending has ended"}}};
+  }
   const json& links = array(view.record, "links");
   int up = 0;
   json states = json::object();
@@ -416,16 +431,20 @@ Health senderHealth(const StatsView& view) {
 
 Health receiverHealth(const StatsView& view, bool listening,
                       const std::vector<ListenerInfo>& listeners) {
-  if (!listening)
+  if (!listening) {
     return {false, {{"status", "unavailable"}, {"reason", "not listening"}}};
-  if (auto h = stale(view))
+  }
+  if (auto h = stale(view)) {
     return *h;
+  }
   json ports = json::array();
-  for (const auto& l : listeners)
+  for (const auto& l : listeners) {
     ports.push_back(l.port);
+  }
   int active = 0;
-  for (const json& s : array(view.record, "streams"))
+  for (const json& s : array(view.record, "streams")) {
     active += s.is_object() && s.value("active", false) ? 1 : 0;
+  }
   return {true, {{"status", "ok"}, {"listening", ports}, {"streams_active", active}}};
 }
 
