@@ -22,8 +22,9 @@ bool parseValue(const std::string& text, double& value) {
     value = text[0] == '+' ? HUGE_VAL : -HUGE_VAL;
     return true;
   }
-  if (text.empty())
+  if (text.empty()) {
     return false;
+  }
   char* end = nullptr;
   value = std::strtod(text.c_str(), &end);
   return end == text.c_str() + text.size() && std::isfinite(value);
@@ -64,11 +65,11 @@ bool parseLabels(const std::string& line, std::size_t& pos,
           return false;
         }
         const char e = line[pos++];
-        if (e == '\\' || e == '"')
+        if (e == '\\' || e == '"') {
           value += e;
-        else if (e == 'n')
+        } else if (e == 'n') {
           value += '\n';
-        else {
+        } else {
           why = std::string("bad escape \\") + e + " in label '" + name + "'";
           return false;
         }
@@ -84,9 +85,9 @@ bool parseLabels(const std::string& line, std::size_t& pos,
       why = "label '" + name + "' twice";
       return false;
     }
-    if (pos < line.size() && line[pos] == ',')
+    if (pos < line.size() && line[pos] == ',') {
       ++pos;
-    else if (pos < line.size() && line[pos] != '}') {
+    } else if (pos < line.size() && line[pos] != '}') {
       why = "expected ',' or '}' after label '" + name + "'";
       return false;
     }
@@ -101,8 +102,9 @@ bool parseLabels(const std::string& line, std::size_t& pos,
 
 std::string seriesKey(const std::string& name, const std::map<std::string, std::string>& labels) {
   std::string key = name + "{";
-  for (const auto& [k, v] : labels)
-    key += k + "=\"" + v + "\",";
+  for (const auto& [k, v] : labels) {
+    key.append(k).append("=\"").append(v).append("\",");
+  }
   return key + "}";
 }
 
@@ -118,8 +120,9 @@ Exposition parseExposition(const std::string& text) {
   auto error = [&](const std::string& why) {
     out.errors.push_back("line " + std::to_string(n) + ": " + why + ": " + line);
   };
-  if (!text.empty() && text.back() != '\n')
+  if (!text.empty() && text.back() != '\n') {
     out.errors.push_back("the text does not end with a newline");
+  }
   while (std::getline(in, line)) {
     ++n;
     if (line.empty()) {
@@ -144,36 +147,41 @@ Exposition parseExposition(const std::string& text) {
       std::string rest;
       std::getline(words >> std::ws, rest);
       if (kind == "HELP") {
-        if (!helped.insert(name).second)
+        if (!helped.insert(name).second) {
           error("second HELP");
+        }
         std::string help;
         for (std::size_t i = 0; i < rest.size(); ++i) {
           if (rest[i] == '\\' && i + 1 < rest.size()) {
             const char e = rest[++i];
-            if (e == 'n')
+            if (e == 'n') {
               help += '\n';
-            else if (e == '\\')
+            } else if (e == '\\') {
               help += '\\';
-            else
+            } else {
               error(std::string("bad escape \\") + e + " in HELP");
+            }
           } else {
             help += rest[i];
           }
         }
         out.families[name].help = help;
       } else {
-        if (!typed.insert(name).second)
+        if (!typed.insert(name).second) {
           error("second TYPE");
+        }
         if (rest != "counter" && rest != "gauge" && rest != "histogram" && rest != "summary" &&
-            rest != "untyped")
+            rest != "untyped") {
           error("unknown type '" + rest + "'");
+        }
         out.families[name].type = rest;
       }
       continue;
     }
     std::size_t pos = 0;
-    while (pos < line.size() && line[pos] != '{' && line[pos] != ' ')
+    while (pos < line.size() && line[pos] != '{' && line[pos] != ' ') {
       ++pos;
+    }
     const std::string name = line.substr(0, pos);
     if (!std::regex_match(name, kMetricName)) {
       error("bad metric name '" + name + "'");
@@ -194,23 +202,29 @@ Exposition parseExposition(const std::string& text) {
       error("value '" + line.substr(pos + 1) + "' is not a float (or has a timestamp)");
       continue;
     }
-    if (!typed.count(name) || !helped.count(name))
+    if (!typed.count(name) || !helped.count(name)) {
       error("sample before its family's HELP and TYPE");
+    }
     if (name != current) {
-      if (ended.count(name))
+      if (ended.count(name)) {
         error("family's samples not together");
-      if (!current.empty())
+      }
+      if (!current.empty()) {
         ended.insert(current);
+      }
       current = name;
     }
     if (out.families[name].type == "counter") {
-      if (!name.ends_with("_total"))
+      if (!name.ends_with("_total")) {
         error("counter not named *_total");
-      if (value < 0)
+      }
+      if (value < 0) {
         error("negative counter");
+      }
     }
-    if (!out.series.emplace(seriesKey(name, labels), value).second)
+    if (!out.series.emplace(seriesKey(name, labels), value).second) {
       error("series twice");
+    }
     out.labels[name].push_back(labels);
   }
   return out;

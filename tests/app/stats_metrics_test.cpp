@@ -166,8 +166,9 @@ json receiverRecord(const std::string& stream_name) {
 // The parsed text, failing the test for every malformed line.
 testing::Exposition wellFormed(const std::string& text) {
   auto e = parseExposition(text);
-  for (const auto& err : e.errors)
+  for (const auto& err : e.errors) {
     ADD_FAILURE() << err;
+  }
   return e;
 }
 
@@ -329,8 +330,9 @@ TEST(ReceiverMetrics, EscapeStreamNamesAndHideListenPassphrases) {
                       {{std::string("srt://:9000?passphrase=") + kSecret + "&latency=300", 9000}});
   auto e = wellFormed(text);
   bool found = false;
-  for (const auto& labels : e.labels["bondcast_stream_payloads_total"])
+  for (const auto& labels : e.labels["bondcast_stream_payloads_total"]) {
     found = found || labels.at("stream") == name;
+  }
   EXPECT_TRUE(found) << text;
   EXPECT_EQ(text.find(kSecret), std::string::npos) << text;
 }
