@@ -2,11 +2,13 @@
 // `bondcast recv`: accepts the senders' links and writes each stream to its output.
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "app/cli_common.h"
+#include "app/http_endpoint.h"
 #include "app/recv_cli.h"
 #include "common/log.h"
 #include "common/signals.h"
@@ -44,11 +46,23 @@ int runRecv(const RecvCli& cli) {
       return fail("recv", kExitUsage, "--duration: " + d.error().message);
     duration = *d;
   }
+  std::optional<HttpAddress> http;
+  if (!cli.http.empty()) {
+    auto a = parseHttpAddress(cli.http);
+    if (!a) {
+      return fail("recv", kExitUsage, "--http: " + a.error().message);
+    }
+    http = *a;
+  }
   if (!cli.stats.empty()) {
     auto sink = StatsSink::open(cli.stats);
     if (!sink)
       return fail("recv", kExitFailure, sink.error().message);
     o.stats = *sink;
+  }
+  auto snapshot = std::make_shared<StatsSnapshot>();
+  if (http) {
+    o.on_stats = [snapshot](const nlohmann::json& j) { snapshot->update("receiver", j); };
   }
 
   // Before libsrt starts threads, so that every thread blocks the signals.
@@ -67,6 +81,28 @@ int runRecv(const RecvCli& cli) {
   auto rx = receiver::Receiver::create(std::move(o));
   if (!rx)
     return fail("recv", kExitFailure, rx.error().message);
+  auto ports = (*rx)->ports();
+  std::vector<ListenerInfo> listeners;
+  for (std::size_t i = 0; i < ports.size(); ++i) {
+    listeners.push_back({cli.listen[i], ports[i]});
+  }
+  // Listening from here until run() returns.
+  auto listening = std::make_shared<std::atomic<bool>>(true);
+  std::unique_ptr<HttpEndpoint> endpoint;
+  if (http) {
+    auto e = HttpEndpoint::start(
+        *http,
+        {.metrics = [snapshot, listeners] { return receiverMetrics(snapshot->view(), listeners); },
+         .stats = [snapshot] { return maskedStats(snapshot->view().record); },
+         .health =
+             [snapshot, listening, listeners] {
+               return receiverHealth(snapshot->view(), *listening, listeners);
+             }});
+    if (!e) {
+      return fail("recv", kExitFailure, e.error().message);
+    }
+    endpoint = std::move(*e);
+  }
   receiver::Receiver* r = rx->get();
   running = r;
   if (stop_requested)
@@ -79,12 +115,14 @@ int runRecv(const RecvCli& cli) {
     });
     timer.detach();
   }
-  auto ports = r->ports();
   for (std::size_t i = 0; i < ports.size(); ++i) {
     spdlog::info("listening on {} (port {})", maskSecrets(cli.listen[i]), ports[i]);
   }
-  if (auto st = r->run(); !st)
+  auto st = r->run();
+  *listening = false;
+  if (!st) {
     return fail("recv", kExitFailure, st.error().message);
+  }
   return kExitOk;
 }
 

@@ -3,10 +3,12 @@
 // (broadcast, backup) or bondcast's scheduler over one SRT connection per link (adaptive).
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "app/cli_common.h"
+#include "app/http_endpoint.h"
 #include "app/send_cli.h"
 #include "common/log.h"
 #include "common/signals.h"
@@ -35,6 +37,14 @@ int runSend(const SendCli& cli) {
     return fail("send", kExitUsage, "--bitrate: " + bitrate.error().message);
   if (auto st = sender::checkInputSource(cli.input); !st)
     return fail("send", kExitUsage, st.error().message);
+  std::optional<HttpAddress> http;
+  if (!cli.http.empty()) {
+    auto a = parseHttpAddress(cli.http);
+    if (!a) {
+      return fail("send", kExitUsage, "--http: " + a.error().message);
+    }
+    http = *a;
+  }
   if (!cli.stats.empty()) {
     auto sink = StatsSink::open(cli.stats);
     if (!sink)
@@ -65,9 +75,24 @@ int runSend(const SendCli& cli) {
   if (!input)
     return fail("send", kExitFailure, input.error().message);
 
+  auto snapshot = std::make_shared<StatsSnapshot>();
+  if (http) {
+    o.on_stats = [snapshot](const nlohmann::json& j) { snapshot->update("sender", j); };
+  }
   auto session = sender::SendSession::create(std::move(o));
   if (!session)
     return fail("send", kExitFailure, session.error().message);
+  std::unique_ptr<HttpEndpoint> endpoint;  // stops before the session goes
+  if (http) {
+    auto e = HttpEndpoint::start(
+        *http, {.metrics = [snapshot] { return senderMetrics(snapshot->view()); },
+                .stats = [snapshot] { return maskedStats(snapshot->view().record); },
+                .health = [snapshot] { return senderHealth(snapshot->view()); }});
+    if (!e) {
+      return fail("send", kExitFailure, e.error().message);
+    }
+    endpoint = std::move(*e);
+  }
   sender::SendSession* s = session->get();
   running = s;
   if (stop_requested)

@@ -26,6 +26,7 @@ enum class Kind {
   kNumber,       // FLOAT: an integer or a float
   kDuration,     // DURATION: a string ("30s") or a number of seconds
   kBitrate,      // BITRATE: a string ("4mbit") or an integer in bit/s
+  kAddress,      // [ADDR:]PORT: a string ("0.0.0.0:9100") or an integer port
   kFlag,         // a flag given at most once: true or false
   kCountedFlag,  // a flag that can be repeated (-vv): true, false or a count
 };
@@ -44,6 +45,8 @@ Expected expectedFor(const CLI::Option& op) {
   }
   bool repeatable = op.get_items_expected_max() > 1;
   std::string type = op.get_type_name();
+  if (type == "[ADDR:]PORT")
+    return {Kind::kAddress, repeatable};
   type = type.substr(0, type.find(':'));
   if (type == "TEXT")
     return {Kind::kText, repeatable};
@@ -73,6 +76,9 @@ std::string describe(Kind kind, bool plural) {
     case Kind::kBitrate:
       return plural ? "bitrates (strings such as \"4mbit\" or integers in bit/s)"
                     : "a bitrate (a string such as \"4mbit\" or an integer in bit/s)";
+    case Kind::kAddress:
+      return plural ? "addresses (strings such as \"0.0.0.0:9100\" or integer ports)"
+                    : "an address (a string such as \"0.0.0.0:9100\" or an integer port)";
     case Kind::kFlag:
       return "true or false";
     case Kind::kCountedFlag:
@@ -172,6 +178,7 @@ std::optional<std::string> argumentText(Kind kind, const toml::node& node, const
         return finiteText(node, errors, key);
       break;
     case Kind::kBitrate:
+    case Kind::kAddress:
       if (is_string)
         return node.as_string()->get();
       if (is_integer)

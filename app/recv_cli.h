@@ -15,6 +15,7 @@ struct RecvCli {
   int latency_ms = 200;
   std::string passphrase;
   std::string stats;
+  std::string http;  // [ADDR:]PORT of the metrics endpoint; "" = none
   std::string duration;
   std::string packet_log;
   int verbosity = 1;

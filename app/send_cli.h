@@ -21,6 +21,7 @@ struct SendCli {
   std::string passphrase;
   std::string stream_id;
   std::string stats;
+  std::string http;  // [ADDR:]PORT of the metrics endpoint; "" = none
   bool loop = false;
   std::string bitrate = "4mbit";
   int connect_timeout_ms = 5000;

@@ -21,11 +21,15 @@ StatsSink::~StatsSink() {
     std::fclose(file_);
 }
 
-void StatsSink::write(const std::string& type, nlohmann::json record) {
+nlohmann::json stampRecord(const std::string& type, nlohmann::json record) {
   using namespace std::chrono;
   record["type"] = type;
   record["ts_ms"] = duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-  std::string line = record.dump() + "\n";
+  return record;
+}
+
+void StatsSink::write(const std::string& type, nlohmann::json record) {
+  std::string line = stampRecord(type, std::move(record)).dump() + "\n";
   std::lock_guard lock(mu_);
   std::fwrite(line.data(), 1, line.size(), file_);
   std::fflush(file_);

@@ -13,6 +13,10 @@
 
 namespace bondcast {
 
+// `record` with "type" and "ts_ms" (wall clock, ms since the epoch) added: what a stats
+// line holds.
+nlohmann::json stampRecord(const std::string& type, nlohmann::json record);
+
 class StatsSink {
  public:
   // path empty or "-": stderr. Otherwise the file is created or truncated.
@@ -21,7 +25,7 @@ class StatsSink {
   StatsSink(const StatsSink&) = delete;
   StatsSink& operator=(const StatsSink&) = delete;
 
-  // Adds "ts_ms" (wall clock, ms since the epoch) and "type", then writes one line.
+  // Stamps the record (stampRecord), then writes one line.
   void write(const std::string& type, nlohmann::json record);
 
  private:

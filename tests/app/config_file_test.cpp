@@ -94,6 +94,7 @@ const std::vector<Case> kSendCases = {
     {"passphrase", R"("a long secret")", {"--passphrase", "a long secret"}},
     {"stream-id", R"("cam1")", {"--stream-id", "cam1"}},
     {"stats", R"("send-stats.jsonl")", {"--stats", "send-stats.jsonl"}},
+    {"http", R"("0.0.0.0:9100")", {"--http", "0.0.0.0:9100"}},
     {"loop", "true", {"--loop"}},
     {"bitrate", R"("3mbit")", {"--bitrate", "3mbit"}},
     {"connect-timeout", "1500", {"--connect-timeout", "1500"}},
@@ -114,6 +115,7 @@ const std::vector<Case> kRecvCases = {
     {"latency", "500", {"--latency", "500"}},
     {"passphrase", R"("a long secret")", {"--passphrase", "a long secret"}},
     {"stats", R"("recv-stats.jsonl")", {"--stats", "recv-stats.jsonl"}},
+    {"http", R"("[::]:9101")", {"--http", "[::]:9101"}},
     {"duration", R"("2m")", {"--duration", "2m"}},
     {"packet-log", R"("packets.csv")", {"--packet-log", "packets.csv"}},
     {"verbose", "true", {"-v"}},
@@ -273,6 +275,19 @@ TEST_F(ConfigFile, RunLengthsAndBitratesTakeBareNumbersAsTheCommandLineDoes) {
   auto send = parseSend({"--input", "testsrc", "--link", "srt://a:9000", "--config",
                          write("send.toml", "bitrate = 3000000")});
   EXPECT_EQ(send.bitrate, "3000000");
+}
+
+TEST_F(ConfigFile, AnHttpAddressIsAStringOrABarePort) {
+  auto recv = [&](const std::string& http) {
+    return parseRecv({"--listen", "srt://:9000", "--output", "out.ts", "--config",
+                      write("recv.toml", "http = " + http)})
+        .http;
+  };
+  EXPECT_EQ(recv("9100"), "9100");
+  EXPECT_EQ(recv(R"("[::1]:9100")"), "[::1]:9100");
+  expectConfigError([&] { recv("true"); }, {"recv.toml:1:", "http must be an address"});
+  expectConfigError([&] { recv(R"("nonsense")"); },
+                    {"recv.toml:1:", "'nonsense': the port must be"});
 }
 
 TEST_F(ConfigFile, MalformedTomlIsAUsageErrorNamingTheFileAndLine) {
