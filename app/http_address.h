@@ -34,4 +34,16 @@ inline const CLI::Validator kHttpAddressValidator(
     },
     "");
 
+// send's and recv's --http option, stored in `target`, checked with kHttpAddressValidator.
+inline CLI::Option* addHttpOption(CLI::App& sub, std::string& target) {
+  return sub
+      .add_option("--http", target,
+                  "serve over HTTP on [ADDR:]PORT: /metrics (Prometheus text format 0.0.4; "
+                  "seconds, bytes), /stats (the latest stats record, JSON) and /health (200 "
+                  "or 503, JSON). PORT or :PORT: 127.0.0.1 only; 0.0.0.0:PORT or [::]:PORT: "
+                  "every interface; port 0: any free one (logged)")
+      ->type_name("[ADDR:]PORT")
+      ->check(kHttpAddressValidator);
+}
+
 }  // namespace bondcast::app

@@ -37,13 +37,7 @@ CLI::App* addRecvOptions(CLI::App& root, const std::shared_ptr<RecvCli>& cli) {
   sub->add_option("--stats", cli->stats,
                   "write JSON lines of per-stream, per-link stats once a second to FILE "
                   "(- = stderr)");
-  sub->add_option("--http", cli->http,
-                  "serve over HTTP on [ADDR:]PORT: /metrics (Prometheus text format 0.0.4; "
-                  "seconds, bytes), /stats (the latest stats record, JSON) and /health (200 "
-                  "or 503, JSON). PORT or :PORT: 127.0.0.1 only; 0.0.0.0:PORT or [::]:PORT: "
-                  "every interface; port 0: any free one (logged)")
-      ->type_name("[ADDR:]PORT")
-      ->check(kHttpAddressValidator);
+  addHttpOption(*sub, cli->http);
   sub->add_option("--duration", cli->duration,
                   "stop after this long: seconds, or with a unit (30, 30s, 2m, 1500ms)")
       ->type_name("DURATION");

@@ -55,13 +55,7 @@ CLI::App* addSendOptions(CLI::App& root, const std::shared_ptr<SendCli>& cli) {
                   "stream id the receiver names this stream by (SRTO_STREAMID)");
   sub->add_option("--stats", cli->stats,
                   "write JSON lines of per-link stats once a second to FILE (- = stderr)");
-  sub->add_option("--http", cli->http,
-                  "serve over HTTP on [ADDR:]PORT: /metrics (Prometheus text format 0.0.4; "
-                  "seconds, bytes), /stats (the latest stats record, JSON) and /health (200 "
-                  "or 503, JSON). PORT or :PORT: 127.0.0.1 only; 0.0.0.0:PORT or [::]:PORT: "
-                  "every interface; port 0: any free one (logged)")
-      ->type_name("[ADDR:]PORT")
-      ->check(kHttpAddressValidator);
+  addHttpOption(*sub, cli->http);
   sub->add_flag("--loop", cli->loop, "restart a file input at its end");
   sub->add_option("--bitrate", cli->bitrate, "bitrate of the testsrc input (e.g. 4mbit)")
       ->type_name("BITRATE")
