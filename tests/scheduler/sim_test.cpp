@@ -58,6 +58,23 @@ TEST(Scenario, FlappingBecomesSeparateOutages) {
   EXPECT_EQ(s.links[1].outages[2].start, std::chrono::seconds(3));
 }
 
+// Found by fuzz/sim_scenario_fuzz: a count times a period beyond int64 microseconds
+// overflowed, and every cycle re-sorted the outages (20,000 cycles took 79 s).
+TEST(Scenario, AnAbsurdFlapIsAnErrorAndALongOneParsesAtOnce) {
+  json j = twoLinks();
+  for (const char* flap : {"9999x1e15us/1e15us", "100001x1ms/1ms", "10x1e14us/1e14us"}) {
+    j["events"] =
+        json::parse(std::string(R"([{"at": "1s", "link": 1, "flap": ")") + flap + R"("}])");
+    EXPECT_NE(errorOf(j).find("flaps too often or too long"), std::string::npos)
+        << flap << ": " << errorOf(j);
+  }
+  j["events"] = json::parse(R"([{"at": "1s", "link": 1, "flap": "100000x1ms/1ms"}])");
+  const auto started = std::chrono::steady_clock::now();
+  Scenario s = parse(j);
+  EXPECT_EQ(s.links[1].outages.size(), 100'000u);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(10));
+}
+
 TEST(Scenario, ErrorsNameTheField) {
   json j = twoLinks();
   j["links"][1]["delay"] = "soon";
