@@ -2,12 +2,16 @@
 #include "receiver/output.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <filesystem>
 #include <mutex>
@@ -21,35 +25,85 @@
 namespace bondcast::receiver {
 namespace {
 
-Status writeAll(int fd, std::span<const std::uint8_t> bytes, const std::string& what) {
-  std::size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0)
-      return Error{"writing " + what + ": " + std::strerror(errno)};
-    done += static_cast<std::size_t>(n);
-  }
-  return okStatus();
-}
-
+// A file, stdout or a FIFO. A write waits for the descriptor to take data in steps of
+// 100 ms, so that interrupt() ends it; on a pipe it writes at most PIPE_BUF bytes once
+// poll() says there is room, which never blocks. A FIFO that has no reader yet is opened
+// at the first write (opening it for writing blocks until a reader comes).
 class FdOutput : public Output {
  public:
-  FdOutput(int fd, bool owned, std::string what) : fd_(fd), owned_(owned), what_(std::move(what)) {}
+  FdOutput(int fd, bool owned, std::string what) : fd_(fd), owned_(owned), what_(std::move(what)) {
+    struct stat st {};
+    regular_ = ::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode);
+  }
+  // A FIFO to open (non-blocking, owned) at the first write.
+  static std::unique_ptr<Output> deferred(std::string path, std::string what) {
+    auto out = std::unique_ptr<FdOutput>(new FdOutput(-1, true, std::move(what)));
+    out->deferred_path_ = std::move(path);
+    return out;
+  }
   ~FdOutput() override {
-    if (owned_) {
-      ::fsync(fd_);
+    if (owned_ && fd_ >= 0) {
+      if (regular_)
+        ::fsync(fd_);
       ::close(fd_);
     }
   }
-  Status write(std::span<const std::uint8_t> p) override { return writeAll(fd_, p, what_); }
+  FdOutput(const FdOutput&) = delete;
+  FdOutput& operator=(const FdOutput&) = delete;
+
+  Status write(std::span<const std::uint8_t> p) override {
+    if (fd_ < 0) {
+      if (auto st = openDeferred(); !st)
+        return st;
+    }
+    std::size_t done = 0;
+    while (done < p.size()) {
+      if (interrupted_)
+        return Error{"output " + what_ + ": closed while it took no data"};
+      std::size_t chunk = p.size() - done;
+      if (!regular_) {
+        pollfd pfd{fd_, POLLOUT, 0};
+        const int ready = ::poll(&pfd, 1, 100);
+        if (ready < 0 && errno != EINTR)
+          return Error{"writing " + what_ + ": " + std::strerror(errno)};
+        if (ready <= 0)
+          continue;
+        chunk = std::min<std::size_t>(chunk, PIPE_BUF);
+      }
+      const ssize_t n = ::write(fd_, p.data() + done, chunk);
+      if (n < 0 && (errno == EINTR || errno == EAGAIN))
+        continue;
+      if (n < 0)
+        return Error{"writing " + what_ + ": " + std::strerror(errno)};
+      done += static_cast<std::size_t>(n);
+    }
+    return okStatus();
+  }
   std::string describe() const override { return what_; }
+  void interrupt() override { interrupted_ = true; }
+  bool mayBlock() const override { return !regular_; }
 
  private:
+  Status openDeferred() {
+    while (!interrupted_) {
+      fd_ = ::open(deferred_path_.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+      if (fd_ >= 0) {
+        spdlog::info("output {}: a reader opened it", what_);
+        return okStatus();
+      }
+      if (errno != ENXIO && errno != EINTR)
+        return Error{"cannot open output " + what_ + ": " + std::strerror(errno)};
+      ::poll(nullptr, 0, 100);  // no reader yet: no event to wait on, so look again
+    }
+    return Error{"output " + what_ + ": closed before a reader opened it"};
+  }
+
   int fd_;
   bool owned_;
+  bool regular_ = false;
   std::string what_;
+  std::string deferred_path_;
+  std::atomic<bool> interrupted_{false};
 };
 
 class UdpOutput : public Output {
@@ -58,7 +112,7 @@ class UdpOutput : public Output {
     auto addr = srt::resolve(uri.host, uri.port, false);
     if (!addr)
       return Error{"output '" + maskSecrets(text) + "': " + addr.error().message};
-    int fd = ::socket(addr->storage.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    int fd = ::socket(addr->storage.ss_family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0 || ::connect(fd, addr->get(), static_cast<socklen_t>(addr->len)) < 0) {
       std::string err = std::strerror(errno);
       if (fd >= 0)
@@ -78,6 +132,7 @@ class UdpOutput : public Output {
     return okStatus();
   }
   std::string describe() const override { return what_; }
+  bool mayBlock() const override { return false; }
 
  private:
   UdpOutput(int fd, std::string what) : fd_(fd), what_(std::move(what)) {}
@@ -126,6 +181,7 @@ class SrtOutput : public Output {
     return okStatus();
   }
   std::string describe() const override { return what_; }
+  bool mayBlock() const override { return false; }
 
  private:
   SrtOutput(const Uri& uri, std::string what, srt::CommonOptions options)
@@ -322,7 +378,11 @@ Result<std::unique_ptr<Output>> openOutput(const OutputSpec& spec, const std::st
     }
     case OutputKind::kFile: {
       std::string path = fileNameFor(spec.text, stream_id);
-      int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+      // Non-blocking: a FIFO without a reader fails with ENXIO instead of blocking the
+      // receiver; its writer thread opens it when a reader comes (FdOutput::deferred).
+      int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NONBLOCK, 0644);
+      if (fd < 0 && errno == ENXIO)
+        return FdOutput::deferred(path, "'" + path + "' (a FIFO)");
       if (fd < 0)
         return Error{"cannot open output '" + path + "': " + std::strerror(errno)};
       return std::unique_ptr<Output>(new FdOutput(fd, true, "file '" + path + "'"));

@@ -27,10 +27,17 @@ namespace bondcast::receiver {
 class Output {
  public:
   virtual ~Output() = default;
-  // Writes one payload. An error ends this output (the stream goes on being received
-  // and counted). Called with the receiver's output lock held.
+  // Writes one payload; may block (the receiver calls it from a QueuedOutput's thread).
+  // An error ends this output (the stream goes on being received and counted).
   virtual Status write(std::span<const std::uint8_t> payload) = 0;
   virtual std::string describe() const = 0;
+  // Called from another thread: a write() blocked in this output returns soon with an
+  // error, and so does every later one (QueuedOutput uses it to close an output that
+  // takes no more data). Outputs that never block need not override it.
+  virtual void interrupt() {}
+  // False for outputs whose write() never waits for a reader: a regular file, UDP, an SRT
+  // output (non-blocking sends). QueuedOutput writes those on the caller's thread.
+  virtual bool mayBlock() const { return true; }
 };
 
 enum class OutputKind { kFile, kStdout, kUdp, kSrtListener, kSrtCaller };

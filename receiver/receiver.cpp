@@ -48,8 +48,8 @@ struct Receiver::Stream {
   srt::Socket sock;  // group or single socket
   bool is_group = false;
   std::string stream_id;
-  std::string name;          // streamName(stream_id)
-  Output* output = nullptr;  // owned by outputs_
+  std::string name;                // streamName(stream_id)
+  QueuedOutput* output = nullptr;  // owned by outputs_
   bool active = true;
   std::uint64_t payloads = 0;
   std::uint64_t bytes = 0;
@@ -81,7 +81,7 @@ struct Receiver::Session {
   Session(std::uint32_t session_id, Merger::Options merge) : id(session_id), merger(merge) {}
   std::uint32_t id;
   std::string name;
-  Output* output = nullptr;  // owned by outputs_
+  QueuedOutput* output = nullptr;  // owned by outputs_
   Merger merger;
   bool ended = false;
   std::uint64_t output_errors = 0;
@@ -234,7 +234,9 @@ int Receiver::onListen(void* opaque, SRTSOCKET ns, int, const sockaddr*, const c
   return 0;
 }
 
-Result<Output*> Receiver::outputFor(const std::string& name) {
+// Every output is written by a thread of its own (QueuedOutput): one that blocks drops
+// its own stream's data, and holds up no other stream and no link.
+Result<QueuedOutput*> Receiver::outputFor(const std::string& name) {
   auto it = outputs_.find(name);
   if (it != outputs_.end())
     return it->second.get();
@@ -242,8 +244,9 @@ Result<Output*> Receiver::outputFor(const std::string& name) {
       options_.output_factory ? options_.output_factory(name) : openOutput(output_spec_, name);
   if (!out)
     return out.error();
-  Output* raw = out->get();
-  outputs_.emplace(name, std::move(*out));
+  auto queued = std::make_unique<QueuedOutput>(std::move(*out), QueuedOutput::Options{});
+  QueuedOutput* raw = queued.get();
+  outputs_.emplace(name, std::move(queued));
   spdlog::info("stream '{}' -> {}", name, raw->describe());
   return raw;
 }
@@ -618,6 +621,7 @@ nlohmann::json Receiver::sessionJson(Session& s, bool clear_interval) {
     links.push_back(std::move(j));
   }
   const Merger::Stats& m = s.merger.stats();
+  const QueuedOutput::Counters dropped = s.output ? s.output->counters() : QueuedOutput::Counters{};
   const playout::PlayoutClock& clock = s.merger.clock();
   char session[16];
   std::snprintf(session, sizeof session, "%08x", s.id);
@@ -643,6 +647,8 @@ nlohmann::json Receiver::sessionJson(Session& s, bool clear_interval) {
           {"bad_headers", bad},
           {"foreign_session", foreign},
           {"output_errors", s.output_errors},
+          {"output_dropped", dropped.dropped_payloads},
+          {"output_queued_bytes", dropped.queued_bytes},
           // What the receiver can measure alone: the latency it plays out with (behind the
           // fastest link), how far its clock moved against the sender's since the start,
           // and how early packets came before their playout time.
@@ -687,6 +693,7 @@ nlohmann::json Receiver::statsJson(bool clear_interval) {
     }
     for (const auto& l : s.last_links)
       links.push_back(srt::toJson(l));
+    const QueuedOutput::Counters out = s.output ? s.output->counters() : QueuedOutput::Counters{};
     streams.push_back({{"stream", s.name},
                        {"mode", s.is_group ? "group" : "single"},
                        {"active", s.active},
@@ -694,6 +701,8 @@ nlohmann::json Receiver::statsJson(bool clear_interval) {
                        {"payloads", s.payloads},
                        {"bytes", s.bytes},
                        {"output_errors", s.output_errors},
+                       {"output_dropped", out.dropped_payloads},
+                       {"output_queued_bytes", out.queued_bytes},
                        {"links", links}});
   };
   for (auto& [id, s] : streams_)

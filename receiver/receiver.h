@@ -36,6 +36,7 @@
 #include "common/wire.h"
 #include "receiver/output.h"
 #include "receiver/packet_log.h"
+#include "receiver/queued_output.h"
 
 namespace bondcast::receiver {
 
@@ -94,7 +95,7 @@ class Receiver {
   // How long past its latency a stream whose connection ended is still read (readFrom).
   static constexpr std::chrono::milliseconds kDrainMargin{250};
   void endStream(Stream& s, const std::string& why);
-  Result<Output*> outputFor(const std::string& name);
+  Result<QueuedOutput*> outputFor(const std::string& name);
   // Adaptive sessions (receiver thread; mu_ held where noted in the .cpp).
   void acceptLink(srt::Socket sock, const std::string& stream_id,
                   const wire::LinkIdentity& identity);
@@ -123,15 +124,16 @@ class Receiver {
   std::mutex mu_;  // guards streams_ (read by the listen callback and statsJson)
   std::map<SRTSOCKET, std::unique_ptr<Stream>> streams_;
   std::vector<std::unique_ptr<Stream>> ended_;
-  std::map<std::string, std::unique_ptr<Output>> outputs_;      // by stream name
-  std::map<std::uint32_t, std::unique_ptr<Session>> sessions_;  // guarded by mu_
-  std::map<SRTSOCKET, std::unique_ptr<LinkConn>> links_;        // guarded by mu_
-  std::vector<srt::Socket> to_close_;                           // guarded by mu_
-  std::vector<PendingWrite> pending_;                           // guarded by mu_
-  bool playout_stop_ = false;                                   // guarded by mu_
+  std::map<std::string, std::unique_ptr<QueuedOutput>> outputs_;  // by stream name
+  std::map<std::uint32_t, std::unique_ptr<Session>> sessions_;    // guarded by mu_
+  std::map<SRTSOCKET, std::unique_ptr<LinkConn>> links_;          // guarded by mu_
+  std::vector<srt::Socket> to_close_;                             // guarded by mu_
+  std::vector<PendingWrite> pending_;                             // guarded by mu_
+  bool playout_stop_ = false;                                     // guarded by mu_
   std::condition_variable playout_cv_;  // wakes the playout thread (with mu_)
-  // Guards every write to an output and the packet log: the receiver thread writes group
-  // streams, the playout thread adaptive sessions. Never taken by libsrt's callbacks.
+  // Guards every write to an output (a QueuedOutput: it never blocks) and the packet log:
+  // the receiver thread writes group streams, the playout thread adaptive sessions. Never
+  // taken by libsrt's callbacks.
   std::mutex out_mu_;
   std::unique_ptr<PacketLog> packet_log_;
   // Handshakes refused by bondcast (libsrt refuses a wrong passphrase itself).

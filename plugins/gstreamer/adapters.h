@@ -37,6 +37,7 @@ class QueueOutput : public receiver::Output {
     return okStatus();
   }
   std::string describe() const override { return "bondcastsrc (stream '" + stream_ + "')"; }
+  bool mayBlock() const override { return false; }  // the queue drops its oldest bytes
 
  private:
   std::shared_ptr<ByteQueue> q_;

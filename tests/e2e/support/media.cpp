@@ -52,6 +52,9 @@ std::vector<std::string> testPatternCommand(const char* seconds,
 // 6 s at about 2.3 Mbit/s.
 const std::vector<std::string> kSampleCommand = testPatternCommand("6", {"-b:v", "2M"});
 
+// The same for 20 s.
+const std::vector<std::string> kLongSampleCommand = testPatternCommand("20", {"-b:v", "2M"});
+
 // 30 s at a constant 12 Mbit/s: H.264 CBR 9 Mbit/s + AAC, padded to 12 Mbit/s by the
 // muxer (null packets), like a broadcast encoder's constant-rate output.
 const std::vector<std::string> kAggregationCommand =
@@ -105,6 +108,13 @@ const std::filesystem::path& sampleTs() {
   static std::once_flag once;
   static std::filesystem::path path;
   std::call_once(once, [] { path = makeSample(kSampleCommand); });
+  return path;
+}
+
+const std::filesystem::path& longSampleTs() {
+  static std::once_flag once;
+  static std::filesystem::path path;
+  std::call_once(once, [] { path = makeSample(kLongSampleCommand); });
   return path;
 }
 

@@ -13,6 +13,9 @@ namespace bondcast::e2e {
 // ffmpeg command, written atomically). Throws std::runtime_error if ffmpeg fails.
 const std::filesystem::path& sampleTs();
 
+// The same, 20 s long.
+const std::filesystem::path& longSampleTs();
+
 // 30 s of MPEG-TS at a constant 12 Mbit/s (H.264 CBR 9 Mbit/s + AAC, muxer padding),
 // made and cached like sampleTs().
 const std::filesystem::path& aggregationTs();
