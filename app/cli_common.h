@@ -13,9 +13,11 @@
 
 namespace bondcast::app {
 
-// One clear line on stderr, then the exit code.
+// One clear line on stderr, then the exit code (also the one a stuck libsrt shutdown
+// ends the process with: srt::Runtime).
 inline int fail(const char* command, int code, const std::string& message) {
   std::fprintf(stderr, "bondcast %s: %s\n", command, message.c_str());
+  srt::Runtime::setExitCode(code);
   return code;
 }
 

@@ -169,7 +169,7 @@ int runDemo(const DemoCli& cli) {
     stop_requested = true;
     cv.notify_all();
   });
-  srt::Runtime runtime;
+  srt::Runtime runtime(srt::Runtime::kEndProcessIfStuck);
   srt::routeLogsToSpdlog();
   if (auto st = checkSrtBonding(); !st)
     return fail("demo", kExitFailure, st.error().message);

@@ -74,7 +74,7 @@ int runRecv(const RecvCli& cli) {
     if (auto* r = running.load())
       r->stop();
   });
-  srt::Runtime runtime;
+  srt::Runtime runtime(srt::Runtime::kEndProcessIfStuck);
   srt::routeLogsToSpdlog();
   if (auto st = checkSrtBonding(); !st)
     return fail("recv", kExitFailure, st.error().message);

@@ -61,7 +61,7 @@ int runSend(const SendCli& cli) {
     if (auto* s = running.load())
       s->stop();
   });
-  srt::Runtime runtime;
+  srt::Runtime runtime(srt::Runtime::kEndProcessIfStuck);
   srt::routeLogsToSpdlog();
   if (auto st = checkSrtBonding(); !st)
     return fail("send", kExitFailure, st.error().message);

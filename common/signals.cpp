@@ -4,6 +4,8 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <thread>
 
 namespace bondcast {
@@ -16,10 +18,18 @@ void installStopSignals(std::function<void(int)> handler) {
   sigaddset(&set, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   std::thread([set, handler = std::move(handler)] {
-    for (;;) {
+    for (bool first = true;; first = false) {
       int signo = 0;
-      if (sigwait(&set, &signo) == 0)
-        handler(signo);
+      while (sigwait(&set, &signo) != 0) {
+      }
+      if (!first) {
+        // Whatever the first one is waiting for (a peer, a drain, libsrt), the user wants
+        // out now: a supervisor's second SIGTERM, or Ctrl-C twice.
+        std::fprintf(stderr, "bondcast: second %s, exiting now\n",
+                     signo == SIGINT ? "SIGINT" : "SIGTERM");
+        std::_Exit(128 + signo);
+      }
+      handler(signo);
     }
   }).detach();
 }

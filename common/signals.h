@@ -9,8 +9,8 @@
 
 namespace bondcast {
 
-// Call from main() before any other thread starts. The handler is called once per
-// signal received; a second SIGINT after the first does the same again.
+// Call from main() before any other thread starts. The handler is called for the first
+// SIGINT or SIGTERM; a second one ends the process at once (exit code 128 + signal).
 void installStopSignals(std::function<void(int signo)> handler);
 
 }  // namespace bondcast

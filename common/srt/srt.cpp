@@ -4,6 +4,8 @@
 #include <array>
 #include <atomic>
 #include <charconv>
+#include <cstdio>
+#include <cstdlib>
 #include <string_view>
 
 #include <netdb.h>
@@ -13,13 +15,38 @@
 
 #include <cstring>
 
+#include "common/watchdog.h"
+
 namespace bondcast::srt {
 
-Runtime::Runtime() {
+namespace {
+std::atomic<int> exit_code_if_stuck{0};
+}  // namespace
+
+Runtime::Runtime(IfStuck if_stuck) : if_stuck_(if_stuck) {
   srt_startup();
 }
+
+void Runtime::setExitCode(int code) {
+  exit_code_if_stuck = code;
+}
+
 Runtime::~Runtime() {
-  srt_cleanup();
+  if (if_stuck_ == IfStuck::kWait) {
+    srt_cleanup();
+    return;
+  }
+  runWithWatchdog(
+      [] { srt_cleanup(); }, kCleanupLimit,
+      [] {
+        spdlog::error(
+            "libsrt did not shut down within {} ms (a known libsrt 1.5.1 deadlock after a refused "
+            "connection); ending the process",
+            kCleanupLimit.count());
+        spdlog::default_logger()->flush();
+        std::fflush(nullptr);
+        std::_Exit(exit_code_if_stuck.load());
+      });
 }
 
 void Socket::reset(SRTSOCKET s) {

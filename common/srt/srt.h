@@ -19,12 +19,27 @@ namespace bondcast::srt {
 
 // srt_startup() on construction, srt_cleanup() on destruction. Create one per
 // process (or test fixture) before any socket.
+//
+// libsrt 1.5.1's srt_cleanup() can deadlock after a refused connection (its GC thread,
+// holding the global control lock, joins a receive worker that waits for that lock:
+// issue 16). A command-line process passes kEndProcessIfStuck: if srt_cleanup() has not
+// returned after kCleanupLimit, the process logs it and ends with the exit code it was
+// going to return (setExitCode; 0 unless set). A library (the GStreamer elements) never
+// ends its host process and does not pass it.
 class Runtime {
  public:
-  Runtime();
+  enum class IfStuck { kWait, kEndProcess };
+  static constexpr IfStuck kEndProcessIfStuck = IfStuck::kEndProcess;
+  static constexpr std::chrono::milliseconds kCleanupLimit{2000};
+  explicit Runtime(IfStuck if_stuck = IfStuck::kWait);
   ~Runtime();
+  // The exit code a process ended by a stuck srt_cleanup() returns.
+  static void setExitCode(int code);
   Runtime(const Runtime&) = delete;
   Runtime& operator=(const Runtime&) = delete;
+
+ private:
+  IfStuck if_stuck_;
 };
 
 // A socket or group id that is closed when the owner goes away.
