@@ -311,6 +311,8 @@ std::string senderMetrics(const StatsView& view) {
              "Payloads never sent: no link could deliver them in time."},
             {"reconnects", "bondcast_sender_reconnects_total", c,
              "Times a link connected again after it failed."},
+            {"groups_replaced", "bondcast_sender_groups_replaced_total", c,
+             "New SRT groups made because the receiver refused the old one (it restarted)."},
             {"overloaded", "bondcast_sender_overloaded", Type::kGauge,
              "1 while payloads are dropped as too late (adaptive mode)."},
             {"copies_sent", "bondcast_sender_copies_sent_total", c,

@@ -59,13 +59,22 @@ Result<std::unique_ptr<GroupSender>> GroupSender::create(GroupSenderConfig confi
     }
     self->links_.push_back(std::move(link));
   }
+  auto group = self->makeGroup();
+  if (!group)
+    return group.error();
+  self->group_ = std::move(*group);
+  self->group_id_ = self->group_.get();
+  return self;
+}
+
+Result<srt::Socket> GroupSender::makeGroup() {
   SRT_GROUP_TYPE type =
-      self->config_.mode == GroupMode::kBroadcast ? SRT_GTYPE_BROADCAST : SRT_GTYPE_BACKUP;
-  self->group_.reset(srt_create_group(type));
-  if (!self->group_.valid())
+      config_.mode == GroupMode::kBroadcast ? SRT_GTYPE_BROADCAST : SRT_GTYPE_BACKUP;
+  srt::Socket group(srt_create_group(type));
+  if (!group.valid())
     return Error{srt::lastError("creating the SRT socket group")};
-  SRTSOCKET g = self->group_.get();
-  if (auto st = srt::applyCommonOptions(g, self->config_.srt); !st)
+  SRTSOCKET g = group.get();
+  if (auto st = srt::applyCommonOptions(g, config_.srt); !st)
     return st.error();
   bool no = false;
   if (auto st = srt::setOption(g, SRTO_RCVSYN, no, "non-blocking connect"); !st) {
@@ -75,8 +84,37 @@ Result<std::unique_ptr<GroupSender>> GroupSender::create(GroupSenderConfig confi
   if (auto st = srt::setOption(g, SRTO_SNDTIMEO, send_timeout_ms, "send timeout"); !st) {
     return st.error();
   }
-  srt_connect_callback(g, &GroupSender::onConnect, self.get());
-  return self;
+  srt_connect_callback(g, &GroupSender::onConnect, this);
+  return group;
+}
+
+// libsrt 1.5.1 keeps the id of the receiver's group it first connected to: after the
+// receiver restarts, every member it connects is refused ("group settings collision") and
+// a broadcast or backup sender never came back (issue 16). A new group connects as a new
+// sender would; the receiver takes it as the same stream (same stream id, same output).
+void GroupSender::replaceGroup() {
+  auto fresh = makeGroup();
+  if (!fresh) {
+    spdlog::warn("receiver restarted? cannot make a new group: {}", fresh.error().message);
+    return;
+  }
+  spdlog::info("the receiver refuses this group (restarted?): connecting a new group");
+  srt::Socket old;
+  {
+    std::lock_guard lock(mu_);
+    old = std::move(group_);
+    group_ = std::move(*fresh);
+    group_id_ = group_.get();
+    group_refused_ = false;
+    ++groups_replaced_;
+    for (auto& link : links_) {
+      link->member = SRT_INVALID_SOCK;
+      link->state = srt::LinkState::kDown;
+      link->next_attempt = {};
+      link->backoff = kFirstBackoff;
+    }
+  }
+  old.reset();  // without mu_: closing may call onConnect
 }
 
 void GroupSender::onConnect(void* opaque, SRTSOCKET ns, int errorcode, const sockaddr*, int token) {
@@ -84,11 +122,14 @@ void GroupSender::onConnect(void* opaque, SRTSOCKET ns, int errorcode, const soc
     return;
   auto* self = static_cast<GroupSender*>(opaque);
   std::string reason = srt_strerror(errorcode, 0);
+  bool group_refused = false;
   if (errorcode == SRT_ECONNREJ) {
     int why = srt_getrejectreason(ns);
     reason = srt::rejectionText(why);
+    group_refused = why == SRT_REJ_GROUP;
   }
   std::lock_guard lock(self->mu_);
+  self->group_refused_ = self->group_refused_ || group_refused;
   for (auto& link : self->links_) {
     if (link->member == ns || (token >= 0 && &link - &self->links_[0] == token)) {
       if (link->last_error != reason) {
@@ -109,7 +150,7 @@ Status GroupSender::connectLink(std::size_t index) {
   cfg.token = static_cast<int>(index);
   link.attempted = true;
   link.state = srt::LinkState::kConnecting;
-  if (srt_connect_group(group_.get(), &cfg, 1) == SRT_ERROR) {
+  if (srt_connect_group(group_id_.load(), &cfg, 1) == SRT_ERROR) {
     link.member = SRT_INVALID_SOCK;
     link.state = srt::LinkState::kDown;
     std::string err =
@@ -125,7 +166,7 @@ Status GroupSender::connectLink(std::size_t index) {
 std::vector<SRT_SOCKGROUPDATA> GroupSender::members() {
   std::vector<SRT_SOCKGROUPDATA> data(links_.size() * 2 + 4);
   size_t n = data.size();
-  if (srt_group_data(group_.get(), data.data(), &n) == SRT_ERROR)
+  if (srt_group_data(group_id_.load(), data.data(), &n) == SRT_ERROR)
     n = 0;
   data.resize(std::min(n, data.size()));
   return data;
@@ -141,14 +182,14 @@ Status GroupSender::connect(milliseconds timeout, const std::atomic<bool>* cance
   }
   auto deadline = Clock::now() + timeout;
   srt::Epoll ep;
-  if (auto st = ep.add(group_.get(), SRT_EPOLL_OUT | SRT_EPOLL_ERR); !st)
+  if (auto st = ep.add(group_id_.load(), SRT_EPOLL_OUT | SRT_EPOLL_ERR); !st)
     return st;
   while (Clock::now() < deadline) {
     if (cancel && *cancel)
       return Error{"stopped before any link connected"};
     SRT_EPOLL_EVENT ev[1];
     srt_epoll_uwait(ep.id(), ev, 1, 100);
-    if (srt_getsockstate(group_.get()) == SRTS_CONNECTED) {
+    if (srt_getsockstate(group_id_.load()) == SRTS_CONNECTED) {
       maintain();
       return okStatus();
     }
@@ -170,7 +211,7 @@ void GroupSender::send(const OutPacket& packet) {
   SRT_MSGCTRL mc = srt_msgctrl_default;
   mc.grpdata = nullptr;
   mc.grpdata_size = 0;  // in/out: reset before every call
-  int rc = srt_sendmsg2(group_.get(), reinterpret_cast<const char*>(packet.payload.data()),
+  int rc = srt_sendmsg2(group_id_.load(), reinterpret_cast<const char*>(packet.payload.data()),
                         static_cast<int>(packet.payload.size()), &mc);
   if (rc == SRT_ERROR) {
     std::uint64_t dropped = ++payloads_dropped_;
@@ -184,6 +225,15 @@ void GroupSender::send(const OutPacket& packet) {
 }
 
 void GroupSender::maintain() {
+  bool replace = false;
+  {
+    std::lock_guard lock(mu_);
+    replace = group_refused_ && std::none_of(links_.begin(), links_.end(), [](const auto& l) {
+                return l->state == srt::LinkState::kUp || l->state == srt::LinkState::kIdle;
+              });
+  }
+  if (replace)
+    replaceGroup();
   auto now = Clock::now();
   auto data = members();
   std::lock_guard lock(mu_);
@@ -230,6 +280,7 @@ GroupStats GroupSender::stats(bool clear_interval) {
   out.payloads_dropped = payloads_dropped_;
   std::lock_guard lock(mu_);
   out.reconnects = reconnects_;
+  out.groups_replaced = groups_replaced_;
   const int latency_ms = static_cast<int>(config_.srt.latency.count());
   for (std::size_t i = 0; i < links_.size(); ++i) {
     Link& link = *links_[i];
@@ -261,6 +312,7 @@ nlohmann::json GroupSender::statsJson(bool clear_interval) {
   nlohmann::json j = {{"payloads_sent", gs.payloads_sent},
                       {"payloads_dropped", gs.payloads_dropped},
                       {"reconnects", gs.reconnects},
+                      {"groups_replaced", gs.groups_replaced},
                       {"links", links}};
   if (config_.mode == GroupMode::kBackup)
     j["active_link"] = gs.active_link;

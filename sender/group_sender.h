@@ -40,6 +40,7 @@ struct GroupStats {
   std::uint64_t payloads_sent = 0;
   std::uint64_t payloads_dropped = 0;  // no link could take them
   std::uint64_t reconnects = 0;
+  std::uint64_t groups_replaced = 0;  // new groups after the receiver refused the old one
 };
 
 class GroupSender final : public Transport {
@@ -67,11 +68,23 @@ class GroupSender final : public Transport {
   struct Link;
   explicit GroupSender(GroupSenderConfig config);
   Status connectLink(std::size_t index);
+  // A new group with the configured options, its connect callback on this.
+  Result<srt::Socket> makeGroup();
+  // Replaces the group by a new one and connects every link again (maintain()).
+  void replaceGroup();
   std::vector<SRT_SOCKGROUPDATA> members();
   static void onConnect(void* self, SRTSOCKET ns, int errorcode, const sockaddr* peer, int token);
 
   GroupSenderConfig config_;
-  srt::Socket group_;
+  srt::Socket group_;  // replaced only by maintain(), with group_id_
+  // The group's id for send() and drain() on the sending thread while maintain() may
+  // replace the group on the stats thread (a send on the old, closed id fails and counts).
+  std::atomic<SRTSOCKET> group_id_{SRT_INVALID_SOCK};
+  // A link was refused with "group settings collision": the receiver has forgotten this
+  // group (it was restarted) while libsrt's group still names the old one as its peer;
+  // guarded by mu_.
+  bool group_refused_ = false;
+  std::uint64_t groups_replaced_ = 0;
   std::vector<std::unique_ptr<Link>> links_;
   std::mutex mu_;  // guards links_ state
   std::atomic<std::uint64_t> payloads_sent_{0};
