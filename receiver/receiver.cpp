@@ -590,18 +590,11 @@ void Receiver::endSession(Session& s, const std::string& why) {
                s.id, why, st.delivered, st.lost, st.duplicates);
 }
 
-// mu_ held.
-nlohmann::json Receiver::sessionJson(Session& s, bool clear_interval) {
+// mu_ held. The links' SRT figures are those readSrtStats() last read.
+nlohmann::json Receiver::sessionJson(Session& s) {
   const auto delays = s.merger.clock().linkDelays(Clock::now());
   nlohmann::json links = nlohmann::json::array();
   for (auto& [index, c] : s.links) {
-    for (auto& [sock, conn] : links_) {
-      if (conn->session == &s && conn->link == index && conn->sock.valid()) {
-        c.srt.state =
-            srt::linkStateFrom(srt_getsockstate(conn->sock.get()), SRT_GST_RUNNING, false);
-        srt::readLinkStats(conn->sock.get(), c.srt, clear_interval);
-      }
-    }
     if (!c.connected)
       c.srt.state = srt::LinkState::kDown;
     nlohmann::json j = srt::toJson(c.srt);
@@ -658,39 +651,61 @@ nlohmann::json Receiver::sessionJson(Session& s, bool clear_interval) {
           {"links", links}};
 }
 
+// What libsrt says about every link: group members, single sockets, adaptive links. Without
+// mu_: libsrt calls the listen callback, which takes mu_, from its own threads, and a
+// libsrt call made while holding mu_ could wait for a lock such a thread holds (issue 16).
+// The receiver thread is the only one that adds or removes streams, links and a session's
+// link entries, so reading them here without mu_ is safe; what this writes (last_links, a
+// link's srt figures) is read under mu_ by statsJson on this same thread.
+void Receiver::readSrtStats(bool clear_interval) {
+  auto readStream = [&](Stream& s) {
+    if (!s.active)
+      return;
+    std::vector<srt::LinkStats> now;
+    if (s.is_group) {
+      SRT_SOCKGROUPDATA gd[16];
+      size_t n = 16;
+      if (srt_group_data(s.sock.get(), gd, &n) == SRT_ERROR)
+        n = 0;
+      for (size_t i = 0; i < std::min<size_t>(n, 16); ++i) {
+        srt::LinkStats ls;
+        char host[64] = {};
+        auto* sin = reinterpret_cast<const sockaddr_in*>(&gd[i].peeraddr);
+        inet_ntop(AF_INET, &sin->sin_addr, host, sizeof host);
+        ls.name = std::string(host) + ":" + std::to_string(ntohs(sin->sin_port));
+        ls.state = srt::linkStateFrom(gd[i].sockstate, gd[i].memberstate, true);
+        srt::readLinkStats(gd[i].id, ls, clear_interval);
+        now.push_back(ls);
+      }
+    } else {
+      srt::LinkStats ls;
+      ls.name = "single";
+      ls.state = srt::linkStateFrom(srt_getsockstate(s.sock.get()), SRT_GST_RUNNING, false);
+      srt::readLinkStats(s.sock.get(), ls, clear_interval);
+      now.push_back(ls);
+    }
+    s.last_links = std::move(now);
+  };
+  for (auto& [id, s] : streams_)
+    readStream(*s);
+  for (auto& [sock, conn] : links_) {
+    if (!conn->sock.valid())
+      continue;
+    auto entry = conn->session->links.find(conn->link);  // acceptLink made it: never inserts
+    if (entry == conn->session->links.end())
+      continue;
+    srt::LinkStats& ls = entry->second.srt;
+    ls.state = srt::linkStateFrom(srt_getsockstate(conn->sock.get()), SRT_GST_RUNNING, false);
+    srt::readLinkStats(conn->sock.get(), ls, clear_interval);
+  }
+}
+
 nlohmann::json Receiver::statsJson(bool clear_interval) {
+  readSrtStats(clear_interval);
   std::lock_guard lock(mu_);
   nlohmann::json streams = nlohmann::json::array();
   auto add = [&](Stream& s) {
     nlohmann::json links = nlohmann::json::array();
-    if (s.active) {
-      std::vector<srt::LinkStats> now;
-      std::vector<SRTSOCKET> socks;
-      std::vector<std::pair<SRT_SOCKSTATUS, SRT_MEMBERSTATUS>> states;
-      if (s.is_group) {
-        SRT_SOCKGROUPDATA gd[16];
-        size_t n = 16;
-        if (srt_group_data(s.sock.get(), gd, &n) == SRT_ERROR)
-          n = 0;
-        for (size_t i = 0; i < std::min<size_t>(n, 16); ++i) {
-          srt::LinkStats ls;
-          char host[64] = {};
-          auto* sin = reinterpret_cast<const sockaddr_in*>(&gd[i].peeraddr);
-          inet_ntop(AF_INET, &sin->sin_addr, host, sizeof host);
-          ls.name = std::string(host) + ":" + std::to_string(ntohs(sin->sin_port));
-          ls.state = srt::linkStateFrom(gd[i].sockstate, gd[i].memberstate, true);
-          srt::readLinkStats(gd[i].id, ls, clear_interval);
-          now.push_back(ls);
-        }
-      } else {
-        srt::LinkStats ls;
-        ls.name = "single";
-        ls.state = srt::linkStateFrom(srt_getsockstate(s.sock.get()), SRT_GST_RUNNING, false);
-        srt::readLinkStats(s.sock.get(), ls, clear_interval);
-        now.push_back(ls);
-      }
-      s.last_links = now;
-    }
     for (const auto& l : s.last_links)
       links.push_back(srt::toJson(l));
     const QueuedOutput::Counters out = s.output ? s.output->counters() : QueuedOutput::Counters{};
@@ -710,7 +725,7 @@ nlohmann::json Receiver::statsJson(bool clear_interval) {
   for (auto& s : ended_)
     add(*s);
   for (auto& [id, s] : sessions_)
-    streams.push_back(sessionJson(*s, clear_interval));
+    streams.push_back(sessionJson(*s));
   return {{"streams", streams},
           {"refused",
            {{"wrong_passphrase", srt::rejectedHandshakes(SRT_REJ_BADSECRET)},

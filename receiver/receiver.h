@@ -78,7 +78,8 @@ class Receiver {
   void stop() { stopping_ = true; }
   // The bound port of each listener, in --listen order (useful with port 0).
   std::vector<std::uint16_t> ports() const;
-  // Streams received so far (also those that ended), as the stats record.
+  // Streams received so far (also those that ended), as the stats record. Called on the
+  // receiver thread only (run()).
   nlohmann::json statsJson(bool clear_interval);
 
  private:
@@ -114,7 +115,8 @@ class Receiver {
   void writePending(std::vector<PendingWrite>& pending);
   void playoutLoop();
   void endSession(Session& s, const std::string& why);
-  nlohmann::json sessionJson(Session& s, bool clear_interval);
+  void readSrtStats(bool clear_interval);
+  nlohmann::json sessionJson(Session& s);
 
   ReceiverOptions options_;
   OutputSpec output_spec_;
