@@ -45,7 +45,6 @@ Status QueuedOutput::write(std::span<const std::uint8_t> payload) {
     Status st = inner_->write(payload);
     if (!st) {
       error_ = st.error().message;
-      counters_.failed = true;
       return st;
     }
     ++counters_.written_payloads;
@@ -71,7 +70,9 @@ Status QueuedOutput::write(std::span<const std::uint8_t> payload) {
 
 QueuedOutput::Counters QueuedOutput::counters() const {
   std::lock_guard lock(mu_);
-  return counters_;
+  Counters c = counters_;
+  c.failed = error_.has_value();
+  return c;
 }
 
 void QueuedOutput::run() {
@@ -88,7 +89,6 @@ void QueuedOutput::run() {
     counters_.queued_bytes -= payload.size();
     if (!st) {
       error_ = st.error().message;
-      counters_.failed = true;
       for (const auto& p : queue_) {
         ++counters_.dropped_payloads;
         counters_.dropped_bytes += p.size();

@@ -69,13 +69,13 @@ class QueuedOutput final : public Output {
   std::condition_variable wake_;                 // the writer: a payload was queued, or closing
   std::condition_variable progress_;             // the destructor: a payload was written, or done
   std::deque<std::vector<std::uint8_t>> queue_;  // guarded by mu_
-  Counters counters_;                            // guarded by mu_
-  std::optional<std::string> error_;             // guarded by mu_
-  bool dropping_ = false;                        // guarded by mu_
-  std::uint64_t dropped_at_start_ = 0;           // guarded by mu_: when dropping began
-  bool closing_ = false;                         // guarded by mu_
-  bool done_ = false;                            // guarded by mu_
-  std::thread thread_;                           // only for an output that may block
+  Counters counters_;  // guarded by mu_; `failed` is error_'s, filled in by counters()
+  std::optional<std::string> error_;    // guarded by mu_
+  bool dropping_ = false;               // guarded by mu_
+  std::uint64_t dropped_at_start_ = 0;  // guarded by mu_: when dropping began
+  bool closing_ = false;                // guarded by mu_
+  bool done_ = false;                   // guarded by mu_
+  std::thread thread_;                  // only for an output that may block
 };
 
 }  // namespace bondcast::receiver

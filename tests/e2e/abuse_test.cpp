@@ -30,7 +30,6 @@ using Clock = std::chrono::steady_clock;
 // VmRSS of a process in kB (0 if unreadable).
 long residentKb(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string key;
   for (std::string line; std::getline(in, line);) {
     if (line.rfind("VmRSS:", 0) == 0)
       return std::stol(line.substr(6));
