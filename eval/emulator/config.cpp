@@ -152,6 +152,13 @@ Status parseFlap(const std::string& text, Event& e) {
     return up.error();
   if (down->count() <= 0)
     return Error{"the down time must be above 0"};
+  // The whole flapping must fit the longest duration a time takes, as one 'at' does (and
+  // every flap's start in nanoseconds then fits its 64 bits).
+  constexpr double kMaxSpanUs = 1e15;
+  const double span_us = static_cast<double>(count) *
+                         (static_cast<double>(down->count()) + static_cast<double>(up->count()));
+  if (span_us > kMaxSpanUs)
+    return Error{"flapping " + std::to_string(count) + " times lasts longer than 31 years"};
   e.flap_count = count;
   e.flap_down = *down;
   e.flap_up = *up;

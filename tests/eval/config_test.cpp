@@ -132,6 +132,9 @@ TEST(EventSpec, ErrorsNameTheFieldAndValue) {
   check("at=later,link=0,down", "at='later'");
   check("at=1s,link=x,down", "link='x'");
   check("at=1s,link=0,flap=5", "flap='5'");
+  // 10 x (1e15 + 1e15) us overflowed the nanosecond timeline (fuzzing, issue 16).
+  check("at=1s,link=0,flap=10x1e15us", "31 years");
+  check("at=1s,link=0,flap=100000x180min", "31 years");
   check("at=1s,link=0,down,up", "mixes");
   check("at=1s,link=0,down=1s,rate=1mbit", "mixes");
   check("at=1s,link=0", "does nothing");
