@@ -46,11 +46,11 @@ int main() {
   return ok ? 0 : 1;
 }
 ]=])
-# An AddressSanitizer libsrt (tools/verify-srt-patches) needs the ASan runtime on the link;
-# try_run does not see the directory's add_link_options().
+# A sanitized libsrt (tools/run test --sanitize, tools/verify-srt-patches) needs the
+# sanitizer's runtime on the link; try_run does not see the directory's add_link_options().
 set(_srt_probe_link_opts "")
-if(BONDCAST_ASAN)
-  set(_srt_probe_link_opts -fsanitize=address)
+if(BONDCAST_SANITIZE)
+  set(_srt_probe_link_opts -fsanitize=${BONDCAST_SANITIZE})
 endif()
 try_run(_srt_run _srt_compile SOURCES ${_probe}
         CMAKE_FLAGS "-DINCLUDE_DIRECTORIES=${BONDCAST_SRT_INCLUDE_DIR}"
