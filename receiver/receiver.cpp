@@ -164,8 +164,20 @@ Result<std::unique_ptr<Receiver>> Receiver::create(ReceiverOptions options) {
                   : parseOutputSpec(options.output);
   if (!spec)
     return spec.error();
+  auto allow = AllowList::parse(options.allow_streams);
+  if (!allow)
+    return allow.error();
   std::unique_ptr<Receiver> self(new Receiver(std::move(options)));
   self->output_spec_ = *spec;
+  self->allow_ = std::move(*allow);
+  if (!self->allow_.empty()) {
+    std::string names;
+    for (const AllowedStream& entry : self->allow_.streams()) {
+      names += fmt::format("{}'{}'{}", names.empty() ? "" : ", ", entry.name,
+                           entry.passphrase.empty() ? "" : " (own passphrase)");
+    }
+    spdlog::info("taking only the streams {}; others are refused", names);
+  }
   if (!self->options_.packet_log.empty()) {
     auto log = PacketLog::open(self->options_.packet_log);
     if (!log)
@@ -221,8 +233,9 @@ std::vector<std::uint16_t> Receiver::ports() const {
 }
 
 // Runs on a libsrt thread for every incoming handshake (each group member too).
-// A malformed link stream id and a link of an ended session are refused (libsrt checks
-// the passphrase after this returns, and refuses a wrong one itself).
+// A malformed link stream id, a stream not on the allow-list and a link of an ended
+// session are refused; a listed stream's own passphrase is set on `ns`, whose handshake
+// libsrt then checks against it (after this returns: a wrong one is refused by libsrt).
 // Outputs that carry one stream refuse a second stream id while one is active.
 // Nothing here blocks: mu_ is held only to look at the streams, never while logging.
 int Receiver::onListen(void* opaque, SRTSOCKET ns, int, const sockaddr* peer,
@@ -237,6 +250,21 @@ int Receiver::onListen(void* opaque, SRTSOCKET ns, int, const sockaddr* peer,
                         fmt::format("{} from {}", link.error, from));
   }
   std::string name = streamName(sid);
+  if (!self->allow_.empty()) {
+    const AllowedStream* allowed = self->allow_.find(streamResource(sid));
+    if (allowed == nullptr) {
+      ++self->refused_unknown_stream_;
+      return self->refuse(ns, SRT_REJX_FORBIDDEN, "unknown_stream",
+                          fmt::format("stream '{}' from {} is not in --allow-stream", name, from));
+    }
+    if (!allowed->passphrase.empty()) {
+      if (auto st = srt::setOption(ns, SRTO_PASSPHRASE, allowed->passphrase, "its passphrase");
+          !st) {
+        return self->refuse(ns, SRT_REJX_ISE, "internal_error",
+                            fmt::format("stream '{}': {}", name, st.error().message));
+      }
+    }
+  }
   if (link.identity) {
     if (auto st = srt::applyAdaptiveLinkReceiverOptions(ns); !st) {
       return self->refuse(ns, SRT_REJX_ISE, "internal_error",
@@ -811,6 +839,7 @@ nlohmann::json Receiver::statsJson(bool clear_interval) {
   nlohmann::json refused = {{"wrong_passphrase", 0},
                             {"one_sided_passphrase", 0},
                             {"malformed_stream_id", refused_malformed_.load()},
+                            {"unknown_stream", refused_unknown_stream_.load()},
                             {"ended_session", refused_ended_session_.load()},
                             {"output_busy", refused_output_busy_.load()},
                             {"other", 0}};

@@ -12,8 +12,10 @@
 // malformed, or names a session that has ended (a newer session of the same stream took over its
 // output), is refused at its handshake and counted.
 //
-// Every refusal is counted in the stats ("refused") and logged at most once a second per
-// kind (refusal_log.h), also those libsrt makes itself (a wrong passphrase).
+// With an allow-list (allow_list.h), a stream that is not on it is refused at its handshake,
+// and a listed stream's own passphrase is set on each of its connections there. Every
+// refusal is counted in the stats ("refused") and logged at most once a second per kind
+// (refusal_log.h), also those libsrt makes itself (a wrong passphrase).
 //
 // One thread runs run(): non-blocking sockets and srt_epoll_uwait (a blocking
 // srt_recvmsg2 on a group spins at 100% CPU when a member breaks in libsrt 1.5.1); it
@@ -39,6 +41,7 @@
 #include "common/srt_uri.h"
 #include "common/stats_sink.h"
 #include "common/wire.h"
+#include "receiver/allow_list.h"
 #include "receiver/output.h"
 #include "receiver/packet_log.h"
 #include "receiver/queued_output.h"
@@ -57,6 +60,9 @@ struct ReceiverOptions {
   // latency (adaptive sessions: the playout latency, or the sender's if larger),
   // passphrase (stream_id unused)
   srt::CommonOptions srt;
+  // NAME[=PASSPHRASE] each (allow_list.h): the only streams taken, each with its own
+  // passphrase or the port's. None: every stream, with the port's passphrase.
+  std::vector<std::string> allow_streams;
   std::string packet_log;  // CSV of every payload written out (packet_log.h); "" = none
   std::chrono::milliseconds stats_interval{1000};
   std::shared_ptr<StatsSink> stats;                     // may be null
@@ -153,8 +159,10 @@ class Receiver {
   // taken by libsrt's callbacks.
   std::mutex out_mu_;
   std::unique_ptr<PacketLog> packet_log_;
+  AllowList allow_;  // set by create(), read by the listen callback
   // Handshakes refused by bondcast (libsrt refuses a wrong passphrase itself).
   std::atomic<std::uint64_t> refused_malformed_{0};
+  std::atomic<std::uint64_t> refused_unknown_stream_{0};
   std::atomic<std::uint64_t> refused_ended_session_{0};
   std::atomic<std::uint64_t> refused_output_busy_{0};
   // Guards refusal_log_ and libsrt_refused_ only (never held while logging); taken by the

@@ -89,6 +89,9 @@ std::string rejectionText(int reason) {
     case SRT_REJ_UNSECURE:
       return "connection rejected: only one side has a passphrase (the receiver requires "
              "one, or this sender has one the receiver does not)";
+    case SRT_REJX_FORBIDDEN:
+      return "connection rejected: the receiver does not accept this stream id (bondcast "
+             "recv: it is not in the receiver's --allow-stream list)";
     case SRT_REJX_BAD_REQUEST:
       return "connection rejected: the receiver finds this stream id malformed";
     case SRT_REJX_CONFLICT:
