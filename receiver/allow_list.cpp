@@ -17,8 +17,9 @@ constexpr std::size_t kMaxName = 512;
 
 std::string maskAllowedStream(std::string_view text) {
   const auto eq = text.find('=');
-  if (eq == std::string_view::npos)
+  if (eq == std::string_view::npos) {
     return std::string(text);
+  }
   return std::string(text.substr(0, eq)) + "=***";
 }
 
@@ -27,11 +28,13 @@ Result<AllowedStream> parseAllowedStream(std::string_view text) {
   const auto eq = text.find('=');
   AllowedStream s;
   s.name = std::string(text.substr(0, eq));
-  if (s.name.empty())
+  if (s.name.empty()) {
     return Error{where + "the stream name (before '=') is empty"};
-  if (s.name.size() > kMaxName)
+  }
+  if (s.name.size() > kMaxName) {
     return Error{where + "the stream name is longer than " + std::to_string(kMaxName) +
                  " characters (SRT's stream id limit)"};
+  }
   const bool plain = std::all_of(s.name.begin(), s.name.end(), isStreamNameCharacter);
   if (!plain || s.name.find_first_not_of('.') == std::string::npos) {
     return Error{where +
@@ -53,8 +56,9 @@ Result<AllowList> AllowList::parse(const std::vector<std::string>& texts) {
   AllowList list;
   for (const auto& text : texts) {
     auto s = parseAllowedStream(text);
-    if (!s)
+    if (!s) {
       return s.error();
+    }
     if (list.find(s->name) != nullptr) {
       return Error{"allow-stream '" + maskAllowedStream(text) + "': stream '" + s->name +
                    "' is listed twice"};

@@ -165,8 +165,9 @@ Result<std::unique_ptr<Receiver>> Receiver::create(ReceiverOptions options) {
   if (!spec)
     return spec.error();
   auto allow = AllowList::parse(options.allow_streams);
-  if (!allow)
+  if (!allow) {
     return allow.error();
+  }
   std::unique_ptr<Receiver> self(new Receiver(std::move(options)));
   self->output_spec_ = *spec;
   self->allow_ = std::move(*allow);
@@ -282,12 +283,14 @@ int Receiver::onListen(void* opaque, SRTSOCKET ns, int, const sockaddr* peer,
     }
     if (!ended_session && !self->output_spec_.per_stream) {
       for (const auto& [id, s] : self->streams_) {
-        if (s->active && s->name != name)
+        if (s->active && s->name != name) {
           busy_with = s->name;
+        }
       }
       for (const auto& [id, s] : self->sessions_) {
-        if (s->active() && s->name != name)
+        if (s->active() && s->name != name) {
           busy_with = s->name;
+        }
       }
     }
   }
@@ -318,8 +321,9 @@ void Receiver::logRefusals(std::string_view kind, std::uint64_t count, std::stri
     std::lock_guard lock(refusal_mu_);
     line = refusal_log_.refused(kind, count, std::move(detail), Clock::now());
   }
-  if (line)
+  if (line) {
     spdlog::warn("{}", *line);
+  }
 }
 
 void Receiver::logRefusalsDue() {
@@ -330,18 +334,22 @@ void Receiver::logRefusalsDue() {
     for (int reason = 0; reason < SRT_REJ_E_SIZE; ++reason) {
       const std::uint64_t count = srt::rejectedHandshakes(reason);
       std::uint64_t& seen = libsrt_refused_[static_cast<std::size_t>(reason)];
-      if (count == seen)
+      if (count == seen) {
         continue;
+      }
       const auto& [kind, detail] = libsrtRefusal(reason);
-      if (auto line = refusal_log_.refused(kind, count - seen, detail, now))
+      if (auto line = refusal_log_.refused(kind, count - seen, detail, now)) {
         lines.push_back(std::move(*line));
+      }
       seen = count;
     }
-    for (auto& line : refusal_log_.due(now))
+    for (auto& line : refusal_log_.due(now)) {
       lines.push_back(std::move(line));
+    }
   }
-  for (const auto& line : lines)
+  for (const auto& line : lines) {
     spdlog::warn("{}", line);
+  }
 }
 
 // Every output is written by a thread of its own (QueuedOutput): one that blocks drops

@@ -8,21 +8,24 @@ namespace bondcast::receiver {
 std::optional<std::string> RefusalLog::refused(std::string_view kind, std::uint64_t count,
                                                std::string detail, Clock::time_point now) {
   auto it = kinds_.find(kind);
-  if (it == kinds_.end())
+  if (it == kinds_.end()) {
     it = kinds_.emplace(std::string(kind), Kind{}).first;
+  }
   Kind& k = it->second;
   k.unlogged += count;
   k.detail = std::move(detail);
-  if (k.last_line && now - *k.last_line < kInterval)
+  if (k.last_line && now - *k.last_line < kInterval) {
     return std::nullopt;
+  }
   return line(it->first, k, now);
 }
 
 std::vector<std::string> RefusalLog::due(Clock::time_point now) {
   std::vector<std::string> lines;
   for (auto& [kind, k] : kinds_) {
-    if (k.unlogged > 0 && (!k.last_line || now - *k.last_line >= kInterval))
+    if (k.unlogged > 0 && (!k.last_line || now - *k.last_line >= kInterval)) {
       lines.push_back(line(kind, k, now));
+    }
   }
   return lines;
 }

@@ -176,8 +176,9 @@ void srtLogHandler(void*, int level, const char* file, int line, const char* are
   // (countRejection, the receiver's own) and the receiver logs them at most once a second
   // per kind (receiver/refusal_log.h).
   for (std::string_view refusal : kRefusalLines) {
-    if (msg.find(refusal) != std::string::npos)
+    if (msg.find(refusal) != std::string::npos) {
       lvl = spdlog::level::debug;
+    }
   }
   spdlog::log(lvl, "libsrt {}: {}", area ? area : "", msg);
 }

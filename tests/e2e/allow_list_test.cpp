@@ -30,8 +30,9 @@ const std::string kPortSecret = "the-ports-own-secret";
 
 std::size_t occurrences(const std::string& text, const std::string& part) {
   std::size_t n = 0;
-  for (auto at = text.find(part); at != std::string::npos; at = text.find(part, at + 1))
+  for (auto at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) {
     ++n;
+  }
   return n;
 }
 
@@ -144,9 +145,10 @@ class AllowStreamOptions : public BondcastTest {
     const auto lines = f.lines();
     ASSERT_EQ(lines.size(), 1u) << f.err;
     EXPECT_EQ(lines[0].rfind("bondcast recv: --allow-stream '", 0), 0u) << lines[0];
-    for (const auto& needle : needles)
+    for (const auto& needle : needles) {
       EXPECT_NE(lines[0].find(needle), std::string::npos)
           << "'" << needle << "' not in " << lines[0];
+    }
     if (!secret.empty()) {
       EXPECT_EQ(f.err.find(secret), std::string::npos) << "the passphrase was shown";
     }

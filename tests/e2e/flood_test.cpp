@@ -33,8 +33,9 @@ const std::string kSecret = "the-right-secret-16";
 long residentKb(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");
   for (std::string line; std::getline(in, line);) {
-    if (line.rfind("VmRSS:", 0) == 0)
+    if (line.rfind("VmRSS:", 0) == 0) {
       return std::stol(line.substr(6));
+    }
   }
   return 0;
 }
@@ -42,8 +43,9 @@ long residentKb(pid_t pid) {
 std::size_t lineCount(const std::filesystem::path& file) {
   std::ifstream in(file);
   std::size_t n = 0;
-  for (std::string line; std::getline(in, line);)
+  for (std::string line; std::getline(in, line);) {
     ++n;
+  }
   return n;
 }
 
@@ -54,8 +56,9 @@ std::map<std::string, int> floodOutcome(const std::string& report, int kind) {
   std::smatch m;
   const std::regex line("kind " + std::to_string(kind) +
                         ": attempts=\\d+ connected=(\\d+) reasons=([0-9:,]*)");
-  if (!std::regex_search(report, m, line))
+  if (!std::regex_search(report, m, line)) {
     return out;
+  }
   out["connected"] = std::stoi(m[1]);
   const std::string reasons = m[2];
   const std::regex pair("(\\d+):(\\d+)");
@@ -98,8 +101,9 @@ TEST_F(Flood, ThousandsOfBadAttemptsHarmNeitherTheStreamNorMemoryNorTheLog) {
   const long rss_after = residentKb(receiver.pid());
   const std::size_t log_during = lineCount(path("recv.log")) - log_before;
   std::cout << flood.err << kWrongPassphrase + kUnlisted + kMalformed << " attempts in " << seconds
-            << " s; receiver RSS " << rss_before / 1024 << " MB -> " << rss_after / 1024 << " MB; "
-            << log_during << " receiver log lines during the flood\n";
+            << " s; receiver RSS " << rss_before << " kB -> " << rss_after << " kB (+"
+            << (rss_after - rss_before) / 1024.0 << " MB); " << log_during
+            << " receiver log lines during the flood\n";
 
   // What the callers were told: wrong passphrase (SRT_REJ_BADSECRET, 10), not listed
   // (SRT_REJX_FORBIDDEN, 1403), malformed (SRT_REJX_BAD_REQUEST, 1400).

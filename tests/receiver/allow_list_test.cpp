@@ -45,8 +45,9 @@ TEST(AllowedStream, APassphraseOutsideTenToSeventyNineCharactersIsRefusedUnshown
     EXPECT_NE(s.error().message.find("allow-stream 'cam1=***'"), std::string::npos)
         << s.error().message;
     EXPECT_NE(s.error().message.find("10 to 79 characters"), std::string::npos);
-    if (!passphrase.empty())
+    if (!passphrase.empty()) {
       EXPECT_EQ(s.error().message.find(passphrase), std::string::npos) << s.error().message;
+    }
   }
   EXPECT_TRUE(parseAllowedStream("cam1=" + std::string(10, 'p')));
   EXPECT_TRUE(parseAllowedStream("cam1=" + std::string(79, 'p')));

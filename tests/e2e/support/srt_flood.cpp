@@ -73,10 +73,12 @@ int attempt(std::uint16_t port, const std::string& stream_id, const std::string&
   }
   const int conntimeo_ms = 3000;
   srt_setsockflag(s, SRTO_CONNTIMEO, &conntimeo_ms, sizeof conntimeo_ms);
-  if (!stream_id.empty())
+  if (!stream_id.empty()) {
     srt_setsockflag(s, SRTO_STREAMID, stream_id.data(), static_cast<int>(stream_id.size()));
-  if (!passphrase.empty())
+  }
+  if (!passphrase.empty()) {
     srt_setsockflag(s, SRTO_PASSPHRASE, passphrase.data(), static_cast<int>(passphrase.size()));
+  }
   sockaddr_in to{};
   to.sin_family = AF_INET;
   to.sin_port = htons(port);
@@ -125,17 +127,20 @@ int main(int argc, char** argv) {
   std::mt19937 rng(seed);
   std::vector<Attempt> attempts;
   std::vector<int> left;
-  for (const auto& k : kinds)
+  for (const auto& k : kinds) {
     left.push_back(k.count);
+  }
   for (bool more = true; more;) {
     more = false;
     for (std::size_t k = 0; k < kinds.size(); ++k) {
-      if (left[k]-- <= 0)
+      if (left[k]-- <= 0) {
         continue;
+      }
       more = true;
       std::string id = kinds[k].stream_id;
-      if (auto at = id.find("{n}"); at != std::string::npos)
+      if (auto at = id.find("{n}"); at != std::string::npos) {
         id.replace(at, 3, std::to_string(rng() % 1'000'000));
+      }
       attempts.push_back({k, id});
     }
   }
@@ -147,6 +152,7 @@ int main(int argc, char** argv) {
   std::atomic<std::size_t> next{0};
   const auto start = std::chrono::steady_clock::now();
   std::vector<std::thread> workers;
+  workers.reserve(static_cast<std::size_t>(threads));
   for (int t = 0; t < threads; ++t) {
     workers.emplace_back([&] {
       std::uint16_t local_port = 0;
@@ -159,23 +165,26 @@ int main(int argc, char** argv) {
         const Attempt& a = attempts[i];
         const int reason = attempt(port, a.stream_id, kinds[a.kind].passphrase, local_port);
         std::lock_guard lock(mu);
-        if (reason < 0)
+        if (reason < 0) {
           ++outcomes[a.kind].connected;
-        else
+        } else {
           ++outcomes[a.kind].reasons[reason];
+        }
       }
     });
   }
-  for (auto& w : workers)
+  for (auto& w : workers) {
     w.join();
+  }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   int connected = 0;
   for (std::size_t k = 0; k < kinds.size(); ++k) {
     std::string reasons;
-    for (const auto& [reason, n] : outcomes[k].reasons)
+    for (const auto& [reason, n] : outcomes[k].reasons) {
       reasons += (reasons.empty() ? "" : ",") + std::to_string(reason) + ":" + std::to_string(n);
+    }
     std::fprintf(stderr, "kind %zu: attempts=%d connected=%d reasons=%s\n", k, kinds[k].count,
                  outcomes[k].connected, reasons.c_str());
     connected += outcomes[k].connected;
