@@ -14,6 +14,7 @@
 #include "common/signals.h"
 #include "common/srt_uri.h"
 #include "common/units.h"
+#include "receiver/allow_list.h"
 #include "receiver/receiver.h"
 
 namespace bondcast::app {
@@ -26,6 +27,7 @@ int runRecv(const RecvCli& cli) {
   o.output = cli.output;
   o.srt = {std::chrono::milliseconds(cli.latency_ms), cli.passphrase, {}};
   o.packet_log = cli.packet_log;
+  o.allow_streams = cli.allow_streams;
   if (auto spec = receiver::parseOutputSpec(cli.output); !spec) {
     return fail("recv", kExitUsage, spec.error().message);
   }
@@ -38,6 +40,9 @@ int runRecv(const RecvCli& cli) {
   }
   if (!cli.passphrase.empty() && (cli.passphrase.size() < 10 || cli.passphrase.size() > 79)) {
     return fail("recv", kExitUsage, "--passphrase must be 10 to 79 characters long");
+  }
+  if (auto allow = receiver::AllowList::parse(cli.allow_streams); !allow) {
+    return fail("recv", kExitUsage, "--" + allow.error().message);
   }
   std::optional<Micros> duration;
   if (!cli.duration.empty()) {

@@ -47,6 +47,8 @@ Expected expectedFor(const CLI::Option& op) {
   std::string type = op.get_type_name();
   if (type == "[ADDR:]PORT")
     return {Kind::kAddress, repeatable};
+  if (type == "NAME[=PASSPHRASE]")
+    return {Kind::kText, repeatable};
   type = type.substr(0, type.find(':'));
   if (type == "TEXT")
     return {Kind::kText, repeatable};

@@ -3,12 +3,12 @@
 //
 // The file holds `KEY = VALUE` lines at its top level. Each key is the long name of one
 // of the subcommand's options (`latency = 300`, `stream-id = "cam1"`), each value is
-// what the command line would take: a string for a TEXT option, an integer for INT and
-// UINT, a number for FLOAT, a string or a number of seconds for DURATION, a string or an
-// integer in bit/s for BITRATE, a string or an integer port for [ADDR:]PORT (the types
-// `--help` shows); an array of them for an option that can be repeated (`link =
-// ["srt://a:9000", "srt://b:9000"]`); true or false for a flag, or a count for a flag
-// that can be repeated (`verbose = 2` is `-vv`).
+// what the command line would take: a string for a TEXT or NAME[=PASSPHRASE] option, an
+// integer for INT and UINT, a number for FLOAT, a string or a number of seconds for
+// DURATION, a string or an integer in bit/s for BITRATE, a string or an integer port for
+// [ADDR:]PORT (the types `--help` shows); an array of them for an option that can be
+// repeated (`link = ["srt://a:9000", "srt://b:9000"]`); true or false for a flag, or a
+// count for a flag that can be repeated (`verbose = 2` is `-vv`).
 //
 // An option on the command line overrides the file's key for it (a repeated option's
 // values from the command line replace the file's array). A value from the file reaches

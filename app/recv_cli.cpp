@@ -34,6 +34,14 @@ CLI::App* addRecvOptions(CLI::App& root, const std::shared_ptr<RecvCli>& cli) {
       ->check(CLI::Range(20, 10000));
   sub->add_option("--passphrase", cli->passphrase,
                   "decrypt with this passphrase; senders without it are refused");
+  sub->add_option("--allow-stream", cli->allow_streams,
+                  "take only the streams given (repeat it; other stream ids are refused at "
+                  "their handshake), each with its own passphrase of 10 to 79 characters "
+                  "after '=', or without one the port's (passphrase= or --passphrase). NAME is "
+                  "the sender's --stream-id (the r= value of SRT's #!:: form): letters, "
+                  "digits, '-', '_', '.'. Config file: allow-stream = "
+                  "[\"cam1=first-secret-xyz\", \"cam2\"]")
+      ->type_name("NAME[=PASSPHRASE]");
   sub->add_option("--stats", cli->stats,
                   "write JSON lines of per-stream, per-link stats once a second to FILE "
                   "(- = stderr)");

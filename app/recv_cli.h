@@ -14,6 +14,7 @@ struct RecvCli {
   std::string output;
   int latency_ms = 200;
   std::string passphrase;
+  std::vector<std::string> allow_streams;  // NAME[=PASSPHRASE] each (receiver/allow_list.h)
   std::string stats;
   std::string http;  // [ADDR:]PORT of the metrics endpoint; "" = none
   std::string duration;

@@ -272,7 +272,11 @@ class SrtOutput : public Output {
 
 }  // namespace
 
-std::string streamName(const std::string& stream_id) {
+bool isStreamNameCharacter(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+}
+
+std::string streamResource(const std::string& stream_id) {
   std::string name = stream_id;
   if (name.starts_with("#!::")) {
     std::string body = name.substr(4);
@@ -288,8 +292,13 @@ std::string streamName(const std::string& stream_id) {
       pos = comma + 1;
     }
   }
+  return name;
+}
+
+std::string streamName(const std::string& stream_id) {
+  std::string name = streamResource(stream_id);
   for (char& c : name) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.')
+    if (!isStreamNameCharacter(c))
       c = '_';
   }
   if (name.find_first_not_of('.') == std::string::npos && !name.empty())

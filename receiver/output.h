@@ -54,8 +54,15 @@ Result<OutputSpec> parseOutputSpec(const std::string& text);
 // The file name a stream id writes to (see the rules above).
 std::string fileNameFor(const std::string& pattern, const std::string& stream_id);
 
-// The user-visible part of a stream id: "#!::r=cam1,m=publish" -> "cam1"; anything
-// else unchanged. Characters unsafe in file names become '_'.
+// The user-visible part of a stream id as the sender wrote it: "#!::r=cam1,m=publish"
+// -> "cam1" (the last r=); anything else unchanged.
+std::string streamResource(const std::string& stream_id);
+
+// The characters streamName() keeps: ASCII letters and digits, '-', '_' and '.'.
+bool isStreamNameCharacter(char c);
+
+// streamResource() with the characters unsafe in file names made '_' (a name of dots
+// only becomes "_"): what names a stream's output, logs and stats.
 std::string streamName(const std::string& stream_id);
 
 // Opens the output for one stream.

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MPL-2.0
 #include "receiver/receiver.h"
 
+#include <spdlog/fmt/fmt.h>
 #include <spdlog/spdlog.h>
+#include <srt/access_control.h>
 
 #include <algorithm>
 #include <array>
@@ -34,6 +36,38 @@ std::int64_t srtTimeToSteadyMicros(std::int64_t srctime) {
   if (srctime <= 0)
     return 0;
   return srctime - srt_time_now() + steadyMicros(Receiver::Clock::now());
+}
+
+// "127.0.0.1:5000", "[::1]:5000": where a handshake came from, for the log.
+std::string peerText(const sockaddr* peer) {
+  char host[INET6_ADDRSTRLEN] = "?";
+  if (peer != nullptr && peer->sa_family == AF_INET) {
+    const auto* in = reinterpret_cast<const sockaddr_in*>(peer);
+    inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
+    return fmt::format("{}:{}", host, ntohs(in->sin_port));
+  }
+  if (peer != nullptr && peer->sa_family == AF_INET6) {
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(peer);
+    inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
+    return fmt::format("[{}]:{}", host, ntohs(in6->sin6_port));
+  }
+  return "an unknown address";
+}
+
+// A refusal libsrt made itself (SRT_REJ_*, counted from its log by srt::rejectedHandshakes):
+// its key in the stats' "refused" and what the log says of it. The listen callback's own
+// refusals carry SRT_REJX_* reasons, which libsrt does not count there.
+std::pair<std::string, std::string> libsrtRefusal(int reason) {
+  switch (reason) {
+    case SRT_REJ_BADSECRET:
+      return {"wrong_passphrase", "a caller's passphrase is not the one of its stream or port"};
+    case SRT_REJ_UNSECURE:
+      return {"one_sided_passphrase",
+              "only one side has a passphrase (the caller has none and its stream or port "
+              "needs one, or the other way round)"};
+    default:
+      return {"other", fmt::format("libsrt refused it: {}", srt_rejectreason_str(reason))};
+  }
 }
 
 nlohmann::json percentilesMs(const Histogram& h) {
@@ -130,8 +164,21 @@ Result<std::unique_ptr<Receiver>> Receiver::create(ReceiverOptions options) {
                   : parseOutputSpec(options.output);
   if (!spec)
     return spec.error();
+  auto allow = AllowList::parse(options.allow_streams);
+  if (!allow) {
+    return allow.error();
+  }
   std::unique_ptr<Receiver> self(new Receiver(std::move(options)));
   self->output_spec_ = *spec;
+  self->allow_ = std::move(*allow);
+  if (!self->allow_.empty()) {
+    std::string names;
+    for (const AllowedStream& entry : self->allow_.streams()) {
+      names += fmt::format("{}'{}'{}", names.empty() ? "" : ", ", entry.name,
+                           entry.passphrase.empty() ? "" : " (own passphrase)");
+    }
+    spdlog::info("taking only the streams {}; others are refused", names);
+  }
   if (!self->options_.packet_log.empty()) {
     auto log = PacketLog::open(self->options_.packet_log);
     if (!log)
@@ -187,51 +234,122 @@ std::vector<std::uint16_t> Receiver::ports() const {
 }
 
 // Runs on a libsrt thread for every incoming handshake (each group member too).
+// A malformed link stream id, a stream not on the allow-list and a link of an ended
+// session are refused; a listed stream's own passphrase is set on `ns`, whose handshake
+// libsrt then checks against it (after this returns: a wrong one is refused by libsrt).
 // Outputs that carry one stream refuse a second stream id while one is active.
-int Receiver::onListen(void* opaque, SRTSOCKET ns, int, const sockaddr*, const char* streamid) {
+// Nothing here blocks: mu_ is held only to look at the streams, never while logging.
+int Receiver::onListen(void* opaque, SRTSOCKET ns, int, const sockaddr* peer,
+                       const char* streamid) {
   auto* self = static_cast<Receiver*>(opaque);
   const std::string sid = streamid ? streamid : "";
+  const std::string from = peerText(peer);
   const auto link = wire::parseLinkStreamId(sid);
   if (!link.error.empty()) {
     ++self->refused_malformed_;
-    spdlog::warn("refused a link: {}", link.error);
-    return -1;
+    return self->refuse(ns, SRT_REJX_BAD_REQUEST, "malformed_stream_id",
+                        fmt::format("{} from {}", link.error, from));
+  }
+  std::string name = streamName(sid);
+  if (!self->allow_.empty()) {
+    const AllowedStream* allowed = self->allow_.find(streamResource(sid));
+    if (allowed == nullptr) {
+      ++self->refused_unknown_stream_;
+      return self->refuse(ns, SRT_REJX_FORBIDDEN, "unknown_stream",
+                          fmt::format("stream '{}' from {} is not in --allow-stream", name, from));
+    }
+    if (!allowed->passphrase.empty()) {
+      if (auto st = srt::setOption(ns, SRTO_PASSPHRASE, allowed->passphrase, "its passphrase");
+          !st) {
+        return self->refuse(ns, SRT_REJX_ISE, "internal_error",
+                            fmt::format("stream '{}': {}", name, st.error().message));
+      }
+    }
   }
   if (link.identity) {
     if (auto st = srt::applyAdaptiveLinkReceiverOptions(ns); !st) {
-      spdlog::warn("refused link {} of session {:08x}: {}", link.identity->link,
-                   link.identity->session, st.error().message);
-      return -1;
+      return self->refuse(ns, SRT_REJX_ISE, "internal_error",
+                          fmt::format("link {} of session {:08x}: {}", link.identity->link,
+                                      link.identity->session, st.error().message));
     }
   }
-  std::string name = streamName(sid);
-  std::lock_guard lock(self->mu_);
-  if (link.identity) {
-    auto it = self->sessions_.find(link.identity->session);
-    if (it != self->sessions_.end() && it->second->ended) {
-      ++self->refused_ended_session_;
-      spdlog::warn("refused link {} of session {:08x}: that session has ended", link.identity->link,
-                   link.identity->session);
-      return -1;
+  bool ended_session = false;
+  std::optional<std::string> busy_with;  // the stream a one-stream output carries
+  {
+    std::lock_guard lock(self->mu_);
+    if (link.identity) {
+      auto it = self->sessions_.find(link.identity->session);
+      ended_session = it != self->sessions_.end() && it->second->ended;
+    }
+    if (!ended_session && !self->output_spec_.per_stream) {
+      for (const auto& [id, s] : self->streams_) {
+        if (s->active && s->name != name) {
+          busy_with = s->name;
+        }
+      }
+      for (const auto& [id, s] : self->sessions_) {
+        if (s->active() && s->name != name) {
+          busy_with = s->name;
+        }
+      }
     }
   }
-  if (self->output_spec_.per_stream)
-    return 0;
-  auto busy = [&](const std::string& other) {
+  if (ended_session) {
+    ++self->refused_ended_session_;
+    return self->refuse(ns, SRT_REJX_CONFLICT, "ended_session",
+                        fmt::format("link {} of session {:08x} from {}: that session has ended",
+                                    link.identity->link, link.identity->session, from));
+  }
+  if (busy_with) {
     ++self->refused_output_busy_;
-    spdlog::warn("refused stream '{}': output {} already carries stream '{}'", name,
-                 self->output_spec_.text, other);
-    return -1;
-  };
-  for (const auto& [id, s] : self->streams_) {
-    if (s->active && s->name != name)
-      return busy(s->name);
-  }
-  for (const auto& [id, s] : self->sessions_) {
-    if (s->active() && s->name != name)
-      return busy(s->name);
+    return self->refuse(ns, SRT_REJX_CONFLICT, "output_busy",
+                        fmt::format("stream '{}' from {}: output {} already carries stream '{}'",
+                                    name, from, self->output_spec_.text, *busy_with));
   }
   return 0;
+}
+
+int Receiver::refuse(SRTSOCKET ns, int reason, std::string_view kind, std::string detail) {
+  srt_setrejectreason(ns, reason);
+  logRefusals(kind, 1, std::move(detail));
+  return -1;
+}
+
+void Receiver::logRefusals(std::string_view kind, std::uint64_t count, std::string detail) {
+  std::optional<std::string> line;
+  {
+    std::lock_guard lock(refusal_mu_);
+    line = refusal_log_.refused(kind, count, std::move(detail), Clock::now());
+  }
+  if (line) {
+    spdlog::warn("{}", *line);
+  }
+}
+
+void Receiver::logRefusalsDue() {
+  std::vector<std::string> lines;
+  {
+    std::lock_guard lock(refusal_mu_);
+    const auto now = Clock::now();
+    for (int reason = 0; reason < SRT_REJ_E_SIZE; ++reason) {
+      const std::uint64_t count = srt::rejectedHandshakes(reason);
+      std::uint64_t& seen = libsrt_refused_[static_cast<std::size_t>(reason)];
+      if (count == seen) {
+        continue;
+      }
+      const auto& [kind, detail] = libsrtRefusal(reason);
+      if (auto line = refusal_log_.refused(kind, count - seen, detail, now)) {
+        lines.push_back(std::move(*line));
+      }
+      seen = count;
+    }
+    for (auto& line : refusal_log_.due(now)) {
+      lines.push_back(std::move(line));
+    }
+  }
+  for (const auto& line : lines) {
+    spdlog::warn("{}", line);
+  }
 }
 
 // Every output is written by a thread of its own (QueuedOutput): one that blocks drops
@@ -726,12 +844,18 @@ nlohmann::json Receiver::statsJson(bool clear_interval) {
     add(*s);
   for (auto& [id, s] : sessions_)
     streams.push_back(sessionJson(*s));
-  return {{"streams", streams},
-          {"refused",
-           {{"wrong_passphrase", srt::rejectedHandshakes(SRT_REJ_BADSECRET)},
-            {"malformed_stream_id", refused_malformed_.load()},
-            {"ended_session", refused_ended_session_.load()},
-            {"output_busy", refused_output_busy_.load()}}}};
+  nlohmann::json refused = {{"wrong_passphrase", 0},
+                            {"one_sided_passphrase", 0},
+                            {"malformed_stream_id", refused_malformed_.load()},
+                            {"unknown_stream", refused_unknown_stream_.load()},
+                            {"ended_session", refused_ended_session_.load()},
+                            {"output_busy", refused_output_busy_.load()},
+                            {"other", 0}};
+  for (int reason = 0; reason < SRT_REJ_E_SIZE; ++reason) {
+    auto& count = refused[libsrtRefusal(reason).first];
+    count = count.get<std::uint64_t>() + srt::rejectedHandshakes(reason);
+  }
+  return {{"streams", streams}, {"refused", refused}};
 }
 
 // libsrt 1.5.1 does not always raise a group's read-ready event again after a read
@@ -798,6 +922,7 @@ Status Receiver::run() {
       closing.swap(to_close_);
     }
     closing.clear();  // srt_close without mu_
+    logRefusalsDue();
     if (Clock::now() >= next_stats) {
       next_stats += options_.stats_interval;
       auto j = statsJson(true);
@@ -823,6 +948,7 @@ Status Receiver::run() {
     rest.swap(pending_);
   }
   writePending(rest);
+  logRefusalsDue();
   auto j = statsJson(false);
   j["final"] = true;
   if (options_.stats)

@@ -12,12 +12,18 @@
 // malformed, or names a session that has ended (a newer session of the same stream took over its
 // output), is refused at its handshake and counted.
 //
+// With an allow-list (allow_list.h), a stream that is not on it is refused at its handshake,
+// and a listed stream's own passphrase is set on each of its connections there. Every
+// refusal is counted in the stats ("refused") and logged at most once a second per kind
+// (refusal_log.h), also those libsrt makes itself (a wrong passphrase).
+//
 // One thread runs run(): non-blocking sockets and srt_epoll_uwait (a blocking
 // srt_recvmsg2 on a group spins at 100% CPU when a member breaks in libsrt 1.5.1); it
 // reads every link and feeds the merges. A playout thread, started by run(), writes each
 // adaptive session's packets at their playout times. stop() may be called from any thread.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -27,6 +33,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/result.h"
@@ -34,9 +41,11 @@
 #include "common/srt_uri.h"
 #include "common/stats_sink.h"
 #include "common/wire.h"
+#include "receiver/allow_list.h"
 #include "receiver/output.h"
 #include "receiver/packet_log.h"
 #include "receiver/queued_output.h"
+#include "receiver/refusal_log.h"
 
 namespace bondcast::receiver {
 
@@ -51,6 +60,9 @@ struct ReceiverOptions {
   // latency (adaptive sessions: the playout latency, or the sender's if larger),
   // passphrase (stream_id unused)
   srt::CommonOptions srt;
+  // NAME[=PASSPHRASE] each (allow_list.h): the only streams taken, each with its own
+  // passphrase or the port's. None: every stream, with the port's passphrase.
+  std::vector<std::string> allow_streams;
   std::string packet_log;  // CSV of every payload written out (packet_log.h); "" = none
   std::chrono::milliseconds stats_interval{1000};
   std::shared_ptr<StatsSink> stats;                     // may be null
@@ -89,6 +101,15 @@ class Receiver {
   explicit Receiver(ReceiverOptions o);
   static int onListen(void* self, SRTSOCKET ns, int hsversion, const sockaddr* peer,
                       const char* streamid);
+  // Refuses the handshake of `ns` (the listen callback's): sets libsrt's reject reason
+  // (`reason`, an SRT_REJX_* code the caller reads), logs it (bounded: refusal_log.h).
+  // Returns -1, what the callback returns to refuse.
+  int refuse(SRTSOCKET ns, int reason, std::string_view kind, std::string detail);
+  // Any thread: a refusal of `kind` (a key of the stats' "refused"), for the log.
+  void logRefusals(std::string_view kind, std::uint64_t count, std::string detail);
+  // The receiver thread, every loop: the refusals libsrt made itself since the last call,
+  // and the bounded log lines that are due.
+  void logRefusalsDue();
   void acceptFrom(SRTSOCKET listener);
   void readFrom(Stream& s);
   void pollStreams();
@@ -138,10 +159,17 @@ class Receiver {
   // taken by libsrt's callbacks.
   std::mutex out_mu_;
   std::unique_ptr<PacketLog> packet_log_;
+  AllowList allow_;  // set by create(), read by the listen callback
   // Handshakes refused by bondcast (libsrt refuses a wrong passphrase itself).
   std::atomic<std::uint64_t> refused_malformed_{0};
+  std::atomic<std::uint64_t> refused_unknown_stream_{0};
   std::atomic<std::uint64_t> refused_ended_session_{0};
   std::atomic<std::uint64_t> refused_output_busy_{0};
+  // Guards refusal_log_ and libsrt_refused_ only (never held while logging); taken by the
+  // listen callback and the receiver thread.
+  std::mutex refusal_mu_;
+  RefusalLog refusal_log_;
+  std::array<std::uint64_t, SRT_REJ_E_SIZE> libsrt_refused_{};  // by SRT_REJ_*, last seen
 };
 
 }  // namespace bondcast::receiver

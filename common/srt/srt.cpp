@@ -10,6 +10,7 @@
 
 #include <netdb.h>
 #include <spdlog/spdlog.h>
+#include <srt/access_control.h>
 #include <srt/logging_api.h>
 #include <sys/syslog.h>
 
@@ -88,7 +89,19 @@ std::string rejectionText(int reason) {
     case SRT_REJ_UNSECURE:
       return "connection rejected: only one side has a passphrase (the receiver requires "
              "one, or this sender has one the receiver does not)";
+    case SRT_REJX_FORBIDDEN:
+      return "connection rejected: the receiver does not accept this stream id (bondcast "
+             "recv: it is not in the receiver's --allow-stream list)";
+    case SRT_REJX_BAD_REQUEST:
+      return "connection rejected: the receiver finds this stream id malformed";
+    case SRT_REJX_CONFLICT:
+      return "connection rejected: the receiver's output is taken (by another stream, or by a "
+             "newer session of this one)";
     default:
+      if (reason >= SRT_REJC_PREDEFINED) {
+        return "connection rejected by the receiver's application (code " + std::to_string(reason) +
+               ")";
+      }
       return std::string("connection rejected: ") + srt_rejectreason_str(reason);
   }
 }
@@ -126,6 +139,19 @@ void countRejection(std::string_view msg) {
     ++g_rejected[static_cast<std::size_t>(code - SRT_REJC_PREDEFINED)];
 }
 
+// What libsrt 1.5.1 logs (warnings and errors) when a listener refuses a handshake, and
+// (the last) when a caller is refused, where a sender says why in words of its own
+// (rejectionText) and libsrt's "Application-defined rejection reason" only confuses.
+constexpr std::array<std::string_view, 7> kRefusalLines = {
+    "rsp(REJECT): ",                              // processConnectRequest, every refusal
+    "newConnection: connection rejected due to",  // the listen callback or the handshake
+    "KMREQ/rcv: (snd) Rx process failure",        // a wrong passphrase ...
+    "KMREQ result abnornal",                      // ... (sic)
+    "Peer declares encryption, but agent does not",
+    "Agent declares encryption, but Peer does not",
+    "REJECT reported from HS processing",
+};
+
 void srtLogHandler(void*, int level, const char* file, int line, const char* area,
                    const char* message) {
   (void)file;
@@ -144,6 +170,15 @@ void srtLogHandler(void*, int level, const char* file, int line, const char* are
   for (std::string_view expected : {"CSndBuffer: skipping packet", "(SND DROP REQUEST)"}) {
     if (msg.find(expected) != std::string::npos)
       lvl = spdlog::level::debug;
+  }
+  // A listener warns two to four times for every handshake it refuses, and any host can
+  // send handshakes: a flood of them would flood the log. Each refusal is counted
+  // (countRejection, the receiver's own) and the receiver logs them at most once a second
+  // per kind (receiver/refusal_log.h).
+  for (std::string_view refusal : kRefusalLines) {
+    if (msg.find(refusal) != std::string::npos) {
+      lvl = spdlog::level::debug;
+    }
   }
   spdlog::log(lvl, "libsrt {}: {}", area ? area : "", msg);
 }

@@ -41,7 +41,10 @@ void PrintTo(const RecvCli& c, std::ostream* os) {
   for (const auto& l : c.listen)
     *os << l << ";";
   *os << "] output=" << c.output << " latency=" << c.latency_ms << " passphrase=" << c.passphrase
-      << " stats=" << c.stats << " duration=" << c.duration << " packet_log=" << c.packet_log
+      << " allow_streams=[";
+  for (const auto& a : c.allow_streams)
+    *os << a << ";";
+  *os << "] stats=" << c.stats << " duration=" << c.duration << " packet_log=" << c.packet_log
       << " verbosity=" << c.verbosity << "}";
 }
 
@@ -114,6 +117,9 @@ const std::vector<Case> kRecvCases = {
     {"output", R"("live-{id}.ts")", {"--output", "live-{id}.ts"}},
     {"latency", "500", {"--latency", "500"}},
     {"passphrase", R"("a long secret")", {"--passphrase", "a long secret"}},
+    {"allow-stream",
+     R"(["cam1=first-secret-xyz", "cam2"])",
+     {"--allow-stream", "cam1=first-secret-xyz", "--allow-stream", "cam2"}},
     {"stats", R"("recv-stats.jsonl")", {"--stats", "recv-stats.jsonl"}},
     {"http", R"("[::]:9101")", {"--http", "[::]:9101"}},
     {"duration", R"("2m")", {"--duration", "2m"}},
@@ -363,6 +369,25 @@ TEST_F(ConfigFile, AValueOfTheWrongTypeIsAUsageErrorNamingTheKey) {
         parseRecv({"--config", recv});
       },
       {"recv.toml:3:", "duration must be a duration", "not a boolean"});
+}
+
+// --allow-stream is repeatable: the file gives it an array of strings, which the command
+// line's --allow-stream values replace (as for every repeated option).
+TEST_F(ConfigFile, AllowStreamIsAnArrayOfStringsTheCommandLineReplaces) {
+  auto file = write("recv.toml",
+                    "listen = [\"srt://:9000\"]\noutput = \"o-{id}.ts\"\n"
+                    "allow-stream = [\"cam1=first-secret-xyz\", \"cam2\"]\n");
+  EXPECT_EQ(parseRecv({"--config", file}).allow_streams,
+            (std::vector<std::string>{"cam1=first-secret-xyz", "cam2"}));
+  EXPECT_EQ(parseRecv({"--config", file, "--allow-stream", "cam3"}).allow_streams,
+            (std::vector<std::string>{"cam3"}));
+  auto one =
+      write("one.toml", "listen = [\"srt://:9000\"]\noutput = \"o.ts\"\nallow-stream = \"cam1\"\n");
+  expectConfigError(
+      [&] {
+        parseRecv({"--config", one});
+      },
+      {"one.toml:3:16:", "allow-stream must be an array of strings, not a string"});
 }
 
 TEST_F(ConfigFile, AKeyTheCommandLineOverridesIsStillTypeChecked) {

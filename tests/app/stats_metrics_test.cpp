@@ -156,9 +156,12 @@ json receiverRecord(const std::string& stream_name) {
              {"links", {adaptive_link, second}}}}},
           {"refused",
            {{"wrong_passphrase", 1},
+            {"one_sided_passphrase", 0},
             {"malformed_stream_id", 0},
+            {"unknown_stream", 1234},
             {"ended_session", 2},
-            {"output_busy", 0}}},
+            {"output_busy", 0},
+            {"other", 0}}},
           {"type", "receiver"},
           {"ts_ms", 1700000000000}};
 }
@@ -317,6 +320,8 @@ TEST(ReceiverMetrics, AreWellFormedPerStreamAndPerLinkOfAStream) {
   EXPECT_DOUBLE_EQ(value(e, "bondcast_stream_link_base_delay_seconds" + l1), 0.0125);
   EXPECT_DOUBLE_EQ(value(e, "bondcast_stream_link_receive_rate_bytes_per_second" + l1), 312500);
   EXPECT_EQ(value(e, R"(bondcast_receiver_refused_handshakes_total{reason="ended_session",})"), 2);
+  EXPECT_EQ(value(e, R"(bondcast_receiver_refused_handshakes_total{reason="unknown_stream",})"),
+            1234);
   EXPECT_EQ(value(e, R"(bondcast_receiver_listening{listen="srt://:9001",port="9001",})"), 1);
   // The ended group stream of the same name has its own series (no session).
   EXPECT_EQ(value(e, R"(bondcast_stream_payloads_total{mode="group",session="",stream="cam1",})"),
