@@ -72,13 +72,8 @@ int runRecv(const RecvCli& cli) {
 
   // Before libsrt starts threads, so that every thread blocks the signals.
   // Static: the signal thread outlives this function.
-  static std::atomic<bool> stop_requested{false};
-  static std::atomic<receiver::Receiver*> running{nullptr};
-  installStopSignals([](int) {
-    stop_requested = true;
-    if (auto* r = running.load())
-      r->stop();
-  });
+  static StopTarget<receiver::Receiver> stop_target;
+  installStopSignals([](int) { stop_target.request(); });
   srt::Runtime runtime(srt::Runtime::kEndProcessIfStuck);
   srt::routeLogsToSpdlog();
   if (auto st = checkSrtBonding(); !st)
@@ -109,16 +104,13 @@ int runRecv(const RecvCli& cli) {
     endpoint = std::move(*e);
   }
   receiver::Receiver* r = rx->get();
-  running = r;
-  if (stop_requested)
-    r->stop();
-  std::thread timer;
+  StopTarget<receiver::Receiver>::Scope stoppable(stop_target, *r);
   if (duration) {
-    timer = std::thread([r, d = *duration] {
+    // Detached: it may outlive the receiver, and reaches it only through stop_target.
+    std::thread([d = *duration] {
       std::this_thread::sleep_for(d);
-      r->stop();
-    });
-    timer.detach();
+      stop_target.request();
+    }).detach();
   }
   for (std::size_t i = 0; i < ports.size(); ++i) {
     spdlog::info("listening on {} (port {})", maskSecrets(cli.listen[i]), ports[i]);

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MPL-2.0
 // `bondcast send`: one MPEG-TS input over several links: SRT's socket groups
 // (broadcast, backup) or bondcast's scheduler over one SRT connection per link (adaptive).
-#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
@@ -54,13 +53,8 @@ int runSend(const SendCli& cli) {
 
   // Before libsrt and FFmpeg start threads, so that every thread blocks the signals.
   // Static: the signal thread outlives this function.
-  static std::atomic<bool> stop_requested{false};
-  static std::atomic<sender::SendSession*> running{nullptr};
-  installStopSignals([](int) {
-    stop_requested = true;
-    if (auto* s = running.load())
-      s->stop();
-  });
+  static StopTarget<sender::SendSession> stop_target;
+  installStopSignals([](int) { stop_target.request(); });
   srt::Runtime runtime(srt::Runtime::kEndProcessIfStuck);
   srt::routeLogsToSpdlog();
   if (auto st = checkSrtBonding(); !st)
@@ -94,11 +88,10 @@ int runSend(const SendCli& cli) {
     endpoint = std::move(*e);
   }
   sender::SendSession* s = session->get();
-  running = s;
-  if (stop_requested)
-    s->stop();
-  auto st = s->run(**input);
-  running = nullptr;
+  auto st = [&] {
+    StopTarget<sender::SendSession>::Scope stoppable(stop_target, *s);
+    return s->run(**input);
+  }();
   if (!st)
     return fail("send", kExitFailure, st.error().message);
   return kExitOk;

@@ -6,11 +6,54 @@
 #pragma once
 
 #include <functional>
+#include <mutex>
 
 namespace bondcast {
 
 // Call from main() before any other thread starts. The handler is called for the first
 // SIGINT or SIGTERM; a second one ends the process at once (exit code 128 + signal).
 void installStopSignals(std::function<void(int signo)> handler);
+
+// What a stop request (a signal, a timer) stops: a T with stop(), while it lives. request()
+// and the target's coming and going exclude each other, so a request never reaches a
+// target being destroyed (ThreadSanitizer caught the signal thread notifying a sender's
+// input while the main thread destroyed it); a request made before a target is set stops
+// it when it is set.
+template <class T>
+class StopTarget {
+ public:
+  void request() {
+    std::lock_guard lock(mu_);
+    requested_ = true;
+    if (target_)
+      target_->stop();
+  }
+  bool requested() {
+    std::lock_guard lock(mu_);
+    return requested_;
+  }
+  // Sets the target until the returned guard goes: declare the guard after the target.
+  class Scope {
+   public:
+    Scope(StopTarget& owner, T& target) : owner_(owner) { owner_.set(&target); }
+    ~Scope() { owner_.set(nullptr); }
+    Scope(const Scope&) = delete;
+    Scope& operator=(const Scope&) = delete;
+
+   private:
+    StopTarget& owner_;
+  };
+
+ private:
+  void set(T* target) {
+    std::lock_guard lock(mu_);
+    target_ = target;
+    if (target_ && requested_)
+      target_->stop();
+  }
+  std::mutex mu_;
+  T* target_ = nullptr;
+  bool requested_ = false;
+};
 
 }  // namespace bondcast

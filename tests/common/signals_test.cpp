@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <memory>
 #include <thread>
 
 namespace bondcast {
@@ -38,6 +39,52 @@ TEST(StopSignalsDeathTest, ASecondSigtermEndsTheProcessAtOnce) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_EXIT(firstSigtermHandledSecondEnds(), ::testing::ExitedWithCode(128 + SIGTERM),
               "second SIGTERM");
+}
+
+struct Stoppable {
+  std::atomic<int> stops{0};
+  void stop() { ++stops; }
+};
+
+TEST(StopTarget, ARequestBeforeTheTargetIsSetStopsItWhenItIsSet) {
+  StopTarget<Stoppable> target;
+  target.request();
+  Stoppable s;
+  StopTarget<Stoppable>::Scope scope(target, s);
+  EXPECT_EQ(s.stops, 1);
+  EXPECT_TRUE(target.requested());
+}
+
+TEST(StopTarget, ARequestAfterTheScopeEndedReachesNoTarget) {
+  StopTarget<Stoppable> target;
+  Stoppable s;
+  { StopTarget<Stoppable>::Scope scope(target, s); }
+  target.request();
+  EXPECT_EQ(s.stops, 0);
+}
+
+// Requests from another thread while targets come and go: each reaches a live target or
+// none (under ThreadSanitizer, `tools/run test --sanitize thread`, a request that reached
+// a target being destroyed is reported).
+TEST(StopTarget, RequestsFromAnotherThreadNeverReachATargetThatIsGone) {
+  StopTarget<Stoppable> target;
+  std::atomic<bool> done{false};
+  std::thread requester([&] {
+    while (!done)
+      target.request();
+  });
+  while (!target.requested()) {
+    std::this_thread::yield();
+  }
+  int stopped = 0;
+  for (int i = 0; i < 2000; ++i) {
+    auto s = std::make_unique<Stoppable>();
+    { StopTarget<Stoppable>::Scope scope(target, *s); }
+    stopped += s->stops > 0 ? 1 : 0;
+  }
+  done = true;
+  requester.join();
+  EXPECT_EQ(stopped, 2000);  // each target was stopped while it lived
 }
 
 }  // namespace
