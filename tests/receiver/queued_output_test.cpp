@@ -115,10 +115,12 @@ TEST(QueuedOutput, DropsAndCountsWhatDoesNotFitAndTakesDataAgainOnceDrained) {
 TEST(QueuedOutput, TheFirstErrorEndsTheOutputAndLaterWritesReportIt) {
   auto shared = std::make_shared<GatedOutput::Shared>();
   shared->fail_at = 3;
-  openGate(*shared);
   QueuedOutput out(std::make_unique<GatedOutput>(shared), {});
+  // All five queued before the writer starts: with the gate open it could reach the error
+  // before the fifth was handed over (it did under ThreadSanitizer's slowdown).
   for (int i = 0; i < 5; ++i)
     ASSERT_TRUE(out.write(payload(i)).ok());
+  openGate(*shared);
   ASSERT_TRUE(waitFor([&] { return out.counters().failed; }));
   auto st = out.write(payload(9));
   ASSERT_FALSE(st.ok());
