@@ -126,3 +126,36 @@ def scenario_plots(scenario, runs, rows, folder):
     share_plot(scenario, series, paths[1])
     loss_cdf_plot(scenario, series, rows, paths[2])
     return paths
+
+
+def soak_plot(samples, path, title):
+    """eval/soak's plot (eval/results/soak.png): RSS and open fds of both ends, and the
+    lost payloads so far, over the soak, per mode (colour) and end (line style)."""
+    def series(rows, key):
+        return [float("nan") if r.get(key) is None else r[key] for r in rows]
+    fig, (ax_rss, ax_fds, ax_lost) = plt.subplots(3, 1, figsize=(8, 6.2), sharex=True)
+    for i, mode in enumerate(dict.fromkeys(s["mode"] for s in samples)):
+        rows = [s for s in samples if s["mode"] == mode]
+        minutes = [r["t_s"] / 60 for r in rows]
+        colour = LINK_COLOURS[i % len(LINK_COLOURS)]
+        for end, style in (("send", "-"), ("recv", "--")):
+            ax_rss.plot(minutes, [v / 1024 for v in series(rows, f"{end}_rss_kb")], style,
+                        color=colour, marker=".", linewidth=1, label=f"{mode} {end}")
+            ax_fds.plot(minutes, series(rows, f"{end}_fds"), style, color=colour,
+                        marker=".", linewidth=1, label=f"{mode} {end}")
+        ax_lost.plot(minutes, series(rows, "lost_payloads"), color=colour, marker=".",
+                     linewidth=1, label=mode)
+    ax_rss.set_ylabel("RSS (MB)", fontsize=8)
+    ax_fds.set_ylabel("open fds", fontsize=8)
+    ax_lost.set_ylabel("lost payloads\n(cumulative)", fontsize=8)
+    ax_lost.set_xlabel("minutes since the sender started (solid: send, dashed: recv)",
+                       fontsize=8)
+    ax_rss.set_title(title, fontsize=8, loc="left")
+    for ax in (ax_rss, ax_fds, ax_lost):
+        ax.tick_params(labelsize=7)
+        ax.set_ylim(0, max(1.0, ax.get_ylim()[1]) * 1.3)  # room above the lines for the legend
+        ax.grid(True, linewidth=0.3)
+    ax_rss.legend(fontsize=6, ncol=2, loc="upper left")
+    ax_fds.legend(fontsize=6, ncol=2, loc="upper left")
+    ax_lost.legend(fontsize=6, loc="upper left")
+    _save(fig, path)

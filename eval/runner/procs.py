@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MPL-2.0
 """Child processes for one run: each in its own process group, logged to a file, bounded
 in time, reaped with os.wait4 (for its CPU time) and killed on the way out."""
+import ctypes
 import os
 import re
 import signal
@@ -8,6 +9,25 @@ import subprocess
 import time
 
 POLL_S = 0.02
+_PR_SET_PDEATHSIG = 1
+try:  # looked up before any fork: the child only calls it
+    _PRCTL = ctypes.CDLL(None, use_errno=True).prctl
+except (OSError, AttributeError):
+    _PRCTL = None
+
+
+def _die_with_parent(parent_pid):
+    """A preexec_fn: the child gets SIGKILL when the thread that started it dies, however it
+    dies (even SIGKILL), so a child with no time bound of its own cannot outlive the
+    runner. Start such children from the main thread."""
+    kill = int(signal.SIGKILL)
+
+    def hook():
+        if _PRCTL is not None:
+            _PRCTL(_PR_SET_PDEATHSIG, kill, 0, 0, 0)
+        if os.getppid() != parent_pid:  # the parent died before prctl
+            os._exit(1)
+    return hook
 
 
 class RunError(Exception):
@@ -17,14 +37,16 @@ class RunError(Exception):
 class Proc:
     """One child process: its own session, stdout+stderr to `log_path`."""
 
-    def __init__(self, name, argv, log_path):
+    def __init__(self, name, argv, log_path, die_with_parent=False):
         self.name = name
         self.argv = [str(a) for a in argv]
         self.log_path = log_path
         self.started = time.monotonic()
         with open(log_path, "wb") as log:
             self.popen = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=log,
-                                          stderr=subprocess.STDOUT, start_new_session=True)
+                                          stderr=subprocess.STDOUT, start_new_session=True,
+                                          preexec_fn=_die_with_parent(os.getpid())
+                                          if die_with_parent else None)
         self.returncode = None
         self.cpu_s = 0.0
 
@@ -96,13 +118,15 @@ class Proc:
 
 
 class Procs:
-    """Every process of one run; `with Procs() as p:` kills what is left on exit."""
+    """Every process of one run; `with Procs() as p:` kills what is left on exit.
+    die_with_parent: every process also dies with the runner (see _die_with_parent)."""
 
-    def __init__(self):
+    def __init__(self, die_with_parent=False):
         self.all = []
+        self.die_with_parent = die_with_parent
 
     def start(self, name, argv, log_path):
-        proc = Proc(name, argv, log_path)
+        proc = Proc(name, argv, log_path, self.die_with_parent)
         self.all.append(proc)
         return proc
 
