@@ -14,10 +14,11 @@
 namespace bondcast::app {
 
 // One clear line on stderr, then the exit code (also the one a stuck libsrt shutdown
-// ends the process with: srt::Runtime).
+// ends the process with, after printing this line again: srt::Runtime).
 inline int fail(const char* command, int code, const std::string& message) {
-  std::fprintf(stderr, "bondcast %s: %s\n", command, message.c_str());
-  srt::Runtime::setExitCode(code);
+  std::string line = std::string("bondcast ") + command + ": " + message;
+  std::fprintf(stderr, "%s\n", line.c_str());
+  srt::Runtime::setExitCode(code, std::move(line));
   return code;
 }
 

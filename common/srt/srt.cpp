@@ -22,14 +22,20 @@ namespace bondcast::srt {
 
 namespace {
 std::atomic<int> exit_code_if_stuck{0};
+// Written before ~Runtime starts the watchdog thread that reads it.
+std::string& lastLineIfStuck() {
+  static std::string line;
+  return line;
+}
 }  // namespace
 
 Runtime::Runtime(IfStuck if_stuck) : if_stuck_(if_stuck) {
   srt_startup();
 }
 
-void Runtime::setExitCode(int code) {
+void Runtime::setExitCode(int code, std::string last_line) {
   exit_code_if_stuck = code;
+  lastLineIfStuck() = std::move(last_line);
 }
 
 Runtime::~Runtime() {
@@ -40,11 +46,13 @@ Runtime::~Runtime() {
   runWithWatchdog(
       [] { srt_cleanup(); }, kCleanupLimit,
       [] {
-        spdlog::error(
+        spdlog::warn(
             "libsrt did not shut down within {} ms (a known libsrt 1.5.1 deadlock after a refused "
             "connection); ending the process",
             kCleanupLimit.count());
         spdlog::default_logger()->flush();
+        if (!lastLineIfStuck().empty())
+          std::fprintf(stderr, "%s\n", lastLineIfStuck().c_str());
         std::fflush(nullptr);
         std::_Exit(exit_code_if_stuck.load());
       });

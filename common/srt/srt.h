@@ -23,8 +23,9 @@ namespace bondcast::srt {
 // libsrt 1.5.1's srt_cleanup() can deadlock after a refused connection (its GC thread,
 // holding the global control lock, joins a receive worker that waits for that lock:
 // issue 16). A command-line process passes kEndProcessIfStuck: if srt_cleanup() has not
-// returned after kCleanupLimit, the process logs it and ends with the exit code it was
-// going to return (setExitCode; 0 unless set). A library (the GStreamer elements) never
+// returned after kCleanupLimit, the process logs it, prints again the line that said why
+// it was ending (so that line stays the last one on stderr) and ends with the exit code it
+// was going to return (setExitCode; 0 unless set). A library (the GStreamer elements) never
 // ends its host process and does not pass it.
 class Runtime {
  public:
@@ -33,8 +34,10 @@ class Runtime {
   static constexpr std::chrono::milliseconds kCleanupLimit{2000};
   explicit Runtime(IfStuck if_stuck = IfStuck::kWait);
   ~Runtime();
-  // The exit code a process ended by a stuck srt_cleanup() returns.
-  static void setExitCode(int code);
+  // The exit code a process ended by a stuck srt_cleanup() returns, and the line it
+  // printed last (printed again after the warning). Call from the thread that will
+  // destroy the Runtime, before it does.
+  static void setExitCode(int code, std::string last_line = {});
   Runtime(const Runtime&) = delete;
   Runtime& operator=(const Runtime&) = delete;
 
