@@ -18,6 +18,9 @@
 // the receiver's stats show no lost or dropped packets. Without them, the receiver dies
 // (with AddressSanitizer: a stack-buffer-overflow report); tools/verify-srt-patches proves it.
 //
+// FlowWindow: a good handshake (no passphrase on the receiver) that claims a flow window of
+// 2^26 packets; libsrt 1.5.1 allocates the send loss list from it (patches/libsrt/0007).
+//
 // Wire layouts (libsrt 1.5.1: packet.h, handshake.h, core.cpp createSrtHandshake /
 // interpretSrtHandshake / processConnectRequest, crypto.cpp): all control-packet words are
 // big-endian 32-bit words.
@@ -146,6 +149,7 @@ class Child {
   }
 
   std::string log() const { return readFile(log_); }
+  pid_t pid() const { return pid_; }
 
   static std::string describe(int status) {
     if (WIFEXITED(status))
@@ -486,5 +490,68 @@ TEST_P(HandshakeTest, RefusedWhileStreamContinues) {
 
 INSTANTIATE_TEST_SUITE_P(Patches, HandshakeTest, ::testing::ValuesIn(kCases),
                          [](const auto& info) { return std::string(info.param.name); });
+
+// VmRSS of a process in kB (0 if unreadable).
+long residentKb(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("VmRSS:", 0) == 0)
+      return std::stol(line.substr(6));
+  }
+  return 0;
+}
+
+// A well-formed caller handshake that claims a flow window of 2^26 packets, to a receiver
+// without a passphrase (so the handshake is good and the connection is set up). libsrt
+// 1.5.1 sizes the send loss list from the peer's window: 2^27 entries of 8 bytes, allocated
+// and written at once: the listener went from 31 MB to 1.6 GB for one datagram
+// (patches/libsrt/0007 caps the window at the send buffer's size). The listener must
+// answer without growing by more than a few MB.
+TEST(FlowWindow, AHandshakeClaimingAHugeFlowWindowCostsTheListenerNoMemory) {
+  const fs::path dir = fs::temp_directory_path() / ("bondcast-hs-fw-" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  Child receiver;
+  ASSERT_TRUE(receiver.start({BONDCAST_BINARY, "recv", "--listen", "srt://127.0.0.1:0", "--output",
+                              (dir / "out.ts").string()},
+                             dir / "recv.log"));
+  std::uint16_t port = 0;
+  std::regex re(R"(listening on \S+ \(port (\d+)\))");
+  waitUntil(
+      [&] {
+        std::smatch m;
+        std::string log = receiver.log();
+        if (std::regex_search(log, m, re))
+          port = static_cast<std::uint16_t>(std::stoi(m[1]));
+        return port != 0 || !receiver.alive();
+      },
+      kStartTimeout);
+  ASSERT_NE(port, 0) << receiver.log();
+  const long rss_before = residentKb(receiver.pid());
+  ASSERT_GT(rss_before, 0);
+
+  std::mt19937 rng(20261204);
+  const std::uint32_t socket_id = (rng() & 0x3FFFFFFF) | 1;
+  HandshakeClient client;
+  ASSERT_TRUE(client.send(port, handshake(kHsVersionUdt4, kUdtDgram, kUrqInduction, socket_id, 0)));
+  auto induction = client.receiveHandshake(socket_id, kReplyTimeout);
+  ASSERT_TRUE(induction) << "no induction response";
+  const std::uint32_t cookie = induction->data()[kHeaderWords + kCookie];
+  auto conclusion = handshake(kHsVersionSrt1, kExtHsReq, kUrqConclusion, socket_id, cookie);
+  conclusion[kHeaderWords + kFlightSize] = 1u << 26;
+  appendBlock(conclusion, kCmdHsReq, {kSrtVersion, kSrtOpts, 120u << 16 | 120u});
+  ASSERT_TRUE(client.send(port, conclusion));
+  auto answer = client.receiveHandshake(socket_id, kReplyTimeout);
+  ASSERT_TRUE(answer) << "no conclusion response (receiver alive: " << receiver.alive() << ")";
+  const std::uint32_t req_type = answer->data()[kHeaderWords + kReqType];
+  // The connection is set up (its flow window capped) or refused; either way cheaply.
+  const long rss_after = residentKb(receiver.pid());
+  std::cout << "conclusion answered with request type " << req_type << "; receiver RSS "
+            << rss_before << " -> " << rss_after << " kB\n";
+  EXPECT_TRUE(receiver.alive());
+  EXPECT_LT(rss_after - rss_before, 32 * 1024) << "the flow window was allocated as claimed";
+  receiver.kill(SIGKILL);
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+}
 
 }  // namespace
