@@ -787,10 +787,7 @@ void Receiver::readSrtStats(bool clear_interval) {
         n = 0;
       for (size_t i = 0; i < std::min<size_t>(n, 16); ++i) {
         srt::LinkStats ls;
-        char host[64] = {};
-        auto* sin = reinterpret_cast<const sockaddr_in*>(&gd[i].peeraddr);
-        inet_ntop(AF_INET, &sin->sin_addr, host, sizeof host);
-        ls.name = std::string(host) + ":" + std::to_string(ntohs(sin->sin_port));
+        ls.name = peerText(reinterpret_cast<const sockaddr*>(&gd[i].peeraddr));
         ls.state = srt::linkStateFrom(gd[i].sockstate, gd[i].memberstate, true);
         srt::readLinkStats(gd[i].id, ls, clear_interval);
         now.push_back(ls);
