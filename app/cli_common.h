@@ -3,11 +3,16 @@
 #pragma once
 
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <cstdio>
+#include <memory>
 #include <string>
 
 #include "app/commands.h"
+#include "app/terminal_view.h"
+#include "app/view_option.h"
+#include "common/log.h"
 #include "common/result.h"
 #include "common/srt/srt.h"
 
@@ -25,6 +30,20 @@ inline int fail(const char* command, int code, const std::string& message) {
 // Every command that uses SRT groups checks that this libsrt really bonds.
 inline Status checkSrtBonding() {
   return srt::checkBonding();
+}
+
+// send's and recv's logging and live view (view_option.h): the view on stderr when
+// wanted, in place on a terminal, and the log through it; null when not wanted.
+inline std::shared_ptr<TerminalView> setupViewAndLogging(ViewChoice choice, int verbosity,
+                                                         const std::string& stats_path,
+                                                         const std::string& who) {
+  const bool terminal = ::isatty(STDERR_FILENO) == 1;
+  std::shared_ptr<TerminalView> view;
+  if (viewWanted(choice, terminal, verbosity, stats_path)) {
+    view = TerminalView::create(STDERR_FILENO, terminal);
+  }
+  setupLogging(logVerbosity(verbosity, view != nullptr), who, view ? logSinkFor(view) : nullptr);
+  return view;
 }
 
 }  // namespace bondcast::app

@@ -6,12 +6,15 @@
 //                      FILE └─ wifi   (20 Mbit/s, 8 ms, 0.3% loss)         ─┘
 //
 // The receiver, the link emulator and the sender run in this process (all on
-// 127.0.0.1). One line per second shows each link; a summary follows at the end.
+// 127.0.0.1). A table on stdout shows each link, once a second (live_view.h: redrawn in
+// place on a terminal); a summary follows at the end.
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -20,6 +23,8 @@
 #include <vector>
 
 #include "app/cli_common.h"
+#include "app/live_view.h"
+#include "app/terminal_view.h"
 #include "common/log.h"
 #include "common/signals.h"
 #include "common/units.h"
@@ -58,64 +63,40 @@ constexpr Profile kProfiles[] = {
 };
 constexpr const char* kOutageEvent = "at=10s,link=1,down=5s";
 
-// Per-interval view of the sender's cumulative link counters.
-class LiveView {
+// The sender's live table (live_view.h) on stdout, and what the summary needs.
+class DemoView {
  public:
+  DemoView(std::shared_ptr<TerminalView> view, std::map<std::string, std::string> names)
+      : table_(std::make_shared<SenderTable>(std::move(names))),
+        draw_(drawRecords(std::move(view), table_)) {}
+
+  // On the sender's stats thread, then (the final record) on the thread that ran it.
   void onSender(const nlohmann::json& j) {
-    std::lock_guard lock(mu_);
-    const auto& links = j["links"];
-    std::int64_t total_sent = 0;
-    std::vector<std::int64_t> sent(links.size()), lost(links.size());
-    for (std::size_t i = 0; i < links.size(); ++i) {
-      auto& prev = prev_[i];
-      sent[i] = links[i].value("pkts_sent", std::int64_t{0}) - prev.first;
-      lost[i] = links[i].value("pkts_lost_send", std::int64_t{0}) - prev.second;
-      if (sent[i] < 0)
-        sent[i] = links[i].value("pkts_sent", std::int64_t{0});
-      if (lost[i] < 0)
-        lost[i] = 0;
-      prev = {links[i].value("pkts_sent", std::int64_t{0}),
-              links[i].value("pkts_lost_send", std::int64_t{0})};
-      total_sent += sent[i];
-      share_total_[i] += static_cast<double>(sent[i]);
-    }
+    draw_(j);
     if (j.value("final", false)) {
+      std::lock_guard lock(mu_);
       final_sender_ = j;
-      return;
     }
-    ++seconds_;
-    std::string line = fmt::format("{:>4}s ", seconds_);
-    for (std::size_t i = 0; i < links.size(); ++i) {
-      const auto& l = links[i];
-      double loss_pct = sent[i] > 0 ? 100.0 * static_cast<double>(lost[i]) / sent[i] : 0.0;
-      double share = total_sent > 0 ? 100.0 * static_cast<double>(sent[i]) / total_sent : 0.0;
-      line += fmt::format("| {:<6} {:<10} rtt {:>4.0f}ms loss {:>4.1f}% {:>5.2f}Mb/s {:>3.0f}% ",
-                          kProfiles[i].name, l.value("state", "?"), l.value("rtt_ms", 0.0),
-                          loss_pct, l.value("send_mbps", 0.0), share);
-    }
-    std::printf("%s\n", line.c_str());
-    std::fflush(stdout);
   }
-  void onReceiver(const nlohmann::json& j) {
-    std::lock_guard lock(mu_);
-    last_receiver_ = j;
-  }
-  void summary(const std::string& output) {
+  // Once the sender and the receiver have stopped, with the receiver's last record.
+  void summary(const nlohmann::json& last_receiver, const std::string& output) {
     std::lock_guard lock(mu_);
     std::uint64_t sent = final_sender_.value("payloads_sent", std::uint64_t{0});
     std::uint64_t received = 0;
-    for (const auto& s : last_receiver_.value("streams", nlohmann::json::array())) {
+    for (const auto& s : last_receiver.value("streams", nlohmann::json::array())) {
       received += s.value("payloads", std::uint64_t{0});
     }
+    const auto carried = table_->packetsCarried();
     double all = 0;
-    for (const auto& [i, v] : share_total_)
-      all += v;
+    for (const auto& [name, packets] : carried) {
+      all += static_cast<double>(packets);
+    }
     std::printf("\nsummary (%s mode)\n", final_sender_.value("mode", "?").c_str());
     std::printf("  sent      %llu payloads of 1316 bytes\n", static_cast<unsigned long long>(sent));
     std::printf("  received  %llu payloads\n", static_cast<unsigned long long>(received));
     std::printf("  lost      %lld\n",
                 static_cast<long long>(sent) - static_cast<long long>(received));
-    for (const auto& st : last_receiver_.value("streams", nlohmann::json::array())) {
+    for (const auto& st : last_receiver.value("streams", nlohmann::json::array())) {
       if (st.value("mode", "") != "adaptive")
         continue;
       const auto& margin = st["margin_ms"];
@@ -128,24 +109,25 @@ class LiveView {
           static_cast<unsigned long long>(st.value("lost", 0ULL)),
           static_cast<unsigned long long>(st.value("late", 0ULL)));
     }
-    for (const auto& [i, v] : share_total_) {
-      std::printf("  %-7s carried %5.1f%% of the packets sent\n", kProfiles[i].name,
-                  all > 0 ? 100.0 * v / all : 0.0);
+    for (const auto& [name, packets] : carried) {
+      std::printf("  %-7s carried %5.1f%% of the packets sent\n", name.c_str(),
+                  all > 0 ? 100.0 * static_cast<double>(packets) / all : 0.0);
     }
     std::printf("  output    %s (play it: ffplay %s)\n", output.c_str(), output.c_str());
   }
 
  private:
+  std::shared_ptr<SenderTable> table_;
+  std::function<void(const nlohmann::json&)> draw_;  // the sender's stats thread only
   std::mutex mu_;
-  int seconds_ = 0;
-  std::map<std::size_t, std::pair<std::int64_t, std::int64_t>> prev_;
-  std::map<std::size_t, double> share_total_;
   nlohmann::json final_sender_ = nlohmann::json::object();
-  nlohmann::json last_receiver_ = nlohmann::json::object();
 };
 
 int runDemo(const DemoCli& cli) {
-  setupLogging(cli.verbosity, "demo");
+  // The table on stdout: in place on a terminal, and the log (stderr) through it there.
+  const bool terminal = ::isatty(STDOUT_FILENO) == 1;
+  auto terminal_view = TerminalView::create(STDOUT_FILENO, terminal);
+  setupLogging(cli.verbosity, "demo", terminal ? logSinkFor(terminal_view) : nullptr);
   auto duration = parseRunLength(cli.duration);
   if (!duration)
     return fail("demo", kExitUsage, "--duration: " + duration.error().message);
@@ -174,14 +156,18 @@ int runDemo(const DemoCli& cli) {
   if (auto st = checkSrtBonding(); !st)
     return fail("demo", kExitFailure, st.error().message);
 
-  LiveView view;
+  std::mutex receiver_mu;
+  nlohmann::json last_receiver = nlohmann::json::object();
   const auto latency = std::chrono::milliseconds(cli.latency_ms);
   receiver::ReceiverOptions ro;
   ro.listen = {"srt://127.0.0.1:0"};
   ro.output = cli.output;
   ro.srt.latency = latency;
   ro.stats = sink;
-  ro.on_stats = [&view](const nlohmann::json& j) { view.onReceiver(j); };
+  ro.on_stats = [&](const nlohmann::json& j) {
+    std::lock_guard lock(receiver_mu);
+    last_receiver = j;
+  };
   auto rx = receiver::Receiver::create(ro);
   if (!rx)
     return fail("demo", kExitFailure, rx.error().message);
@@ -206,10 +192,13 @@ int runDemo(const DemoCli& cli) {
 
   sender::SendOptions so;
   so.mode = cli.mode;
+  std::map<std::string, std::string> link_names;  // the table calls links by their profile
   for (std::size_t i = 0; i < std::size(kProfiles); ++i) {
     so.links.push_back("srt://127.0.0.1:" + std::to_string(emulator.listenPort(i)) +
                        "?weight=" + std::to_string(i == 2 ? 10 : 5 - i));
+    link_names[so.links.back()] = kProfiles[i].name;
   }
+  DemoView view(terminal_view, std::move(link_names));
   so.srt.latency = latency;
   so.stats = sink;
   so.on_stats = [&view](const nlohmann::json& j) { view.onSender(j); };
@@ -247,9 +236,10 @@ int runDemo(const DemoCli& cli) {
   (*rx)->stop();
   rx_thread.join();
   emulator.stop();
+  terminal_view->stop();  // the final table stays, the summary goes below it
   if (!sent)
     return fail("demo", kExitFailure, sent.error().message);
-  view.summary(cli.output);
+  view.summary(last_receiver, cli.output);
   return kExitOk;
 }
 

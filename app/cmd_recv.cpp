@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MPL-2.0
 // `bondcast recv`: accepts the senders' links and writes each stream to its output.
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -9,6 +10,7 @@
 
 #include "app/cli_common.h"
 #include "app/http_endpoint.h"
+#include "app/live_view.h"
 #include "app/recv_cli.h"
 #include "common/log.h"
 #include "common/signals.h"
@@ -21,7 +23,7 @@ namespace bondcast::app {
 namespace {
 
 int runRecv(const RecvCli& cli) {
-  setupLogging(cli.verbosity, "recv");
+  auto view = setupViewAndLogging(cli.view, cli.verbosity, cli.stats, "recv");
   receiver::ReceiverOptions o;
   o.listen = cli.listen;
   o.output = cli.output;
@@ -66,9 +68,19 @@ int runRecv(const RecvCli& cli) {
     o.stats = *sink;
   }
   auto snapshot = std::make_shared<StatsSnapshot>();
-  if (http) {
-    o.on_stats = [snapshot](const nlohmann::json& j) { snapshot->update("receiver", j); };
+  std::function<void(const nlohmann::json&)> draw;
+  auto table = std::make_shared<ReceiverTable>();
+  if (view) {
+    draw = drawRecords(view, table);
   }
+  o.on_stats = [snapshot, serve = http.has_value(), draw](const nlohmann::json& j) {
+    if (serve) {
+      snapshot->update("receiver", j);
+    }
+    if (draw) {
+      draw(j);
+    }
+  };
 
   // Before libsrt starts threads, so that every thread blocks the signals.
   // Static: the signal thread outlives this function.
@@ -112,11 +124,17 @@ int runRecv(const RecvCli& cli) {
       stop_target.request();
     }).detach();
   }
+  std::vector<std::string> listeners_text;
   for (std::size_t i = 0; i < ports.size(); ++i) {
-    spdlog::info("listening on {} (port {})", maskSecrets(cli.listen[i]), ports[i]);
+    listeners_text.push_back(fmt::format("{} (port {})", maskSecrets(cli.listen[i]), ports[i]));
+    spdlog::info("listening on {}", listeners_text.back());
   }
+  table->setListeners(std::move(listeners_text));  // run() draws, on this thread
   auto st = r->run();
   *listening = false;
+  if (view) {
+    view->stop();  // the final table, before the line that says why the run ended
+  }
   if (!st) {
     return fail("recv", kExitFailure, st.error().message);
   }

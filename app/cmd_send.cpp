@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MPL-2.0
 // `bondcast send`: one MPEG-TS input over several links: SRT's socket groups
 // (broadcast, backup) or bondcast's scheduler over one SRT connection per link (adaptive).
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -8,6 +9,7 @@
 
 #include "app/cli_common.h"
 #include "app/http_endpoint.h"
+#include "app/live_view.h"
 #include "app/send_cli.h"
 #include "common/log.h"
 #include "common/signals.h"
@@ -18,7 +20,7 @@ namespace bondcast::app {
 namespace {
 
 int runSend(const SendCli& cli) {
-  setupLogging(cli.verbosity, "send");
+  auto view = setupViewAndLogging(cli.view, cli.verbosity, cli.stats, "send");
   sender::SendOptions o;
   o.mode = cli.mode;
   o.links = cli.links;
@@ -70,9 +72,18 @@ int runSend(const SendCli& cli) {
     return fail("send", kExitFailure, input.error().message);
 
   auto snapshot = std::make_shared<StatsSnapshot>();
-  if (http) {
-    o.on_stats = [snapshot](const nlohmann::json& j) { snapshot->update("sender", j); };
+  std::function<void(const nlohmann::json&)> draw;
+  if (view) {
+    draw = drawRecords(view, std::make_shared<SenderTable>());
   }
+  o.on_stats = [snapshot, serve = http.has_value(), draw](const nlohmann::json& j) {
+    if (serve) {
+      snapshot->update("sender", j);
+    }
+    if (draw) {
+      draw(j);
+    }
+  };
   auto session = sender::SendSession::create(std::move(o));
   if (!session)
     return fail("send", kExitFailure, session.error().message);
@@ -92,6 +103,9 @@ int runSend(const SendCli& cli) {
     StopTarget<sender::SendSession>::Scope stoppable(stop_target, *s);
     return s->run(**input);
   }();
+  if (view) {
+    view->stop();  // the final table, before the line that says why the run ended
+  }
   if (!st)
     return fail("send", kExitFailure, st.error().message);
   return kExitOk;

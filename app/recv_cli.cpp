@@ -57,6 +57,11 @@ CLI::App* addRecvOptions(CLI::App& root, const std::shared_ptr<RecvCli>& cli) {
       "more log output (-vv: debug)");
   sub->add_flag(
       "-q,--quiet", [cli](std::int64_t) { cli->verbosity = 0; }, "only warnings and errors");
+  addViewOptions(
+      *sub, [cli](ViewChoice choice) { cli->view = choice; },
+      "per stream its id, mode, payloads written (lost and late ones in adaptive "
+      "mode), and per link its state, RTT (ms), loss (% of the packets it received in "
+      "the last second), receive rate (Mbit/s) and share (% of the stream's packets)");
   return sub;
 }
 

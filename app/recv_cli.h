@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "app/view_option.h"
+
 namespace bondcast::app {
 
 struct RecvCli {
@@ -20,6 +22,7 @@ struct RecvCli {
   std::string duration;
   std::string packet_log;
   int verbosity = 1;
+  ViewChoice view = ViewChoice::kAuto;  // --view, --no-view
 
   bool operator==(const RecvCli&) const = default;
 };

@@ -68,6 +68,10 @@ CLI::App* addSendOptions(CLI::App& root, const std::shared_ptr<SendCli>& cli) {
       "more log output (-vv: debug)");
   sub->add_flag(
       "-q,--quiet", [cli](std::int64_t) { cli->verbosity = 0; }, "only warnings and errors");
+  addViewOptions(
+      *sub, [cli](ViewChoice choice) { cli->view = choice; },
+      "per link its state, RTT (ms), loss (% of the packets it sent in the last "
+      "second), send rate (Mbit/s) and share (% of the packets sent in the last second)");
   return sub;
 }
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "app/view_option.h"
 #include "scheduler/config.h"
 
 namespace bondcast::app {
@@ -26,6 +27,7 @@ struct SendCli {
   std::string bitrate = "4mbit";
   int connect_timeout_ms = 5000;
   int verbosity = 1;
+  ViewChoice view = ViewChoice::kAuto;  // --view, --no-view
 
   bool operator==(const SendCli&) const = default;
 };

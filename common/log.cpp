@@ -6,8 +6,9 @@
 
 namespace bondcast {
 
-void setupLogging(int verbosity, const std::string& who) {
-  auto logger = spdlog::stderr_color_mt("bondcast-" + who);
+void setupLogging(int verbosity, const std::string& who, spdlog::sink_ptr sink) {
+  auto logger = sink ? std::make_shared<spdlog::logger>("bondcast-" + who, std::move(sink))
+                     : spdlog::stderr_color_mt("bondcast-" + who);
   logger->set_pattern("%H:%M:%S.%e " + who + " %^%l%$: %v");
   logger->set_level(verbosity <= 0   ? spdlog::level::warn
                     : verbosity == 1 ? spdlog::level::info

@@ -103,6 +103,8 @@ const std::vector<Case> kSendCases = {
     {"connect-timeout", "1500", {"--connect-timeout", "1500"}},
     {"verbose", "2", {"-vv"}},
     {"quiet", "true", {"-q"}},
+    {"view", "true", {"--view"}},
+    {"no-view", "true", {"--no-view"}},
 };
 // What send requires, on the command line of every case that does not set it.
 const std::vector<Case> kSendRequired = {
@@ -126,6 +128,8 @@ const std::vector<Case> kRecvCases = {
     {"packet-log", R"("packets.csv")", {"--packet-log", "packets.csv"}},
     {"verbose", "true", {"-v"}},
     {"quiet", "true", {"--quiet"}},
+    {"view", "true", {"--view"}},
+    {"no-view", "true", {"--no-view"}},
 };
 const std::vector<Case> kRecvRequired = {
     {"listen", R"(["srt://:9000"])", {"--listen", "srt://:9000"}},
@@ -267,6 +271,11 @@ verbose = 2
       write("quiet.toml", "listen = [\"srt://:9000\"]\noutput = \"out.ts\"\nquiet = true\n");
   EXPECT_EQ(parseRecv({"--config", quiet, "-v"}).verbosity, 2) << "-v did not beat quiet = true";
   EXPECT_EQ(parseRecv({"--config", quiet}).verbosity, 0);
+  auto no_view =
+      write("no-view.toml", "listen = [\"srt://:9000\"]\noutput = \"out.ts\"\nno-view = true\n");
+  EXPECT_EQ(parseRecv({"--config", no_view, "--view"}).view, ViewChoice::kOn)
+      << "--view did not beat no-view = true";
+  EXPECT_EQ(parseRecv({"--config", no_view}).view, ViewChoice::kOff);
 }
 
 TEST_F(ConfigFile, RunLengthsAndBitratesTakeBareNumbersAsTheCommandLineDoes) {
