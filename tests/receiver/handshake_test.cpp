@@ -165,6 +165,23 @@ class Child {
   fs::path log_;
 };
 
+// The port a started `bondcast recv` reports it listens on (0 if it ended or said nothing
+// within kStartTimeout).
+std::uint16_t listeningPort(Child& receiver) {
+  std::uint16_t port = 0;
+  const std::regex re(R"(listening on \S+ \(port (\d+)\))");
+  waitUntil(
+      [&] {
+        std::smatch m;
+        const std::string log = receiver.log();
+        if (std::regex_search(log, m, re))
+          port = static_cast<std::uint16_t>(std::stoi(m[1]));
+        return port != 0 || !receiver.alive();
+      },
+      kStartTimeout);
+  return port;
+}
+
 // ---- SRT handshake over raw UDP -------------------------------------------------------
 
 constexpr std::uint32_t kHsVersionUdt4 = 4;
@@ -362,18 +379,7 @@ class HandshakeTest : public ::testing::TestWithParam<Case> {
         receiver_.start({BONDCAST_BINARY, "recv", "--listen", "srt://127.0.0.1:0", "--output",
                          output_.string(), "--passphrase", kPassphrase, "--stats", stats_.string()},
                         dir_ / "recv.log"));
-    std::uint16_t port = 0;
-    std::regex re(R"(listening on \S+ \(port (\d+)\))");
-    waitUntil(
-        [&] {
-          std::smatch m;
-          std::string log = receiver_.log();
-          if (std::regex_search(log, m, re))
-            port = static_cast<std::uint16_t>(std::stoi(m[1]));
-          return port != 0 || !receiver_.alive();
-        },
-        kStartTimeout);
-    return port;
+    return listeningPort(receiver_);
   }
 
   // Receiver stats lines that show the stream with data.
@@ -514,17 +520,7 @@ TEST(FlowWindow, AHandshakeClaimingAHugeFlowWindowCostsTheListenerNoMemory) {
   ASSERT_TRUE(receiver.start({BONDCAST_BINARY, "recv", "--listen", "srt://127.0.0.1:0", "--output",
                               (dir / "out.ts").string()},
                              dir / "recv.log"));
-  std::uint16_t port = 0;
-  std::regex re(R"(listening on \S+ \(port (\d+)\))");
-  waitUntil(
-      [&] {
-        std::smatch m;
-        std::string log = receiver.log();
-        if (std::regex_search(log, m, re))
-          port = static_cast<std::uint16_t>(std::stoi(m[1]));
-        return port != 0 || !receiver.alive();
-      },
-      kStartTimeout);
+  const std::uint16_t port = listeningPort(receiver);
   ASSERT_NE(port, 0) << receiver.log();
   const long rss_before = residentKb(receiver.pid());
   ASSERT_GT(rss_before, 0);
