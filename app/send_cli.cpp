@@ -31,11 +31,13 @@ CLI::App* addSendOptions(CLI::App& root, const std::shared_ptr<SendCli>& cli) {
                   "packets are never refused)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 100.0));
-  sub->add_option("-i,--input", cli->input,
-                  "udp://@:PORT or udp://ADDR:PORT (TS from an encoder), srt://:PORT (an "
-                  "encoder connects as caller; latency=MS, passphrase=S, pbkeylen=N in the "
-                  "URI override --latency, --passphrase), a file or libavformat URL (sent in "
-                  "real time), - (stdin), or testsrc (built-in test pattern)")
+  sub->add_option(
+         "-i,--input", cli->input,
+         "udp://@:PORT (every IPv6 and IPv4 address) or udp://ADDR:PORT (TS from an encoder), "
+         "srt://:PORT (an "
+         "encoder connects as caller; latency=MS, passphrase=S, pbkeylen=N in the "
+         "URI override --latency, --passphrase), a file or libavformat URL (sent in "
+         "real time), - (stdin), or testsrc (built-in test pattern)")
       ->required();
   sub->add_option("-l,--link", cli->links,
                   "srt://HOST:PORT?weight=N&bind=LOCAL_ADDR[:PORT]&dev=IFNAME&cost=C (repeat "

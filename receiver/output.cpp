@@ -197,8 +197,9 @@ class SrtOutput : public Output {
       auto addr = srt::resolve(uri_.host, uri_.port, true);
       if (!addr)
         return Error{"output '" + what_ + "': " + addr.error().message};
-      if (srt_bind(listener_.get(), addr->get(), addr->len) == SRT_ERROR ||
-          srt_listen(listener_.get(), 8) == SRT_ERROR) {
+      if (auto st = srt::bindSrt(listener_.get(), *addr); !st)
+        return Error{"output '" + what_ + "': " + st.error().message};
+      if (srt_listen(listener_.get(), 8) == SRT_ERROR) {
         return Error{srt::lastError("output '" + what_ + "': cannot listen on " + uri_.hostPort())};
       }
     } else {

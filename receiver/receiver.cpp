@@ -38,20 +38,9 @@ std::int64_t srtTimeToSteadyMicros(std::int64_t srctime) {
   return srctime - srt_time_now() + steadyMicros(Receiver::Clock::now());
 }
 
-// "127.0.0.1:5000", "[::1]:5000": where a handshake came from, for the log.
+// Where a handshake came from, for the log: "127.0.0.1:5000", "[::1]:5000".
 std::string peerText(const sockaddr* peer) {
-  char host[INET6_ADDRSTRLEN] = "?";
-  if (peer != nullptr && peer->sa_family == AF_INET) {
-    const auto* in = reinterpret_cast<const sockaddr_in*>(peer);
-    inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
-    return fmt::format("{}:{}", host, ntohs(in->sin_port));
-  }
-  if (peer != nullptr && peer->sa_family == AF_INET6) {
-    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(peer);
-    inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
-    return fmt::format("[{}]:{}", host, ntohs(in6->sin6_port));
-  }
-  return "an unknown address";
+  return srt::addressText(peer);
 }
 
 // A refusal libsrt made itself (SRT_REJ_*, counted from its log by srt::rejectedHandshakes):
@@ -206,12 +195,8 @@ Result<std::unique_ptr<Receiver>> Receiver::create(ReceiverOptions options) {
       return st.error();
     }
     (void)srt::setOption(s, SRTO_RCVSYN, no, "non-blocking");
-    if (srt_bind(s, addr->get(), addr->len) == SRT_ERROR) {
-      int sys = 0;
-      srt_getlasterror(&sys);
-      return Error{"cannot listen on " + text + ": " +
-                   (sys ? std::string(std::strerror(sys)) : srt_getlasterror_str())};
-    }
+    if (auto st = srt::bindSrt(s, *addr); !st)
+      return Error{"listen '" + maskSecrets(text) + "': " + st.error().message};
     if (srt_listen(s, 16) == SRT_ERROR)
       return Error{srt::lastError("listen on " + text)};
     srt_listen_callback(s, &Receiver::onListen, self.get());
@@ -228,7 +213,9 @@ std::vector<std::uint16_t> Receiver::ports() const {
     sockaddr_storage ss{};
     int len = sizeof ss;
     srt_getsockname(l.get(), reinterpret_cast<sockaddr*>(&ss), &len);
-    out.push_back(ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port));
+    out.push_back(ss.ss_family == AF_INET6
+                      ? ntohs(reinterpret_cast<const sockaddr_in6*>(&ss)->sin6_port)
+                      : ntohs(reinterpret_cast<const sockaddr_in*>(&ss)->sin_port));
   }
   return out;
 }

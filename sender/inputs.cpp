@@ -101,6 +101,10 @@ Result<std::unique_ptr<Input>> openUdp(const Uri& uri, const std::string& text) 
   ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
   int rcvbuf = 4 * 1024 * 1024;
   ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+  if (addr->isIpv6Any()) {  // udp://@:PORT takes IPv4 senders too
+    int v6only = 0;
+    ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only);
+  }
   auto* sin = reinterpret_cast<sockaddr_in*>(&addr->storage);
   bool multicast = addr->storage.ss_family == AF_INET && IN_MULTICAST(ntohl(sin->sin_addr.s_addr));
   if (::bind(fd, addr->get(), static_cast<socklen_t>(addr->len)) < 0) {
@@ -141,8 +145,8 @@ class SrtListenerInput : public Input {
     auto addr = srt::resolve(uri.host, uri.port, true);
     if (!addr)
       return Error{"input '" + o.source + "': " + addr.error().message};
-    if (srt_bind(l, addr->get(), addr->len) == SRT_ERROR) {
-      return Error{srt::lastError("input '" + o.source + "': cannot listen on " + uri.hostPort())};
+    if (auto st = srt::bindSrt(l, *addr); !st) {
+      return Error{"input '" + o.source + "': " + st.error().message};
     }
     if (srt_listen(l, 1) == SRT_ERROR) {
       return Error{srt::lastError("input '" + o.source + "': listen")};

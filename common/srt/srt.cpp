@@ -8,11 +8,15 @@
 #include <cstdlib>
 #include <string_view>
 
+#include <arpa/inet.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <spdlog/spdlog.h>
 #include <srt/access_control.h>
 #include <srt/logging_api.h>
+#include <sys/socket.h>
 #include <sys/syslog.h>
+#include <unistd.h>
 
 #include <cstring>
 
@@ -212,6 +216,33 @@ Status setOption(SRTSOCKET s, SRT_SOCKOPT opt, const std::string& value, const c
   return okStatus();
 }
 
+namespace {
+
+// Whether this host can open an IPv6 socket (a kernel booted with ipv6.disable=1 cannot).
+bool hostHasIpv6() {
+  static const bool has = [] {
+    int fd = ::socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+      return false;
+    sockaddr_in6 any{};
+    any.sin6_family = AF_INET6;
+    any.sin6_addr = in6addr_any;
+    const bool ok = ::bind(fd, reinterpret_cast<const sockaddr*>(&any), sizeof any) == 0;
+    ::close(fd);
+    return ok;
+  }();
+  return has;
+}
+
+}  // namespace
+
+bool SockAddr::isIpv6Any() const {
+  if (storage.ss_family != AF_INET6)
+    return false;
+  const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&storage);
+  return IN6_IS_ADDR_UNSPECIFIED(&in6->sin6_addr);
+}
+
 Result<SockAddr> resolve(const std::string& host, std::uint16_t port, bool passive) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
@@ -222,7 +253,7 @@ Result<SockAddr> resolve(const std::string& host, std::uint16_t port, bool passi
   std::string service = std::to_string(port);
   const char* node = host.empty() ? (passive ? nullptr : "127.0.0.1") : host.c_str();
   if (passive && host.empty())
-    hints.ai_family = AF_INET;
+    hints.ai_family = hostHasIpv6() ? AF_INET6 : AF_INET;
   int rc = getaddrinfo(node, service.c_str(), &hints, &res);
   if (rc != 0 || !res) {
     return Error{"cannot resolve '" + host + ":" + service + "': " + gai_strerror(rc)};
@@ -232,6 +263,40 @@ Result<SockAddr> resolve(const std::string& host, std::uint16_t port, bool passi
   out.len = static_cast<int>(res->ai_addrlen);
   freeaddrinfo(res);
   return out;
+}
+
+Status bindSrt(SRTSOCKET s, const SockAddr& addr) {
+  if (addr.isIpv6Any()) {
+    int v6only = 0;
+    if (auto st = setOption(s, SRTO_IPV6ONLY, v6only, "dual-stack (IPv6 only off)"); !st)
+      return st;
+  }
+  if (srt_bind(s, addr.get(), addr.len) == SRT_ERROR) {
+    int sys = 0;
+    srt_getlasterror(&sys);
+    return Error{"cannot listen on " + addressText(addr.get()) + ": " +
+                 (sys ? std::string(std::strerror(sys)) : std::string(srt_getlasterror_str()))};
+  }
+  return okStatus();
+}
+
+std::string addressText(const sockaddr* addr) {
+  char host[INET6_ADDRSTRLEN] = "?";
+  if (addr != nullptr && addr->sa_family == AF_INET) {
+    const auto* in = reinterpret_cast<const sockaddr_in*>(addr);
+    inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
+    return fmt::format("{}:{}", host, ntohs(in->sin_port));
+  }
+  if (addr != nullptr && addr->sa_family == AF_INET6) {
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(addr);
+    if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
+      inet_ntop(AF_INET, &in6->sin6_addr.s6_addr[12], host, sizeof host);
+      return fmt::format("{}:{}", host, ntohs(in6->sin6_port));
+    }
+    inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
+    return fmt::format("[{}]:{}", host, ntohs(in6->sin6_port));
+  }
+  return "an unknown address";
 }
 
 CommonOptions withUri(const CommonOptions& defaults, const SrtUriOptions& uri) {

@@ -114,13 +114,24 @@ Status setOption(SRTSOCKET s, SRT_SOCKOPT opt, const T& value, const char* name)
 }
 Status setOption(SRTSOCKET s, SRT_SOCKOPT opt, const std::string& value, const char* name);
 
-// Resolves HOST:PORT to a socket address (numeric or by name).
+// Resolves HOST:PORT to a socket address (numeric or by name). A passive (listening)
+// address with no host is every address: IPv6's [::] where this host has IPv6, to be bound
+// dual-stack (bindSrt, or IPV6_V6ONLY off on a plain socket) so IPv4 peers come in too, as
+// IPv4-mapped addresses; 0.0.0.0 where it has no IPv6.
 struct SockAddr {
   sockaddr_storage storage{};
   int len = 0;
   const sockaddr* get() const { return reinterpret_cast<const sockaddr*>(&storage); }
+  // [::]: binding it takes IPv4 too when IPV6_V6ONLY is off.
+  bool isIpv6Any() const;
 };
 Result<SockAddr> resolve(const std::string& host, std::uint16_t port, bool passive);
+// srt_bind, dual-stack on [::] (SRTO_IPV6ONLY off: libsrt wants it said before binding it).
+// The error names the address and the system's reason.
+Status bindSrt(SRTSOCKET s, const SockAddr& addr);
+// "127.0.0.1:5000", "[::1]:5000"; an IPv4-mapped IPv6 address (an IPv4 peer of a dual-stack
+// listener) reads as the IPv4 address it is.
+std::string addressText(const sockaddr* addr);
 
 // The common SRT options from a URI's query (latency=MS, passphrase=, streamid=,
 // pbkeylen=, maxbw=, oheadbw=). Unknown keys are left to the caller.
