@@ -190,7 +190,8 @@ class SrtOutput : public Output {
   Status start() {
     if (uri_.isListener()) {
       listener_.reset(srt_create_socket());
-      if (auto st = srt::applyCommonOptions(listener_.get(), options_); !st)
+      if (auto st = srt::applyCommonOptions(listener_.get(), options_, "output '" + what_ + "'");
+          !st)
         return Error{"output '" + what_ + "': " + st.error().message};
       bool no = false;
       (void)srt::setOption(listener_.get(), SRTO_RCVSYN, no, "non-blocking");
@@ -241,7 +242,7 @@ class SrtOutput : public Output {
         continue;
       }
       srt::Socket s(srt_create_socket());
-      if (auto st = srt::applyCommonOptions(s.get(), options_); !st) {
+      if (auto st = srt::applyCommonOptions(s.get(), options_, "output '" + what_ + "'"); !st) {
         spdlog::error("output {}: {}", what_, st.error().message);
         return;
       }

@@ -187,7 +187,7 @@ Result<std::unique_ptr<Receiver>> Receiver::create(ReceiverOptions options) {
     // connections inherit them: a passphrase here refuses callers without it).
     srt::CommonOptions common = srt::withUri(self->options_.srt, uri->srt);
     common.stream_id.clear();
-    if (auto st = srt::applyCommonOptions(s, common); !st)
+    if (auto st = srt::applyCommonOptions(s, common, "listen '" + maskSecrets(text) + "'"); !st)
       return Error{"listen '" + maskSecrets(text) + "': " + st.error().message};
     int yes = 1;
     bool no = false;

@@ -7,6 +7,7 @@
 #include <random>
 
 #include "common/srt/adaptive_link.h"
+#include "common/srt_uri.h"
 #include "common/wire.h"
 #include "scheduler/factory.h"
 #include "sender/input.h"
@@ -179,7 +180,9 @@ void AdaptiveSender::startConnect(Link& link, sched::TimePoint now) {
   srt::CommonOptions o = srt::withUri(config_.srt, link.spec.srt);
   o.stream_id = wire::linkStreamId(config_.srt.stream_id, config_.session, link.id,
                                    static_cast<std::uint32_t>(config_.srt.latency.count()));
-  if (auto st = srt::applyCommonOptions(s, o); !st) {
+  if (auto st = srt::applyCommonOptions(
+          s, o, fmt::format("link {} ({})", link.id, maskSecrets(link.spec.text)));
+      !st) {
     return fail(st.error().message);
   }
   const bool no = false;

@@ -74,7 +74,7 @@ Result<srt::Socket> GroupSender::makeGroup() {
   if (!group.valid())
     return Error{srt::lastError("creating the SRT socket group")};
   SRTSOCKET g = group.get();
-  if (auto st = srt::applyCommonOptions(g, config_.srt); !st)
+  if (auto st = srt::applyCommonOptions(g, config_.srt, "the socket group"); !st)
     return st.error();
   bool no = false;
   if (auto st = srt::setOption(g, SRTO_RCVSYN, no, "non-blocking connect"); !st) {
@@ -248,6 +248,8 @@ void GroupSender::maintain() {
       if (it->sockstate == SRTS_CONNECTED) {
         if (!link.ever_connected || !link.last_error.empty()) {
           spdlog::info("link {}: connected", link.spec.text);
+          spdlog::debug("link {}: SRT options in effect: {}", link.spec.text,
+                        srt::optionsInEffect(it->id));
         }
         link.ever_connected = true;
         link.last_error.clear();

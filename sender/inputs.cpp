@@ -138,18 +138,19 @@ class SrtListenerInput : public Input {
     if (!srt_uri)
       return Error{"input: " + srt_uri.error().message};
     const srt::CommonOptions common = srt::withUri({o.latency, o.passphrase, {}}, *srt_uri);
-    if (auto st = srt::applyCommonOptions(l, common); !st)
-      return Error{"input '" + o.source + "': " + st.error().message};
+    const std::string what = "input '" + maskSecrets(o.source) + "'";
+    if (auto st = srt::applyCommonOptions(l, common, what); !st)
+      return Error{what + ": " + st.error().message};
     bool no = false;
     (void)srt::setOption(l, SRTO_RCVSYN, no, "non-blocking");
     auto addr = srt::resolve(uri.host, uri.port, true);
     if (!addr)
-      return Error{"input '" + o.source + "': " + addr.error().message};
+      return Error{what + ": " + addr.error().message};
     if (auto st = srt::bindSrt(l, *addr); !st) {
-      return Error{"input '" + o.source + "': " + st.error().message};
+      return Error{what + ": " + st.error().message};
     }
     if (srt_listen(l, 1) == SRT_ERROR) {
-      return Error{srt::lastError("input '" + o.source + "': listen")};
+      return Error{srt::lastError(what + ": listen")};
     }
     if (auto st = in->epoll_.add(l, SRT_EPOLL_IN | SRT_EPOLL_ERR); !st)
       return st.error();
@@ -185,7 +186,7 @@ class SrtListenerInput : public Input {
   std::string describe() const override { return what_; }
 
  private:
-  SrtListenerInput(const Uri&, const InputOptions& o) : what_(o.source) {}
+  SrtListenerInput(const Uri&, const InputOptions& o) : what_(maskSecrets(o.source)) {}
   void acceptOne() {
     sockaddr_storage peer{};
     int len = sizeof peer;
@@ -211,12 +212,13 @@ class SrtListenerInput : public Input {
 
 }  // namespace
 
-Status checkInputSource(const std::string& src) {
-  if (src.empty())
+Status checkInputSource(const std::string& source) {
+  if (source.empty())
     return Error{"--input is empty"};
-  if (!src.starts_with("udp://") && !src.starts_with("srt://"))
+  if (!source.starts_with("udp://") && !source.starts_with("srt://"))
     return okStatus();
-  auto uri = parseUri(src);
+  const std::string src = maskSecrets(source);  // for messages: no passphrase in a log
+  auto uri = parseUri(source);
   if (!uri)
     return Error{"input: " + uri.error().message};
   if (uri->scheme == "udp") {

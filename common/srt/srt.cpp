@@ -319,7 +319,25 @@ CommonOptions withUri(const CommonOptions& defaults, const SrtUriOptions& uri) {
   return o;
 }
 
-Status applyCommonOptions(SRTSOCKET s, const CommonOptions& o) {
+std::string optionsInEffect(SRTSOCKET s) {
+  auto intOption = [s](SRT_SOCKOPT opt) {
+    int value = -1;
+    int len = sizeof value;
+    if (srt_getsockflag(s, opt, &value, &len) == SRT_ERROR)
+      return -1;
+    return value;
+  };
+  std::array<char, 513> sid{};
+  int sid_len = static_cast<int>(sid.size());
+  std::string stream_id;
+  if (srt_getsockflag(s, SRTO_STREAMID, sid.data(), &sid_len) != SRT_ERROR)
+    stream_id.assign(sid.data(), static_cast<std::size_t>(std::max(sid_len, 0)));
+  return fmt::format("latency {} ms, pbkeylen {}, conntimeo {} ms, stream id '{}'",
+                     intOption(SRTO_LATENCY), intOption(SRTO_PBKEYLEN), intOption(SRTO_CONNTIMEO),
+                     stream_id);
+}
+
+Status applyCommonOptions(SRTSOCKET s, const CommonOptions& o, std::string_view what) {
   int latency_ms = static_cast<int>(o.latency.count());
   if (auto st = setOption(s, SRTO_LATENCY, latency_ms, "latency"); !st)
     return st;
@@ -345,6 +363,10 @@ Status applyCommonOptions(SRTSOCKET s, const CommonOptions& o) {
     if (auto st = setOption(s, SRTO_CONNTIMEO, ms, "conntimeo"); !st)
       return st;
   }
+  // A group reads back libsrt's defaults, not what its members get: those are logged as
+  // they connect.
+  if (spdlog::should_log(spdlog::level::debug) && (s & SRTGROUP_MASK) == 0)
+    spdlog::debug("{}: SRT options in effect: {}", what, optionsInEffect(s));
   return okStatus();
 }
 

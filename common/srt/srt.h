@@ -145,6 +145,12 @@ struct CommonOptions {
 // `defaults` (the command line's) with what a URI says instead.
 CommonOptions withUri(const CommonOptions& defaults, const SrtUriOptions& uri);
 // Sets every option that is not a default. A pbkeylen without a passphrase is an error.
-Status applyCommonOptions(SRTSOCKET s, const CommonOptions& o);
+// Then logs (debug) what libsrt holds, read back: "<what>: SRT options in effect: ..."
+// (not for a group, whose own read-back shows libsrt's defaults).
+Status applyCommonOptions(SRTSOCKET s, const CommonOptions& o, std::string_view what);
+// What libsrt holds for `s`, read back with srt_getsockflag: "latency 450 ms, pbkeylen 32,
+// conntimeo 4500 ms, stream id 'cam1'" (pbkeylen 0: no passphrase given; a passphrase
+// cannot be read back, its effect is a refused or an encrypted connection).
+std::string optionsInEffect(SRTSOCKET s);
 
 }  // namespace bondcast::srt

@@ -31,7 +31,7 @@ class RogueLink {
     o.latency = 300ms;
     o.passphrase = passphrase;
     o.stream_id = stream_id;
-    EXPECT_TRUE(srt::applyCommonOptions(sock_.get(), o));
+    EXPECT_TRUE(srt::applyCommonOptions(sock_.get(), o, "intruder"));
     const int payload = 1456;
     EXPECT_TRUE(srt::setOption(sock_.get(), SRTO_PAYLOADSIZE, payload, "payload size"));
     auto addr = srt::resolve("127.0.0.1", port, false);

@@ -23,7 +23,8 @@ class BadInput : public BondcastTest {
   // "bondcast COMMAND: ..." that contains every needle. Usage errors (2) print
   // exactly that one line.
   void expectFailure(const std::vector<std::string>& args, int code,
-                     const std::vector<std::string>& needles) {
+                     const std::vector<std::string>& needles,
+                     const std::vector<std::string>& absent = {}) {
     Finished f = runToEnd(bondcastArgv(args), path("err.log"), 30s);
     SCOPED_TRACE("bondcast " + join(args));
     EXPECT_EQ(f.exit_code, code) << f.err;
@@ -36,6 +37,8 @@ class BadInput : public BondcastTest {
     EXPECT_EQ(last.rfind("bondcast " + args[0] + ": ", 0), 0u) << last;
     for (const auto& needle : needles)
       EXPECT_NE(last.find(needle), std::string::npos) << "'" << needle << "' not in: " << last;
+    for (const auto& a : absent)
+      EXPECT_EQ(f.err.find(a), std::string::npos) << "'" << a << "' in: " << f.err;
   }
 
   static std::string join(const std::vector<std::string>& args) {
@@ -155,6 +158,8 @@ TEST_F(BadInput, SrtOptionsInUrisAreCheckedNamingTheParameter) {
   expectFailure(sendArgs("broadcast", "testsrc", srtLink(9, "passphrase=" + ok)), 2,
                 {"adaptive links only", "broadcast"});
   expectFailure(sendArgs("adaptive", "srt://:9?latency=abc", srtLink(9)), 2, {"latency='abc'"});
+  expectFailure(sendArgs("adaptive", "srt://127.0.0.1:9?passphrase=" + ok, srtLink(9)), 2,
+                {"listens for the encoder", "passphrase=***"}, {ok});
   expectFailure(sendArgs("adaptive", "udp://@:9?pkt_size=1316", srtLink(9)), 2,
                 {"unknown parameter 'pkt_size'"});
 
