@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: MPL-2.0
+// A modem unplugged and plugged in again (issue 15, item 6): the receiver runs in a network
+// namespace this test creates, reached over two veth pairs; each link binds to its pair's
+// host-side address (?bind=). Mid-stream the second pair is deleted (its address and
+// interface vanish), and once the sender sees the link down, re-created with the same
+// addresses. The stream goes on over the first link without a gap, the second link comes
+// back by itself and carries packets again, and the output is byte-identical to the input.
+// Needs root and iproute2 (`ip netns`); skips with a message otherwise.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <csignal>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "tests/e2e/support/bondcast_test.h"
+#include "tests/e2e/support/media.h"
+
+namespace bondcast::e2e {
+namespace {
+
+using namespace std::chrono_literals;
+
+class NetnsLinks : public BondcastTest, public ::testing::WithParamInterface<std::string> {
+ protected:
+  void SetUp() override {
+    BondcastTest::SetUp();
+    if (geteuid() != 0)
+      GTEST_SKIP() << "needs root to create a network namespace";
+    const std::string id = std::to_string(getpid() % 100000);
+    ns_ = "bc-test-" + id;
+    host_ = {"bcA" + id + "h", "bcB" + id + "h"};
+    peer_ = {"bcA" + id + "n", "bcB" + id + "n"};
+    // 10.250-251.X.0/24, X from the pid: unlikely to meet a network of the machine's.
+    const std::string x = std::to_string(getpid() % 250 + 1);
+    host_addr_ = {"10.250." + x + ".1", "10.251." + x + ".1"};
+    peer_addr_ = {"10.250." + x + ".2", "10.251." + x + ".2"};
+    if (!ip({"netns", "add", ns_}))
+      GTEST_SKIP() << "cannot create a network namespace (`ip netns add`): " << last_error_;
+    created_ = true;
+    ASSERT_TRUE(ip({"-n", ns_, "link", "set", "lo", "up"})) << last_error_;
+    for (int i = 0; i < 2; ++i)
+      ASSERT_TRUE(addPair(i)) << last_error_;
+  }
+
+  void TearDown() override {
+    if (created_) {
+      ip({"netns", "del", ns_});  // takes the namespace's ends, and so the pairs, with it
+      for (const auto& h : host_)
+        ip({"link", "del", h});  // gone already unless a step failed halfway
+    }
+    BondcastTest::TearDown();
+  }
+
+  bool ip(std::vector<std::string> args) {
+    args.insert(args.begin(), "ip");
+    Finished f = runToEnd(args, path("ip.log"), 10s);
+    last_error_ = f.err;
+    return f.exit_code == 0;
+  }
+
+  bool addPair(int i) {
+    return ip({"link", "add", host_[i], "type", "veth", "peer", "name", peer_[i]}) &&
+           ip({"link", "set", peer_[i], "netns", ns_}) &&
+           ip({"addr", "add", host_addr_[i] + "/24", "dev", host_[i]}) &&
+           ip({"link", "set", host_[i], "up"}) &&
+           ip({"-n", ns_, "addr", "add", peer_addr_[i] + "/24", "dev", peer_[i]}) &&
+           ip({"-n", ns_, "link", "set", peer_[i], "up"});
+  }
+
+  // The sender's last stats line: link `i`'s state and packets sent.
+  std::pair<std::string, std::int64_t> senderLink(int i) {
+    auto lines = jsonLines(path("send.jsonl"));
+    if (lines.empty())
+      return {"", 0};
+    const auto links = lines.back().value("links", nlohmann::json::array());
+    if (links.size() <= static_cast<std::size_t>(i))
+      return {"", 0};
+    return {links[i].value("state", ""), links[i].value("pkts_sent", std::int64_t{0})};
+  }
+
+  std::string ns_;
+  std::vector<std::string> host_, peer_, host_addr_, peer_addr_;
+  bool created_ = false;
+  std::string last_error_;
+};
+
+TEST_P(NetnsLinks, ALinkWhoseInterfaceVanishesComesBackWhenItReturns) {
+  const std::string mode = GetParam();
+  const std::uint16_t port = freeUdpPort();
+  const auto output = path("out.ts");
+  std::vector<std::string> recv = {"ip", "netns", "exec", ns_};
+  for (const auto& a : bondcastArgv({"recv", "--listen", "srt://:" + std::to_string(port),
+                                     "--output", output.string(), "--stats",
+                                     path("recv.jsonl").string(), "--duration", "120s"}))
+    recv.push_back(a);
+  Process receiver = Process::start(recv, path("recv.log"));
+  ASSERT_TRUE(waitUntil(
+      [&] { return !receiver.running() || receiver.stderrContains("listening on"); }, 10s));
+  ASSERT_TRUE(receiver.running()) << receiver.stderrText();
+
+  auto link = [&](int i) {
+    return "srt://" + peer_addr_[i] + ":" + std::to_string(port) + "?bind=" + host_addr_[i];
+  };
+  Process sender =
+      startSender({"--mode", mode, "--latency", "500", "--input", longSampleTs().string(), "--loop",
+                   "--link", link(0), "--link", link(1), "--stats", path("send.jsonl").string()});
+
+  ASSERT_TRUE(
+      waitUntil([&] { return senderLink(1).first == "up" && senderLink(1).second > 0; }, 15s))
+      << "the second link never carried packets\n"
+      << sender.stderrText();
+  ASSERT_TRUE(ip({"link", "del", host_[1]})) << last_error_;  // the modem is unplugged
+  // Down: the connection broke (a stalled link may still be connected).
+  const bool went_down = waitUntil(
+      [&] {
+        const std::string state = senderLink(1).first;
+        return state != "up" && state != "stalled" && state != "idle";
+      },
+      20s);
+  ASSERT_TRUE(addPair(1)) << last_error_;  // and plugged in again
+  EXPECT_TRUE(went_down) << "the sender never saw the second link go down\n" << sender.stderrText();
+  const std::int64_t before = senderLink(1).second;
+  const bool back = waitUntil(
+      [&] { return senderLink(1).first == "up" && senderLink(1).second > before + 10; }, 30s);
+  EXPECT_TRUE(back) << "the second link did not come back\n" << sender.stderrText();
+
+  sender.signal(SIGTERM);
+  EXPECT_TRUE(sender.waitExit(20s).has_value()) << sender.stderrText();
+  const std::uintmax_t size = fileSize(output);
+  receiver.signal(SIGTERM);
+  EXPECT_EQ(receiver.waitExit(20s), 0) << receiver.stderrText();
+
+  // The output is the input looped, from its first byte to where the sender stopped.
+  const auto input = readBytes(longSampleTs());
+  const auto got = readBytes(output);
+  ASSERT_GT(size, 0u);
+  std::vector<std::uint8_t> expected;
+  while (expected.size() < got.size())
+    expected.insert(expected.end(), input.begin(), input.end());
+  expected.resize(got.size());
+  EXPECT_TRUE(got == expected) << describeDifference(expected, got);
+}
+
+// Adaptive mode only. Broadcast (libsrt 1.5.1 socket groups) loses data here: when the
+// member whose interface vanished breaks, the group's send fails once (a payload dropped
+// while the other member is up), and when it reconnects the receiving group drops about a
+// thousand packets (RCV-DROPPED), in 2 of 16 runs; kept open in issue 16's notes.
+INSTANTIATE_TEST_SUITE_P(Modes, NetnsLinks, ::testing::Values("adaptive"),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           return info.param;
+                         });
+
+}  // namespace
+}  // namespace bondcast::e2e
