@@ -281,6 +281,21 @@ def main():
     write("merge", "limits", merge_limits())
     write("merge", "drift", merge_drift())
 
+    # srtla: datagrams of every kind; "session" drives the registry (srtla_fuzz.cpp: per
+    # step op, address, ms to advance, id byte or index of an answered id, [traffic bytes])
+    gid = bytes(range(256))
+    write("srtla", "reg1", struct.pack(">H", 0x9200) + gid)
+    write("srtla", "reg2", struct.pack(">H", 0x9201) + gid)
+    write("srtla", "reg3-padded", struct.pack(">H", 0x9202) + bytes(30))
+    write("srtla", "keepalive-ts", struct.pack(">HQ", 0x9000, 1733300000000))
+    write("srtla", "ack", struct.pack(">HH", 0x9100, 0) +
+          b"".join(struct.pack(">I", i) for i in range(100, 110)))
+    write("srtla", "srt-data", struct.pack(">I", 12345) + bytes(12) + b"\x47" + bytes(187))
+    write("srtla", "srt-handshake", b"\x80" + bytes(63))
+    write("srtla", "session", bytes([0x00, 1, 0, 10, 0x5a, 0x11, 1, 0, 5, 0, 0x11, 2, 0, 5, 0,
+                                     0x11, 3, 0, 5, 0, 0x02, 2, 0, 20, 5, 0x24,
+                                     0x03, 0, 0x0b, 0xb8, 0]))
+
     total = sum(f.stat().st_size for f in CORPUS.rglob("*") if f.is_file())
     print(f"wrote {sum(1 for f in CORPUS.rglob('*') if f.is_file())} seeds, {total} bytes")
 
