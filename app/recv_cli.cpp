@@ -16,8 +16,10 @@ CLI::App* addRecvOptions(CLI::App& root, const std::shared_ptr<RecvCli>& cli) {
                   "listen = [\"srt://:9000\", \"srt://:9001\"], output = \"live.ts\", latency = "
                   "500, duration = \"90m\"");
   sub->add_option("-l,--listen", cli->listen,
-                  "srt://[ADDR]:PORT to accept links on (repeat for several ports); without ADDR "
-                  "every IPv6 and IPv4 address, [::1] or 127.0.0.1 for one; SRT options "
+                  "srt://[ADDR]:PORT to accept links on (repeat for several ports), or "
+                  "srtla://[ADDR]:PORT for SRTLA senders (BELABOX, Moblin, IRL Pro, srtla_send: "
+                  "each group is one stream); without ADDR every IPv6 and IPv4 address, [::1] "
+                  "or 127.0.0.1 for one; SRT options "
                   "for this port in the URI override the ones below: latency=MS, "
                   "passphrase=S, pbkeylen=16|24|32")
       ->required();

@@ -38,6 +38,18 @@ std::int64_t srtTimeToSteadyMicros(std::int64_t srctime) {
   return srctime - srt_time_now() + steadyMicros(Receiver::Clock::now());
 }
 
+// SRTO_LOSSMAXTTL of an SRTLA group's connection: how many later packets may come before a
+// missing one is reported lost (its links differ in delay).
+constexpr int kSrtlaLossMaxTtl = 40;
+
+std::uint16_t listeningPort(SRTSOCKET s) {
+  sockaddr_storage ss{};
+  int len = sizeof ss;
+  srt_getsockname(s, reinterpret_cast<sockaddr*>(&ss), &len);
+  return ss.ss_family == AF_INET6 ? ntohs(reinterpret_cast<const sockaddr_in6*>(&ss)->sin6_port)
+                                  : ntohs(reinterpret_cast<const sockaddr_in*>(&ss)->sin_port);
+}
+
 // Where a handshake came from, for the log: "127.0.0.1:5000", "[::1]:5000".
 std::string peerText(const sockaddr* peer) {
   return srt::addressText(peer);
@@ -130,16 +142,18 @@ Result<ListenUri> parseListenUri(const std::string& text) {
   auto uri = parseUri(text);
   if (!uri)
     return Error{"listen: " + uri.error().message};
-  if (uri->scheme != "srt")
-    return Error{"listen '" + maskSecrets(text) + "': scheme must be srt:// (srt://[ADDR]:PORT)"};
+  if (uri->scheme != "srt" && uri->scheme != "srtla")
+    return Error{"listen '" + maskSecrets(text) +
+                 "': scheme must be srt:// or srtla:// (srt://[ADDR]:PORT)"};
   auto options = takeSrtUriOptions(*uri, SrtUriRole::kListener);
   if (!options)
     return Error{"listen: " + options.error().message};
-  return ListenUri{*uri, *options};
+  return ListenUri{*uri, *options, uri->scheme == "srtla"};
 }
 
 Receiver::~Receiver() {
   // Close accepted sockets before listeners, listeners before the callbacks' target.
+  srtla_.clear();  // no more packets towards the listeners
   streams_.clear();
   links_.clear();
   listeners_.clear();
@@ -181,6 +195,14 @@ Result<std::unique_ptr<Receiver>> Receiver::create(ReceiverOptions options) {
     auto addr = srt::resolve(uri->uri.host, uri->uri.port, true);
     if (!addr)
       return Error{"listen '" + maskSecrets(text) + "': " + addr.error().message};
+    // SRTLA: the relay takes the public port; its groups' SRT connections come to a
+    // listener of our own on loopback.
+    const srt::SockAddr public_addr = *addr;
+    if (uri->srtla) {
+      addr = srt::resolve("127.0.0.1", 0, true);
+      if (!addr)
+        return Error{"listen '" + maskSecrets(text) + "': " + addr.error().message};
+    }
     srt::Socket l(srt_create_socket());
     SRTSOCKET s = l.get();
     // The command line's options, and what this listen URI says instead (accepted
@@ -195,6 +217,14 @@ Result<std::unique_ptr<Receiver>> Receiver::create(ReceiverOptions options) {
       return st.error();
     }
     (void)srt::setOption(s, SRTO_RCVSYN, no, "non-blocking");
+    if (uri->srtla) {
+      // One connection's packets come over several links: reordered, not lost.
+      int reorder = kSrtlaLossMaxTtl;
+      if (auto st = srt::setOption(s, SRTO_LOSSMAXTTL, reorder, "reorder tolerance"); !st)
+        return st.error();
+      if (auto st = srt::setOption(s, SRTO_NAKREPORT, no, "periodic NAK reports off"); !st)
+        return st.error();
+    }
     if (auto st = srt::bindSrt(s, *addr); !st)
       return Error{"listen '" + maskSecrets(text) + "': " + st.error().message};
     if (srt_listen(s, 16) == SRT_ERROR)
@@ -202,22 +232,28 @@ Result<std::unique_ptr<Receiver>> Receiver::create(ReceiverOptions options) {
     srt_listen_callback(s, &Receiver::onListen, self.get());
     if (auto st = self->epoll_.add(s, SRT_EPOLL_IN | SRT_EPOLL_ERR); !st)
       return st.error();
+    if (uri->srtla) {
+      sockaddr_storage ss{};
+      int len = sizeof ss;
+      srt_getsockname(s, reinterpret_cast<sockaddr*>(&ss), &len);
+      srt::SockAddr internal;
+      internal.storage = ss;
+      internal.len = len;
+      auto relay = SrtlaRelay::create(public_addr, internal);
+      if (!relay)
+        return Error{"listen '" + maskSecrets(text) + "': " + relay.error().message};
+      self->listen_ports_.push_back((*relay)->port());
+      self->srtla_.push_back(std::move(*relay));
+    } else {
+      self->listen_ports_.push_back(listeningPort(s));
+    }
     self->listeners_.push_back(std::move(l));
   }
   return self;
 }
 
 std::vector<std::uint16_t> Receiver::ports() const {
-  std::vector<std::uint16_t> out;
-  for (const auto& l : listeners_) {
-    sockaddr_storage ss{};
-    int len = sizeof ss;
-    srt_getsockname(l.get(), reinterpret_cast<sockaddr*>(&ss), &len);
-    out.push_back(ss.ss_family == AF_INET6
-                      ? ntohs(reinterpret_cast<const sockaddr_in6*>(&ss)->sin6_port)
-                      : ntohs(reinterpret_cast<const sockaddr_in*>(&ss)->sin_port));
-  }
-  return out;
+  return listen_ports_;
 }
 
 // Runs on a libsrt thread for every incoming handshake (each group member too).
@@ -839,7 +875,14 @@ nlohmann::json Receiver::statsJson(bool clear_interval) {
     auto& count = refused[libsrtRefusal(reason).first];
     count = count.get<std::uint64_t>() + srt::rejectedHandshakes(reason);
   }
-  return {{"streams", streams}, {"refused", refused}};
+  nlohmann::json out = {{"streams", streams}, {"refused", refused}};
+  if (!srtla_.empty()) {
+    nlohmann::json relays = nlohmann::json::array();
+    for (const auto& r : srtla_)
+      relays.push_back(r->statsJson());
+    out["srtla"] = std::move(relays);
+  }
+  return out;
 }
 
 // libsrt 1.5.1 does not always raise a group's read-ready event again after a read

@@ -46,6 +46,7 @@
 #include "receiver/packet_log.h"
 #include "receiver/queued_output.h"
 #include "receiver/refusal_log.h"
+#include "receiver/srtla_relay.h"
 
 namespace bondcast::receiver {
 
@@ -70,10 +71,12 @@ struct ReceiverOptions {
 };
 
 // A --listen URI checked: where, and its own SRT options (common/srt_uri.h). Errors
-// name the URI and the parameter.
+// name the URI and the parameter. srtla://[ADDR]:PORT takes SRTLA senders (srtla_relay.h)
+// with the same options.
 struct ListenUri {
   Uri uri;
   SrtUriOptions srt;
+  bool srtla = false;
 };
 Result<ListenUri> parseListenUri(const std::string& text);
 
@@ -142,6 +145,8 @@ class Receiver {
   ReceiverOptions options_;
   OutputSpec output_spec_;
   std::vector<srt::Socket> listeners_;
+  std::vector<std::uint16_t> listen_ports_;  // per --listen, in order (an SRTLA one's UDP port)
+  std::vector<std::unique_ptr<SrtlaRelay>> srtla_;
   srt::Epoll epoll_;
   std::atomic<bool> stopping_{false};
   std::mutex mu_;  // guards streams_ (read by the listen callback and statsJson)
