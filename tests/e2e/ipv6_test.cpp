@@ -14,22 +14,12 @@
 
 #include "tests/e2e/support/bondcast_test.h"
 #include "tests/e2e/support/media.h"
+#include "tests/support/ipv6.h"
 
 namespace bondcast::e2e {
 namespace {
 
-// Whether ::1 can be bound here (a container may have IPv6 off).
-bool haveIpv6Loopback() {
-  const int fd = socket(AF_INET6, SOCK_DGRAM, 0);
-  if (fd < 0)
-    return false;
-  sockaddr_in6 a{};
-  a.sin6_family = AF_INET6;
-  a.sin6_addr = in6addr_loopback;
-  const bool ok = bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  close(fd);
-  return ok;
-}
+using test::haveIpv6Loopback;
 
 class Ipv6 : public BondcastTest, public ::testing::WithParamInterface<std::string> {};
 

@@ -88,6 +88,23 @@ class Netns : public BondcastTest {
     return {links[i].value("state", ""), links[i].value("pkts_sent", std::int64_t{0})};
   }
 
+  // `bondcast recv ARGS --stats recv.jsonl --duration 120s` in the namespace; returns once
+  // it listens (or has ended).
+  Process startReceiverInNamespace(const std::vector<std::string>& args) {
+    std::vector<std::string> recv_args = {"recv"};
+    recv_args.insert(recv_args.end(), args.begin(), args.end());
+    for (const std::string& a : {std::string("--stats"), path("recv.jsonl").string(),
+                                 std::string("--duration"), std::string("120s")})
+      recv_args.push_back(a);
+    std::vector<std::string> argv = {"ip", "netns", "exec", ns_};
+    for (auto& a : bondcastArgv(recv_args))
+      argv.push_back(std::move(a));
+    Process receiver = Process::start(argv, path("recv.log"));
+    waitUntil([&] { return !receiver.running() || receiver.stderrContains("listening on"); },
+              std::chrono::seconds(10));
+    return receiver;
+  }
+
   // Packets from link i's address to `to` leave by link i's pair (policy routing: an SRTLA
   // sender sends every link to one receiver address, each from its own source address).
   bool routeFromLinkTo(int i, const std::string& to) {
@@ -110,14 +127,8 @@ TEST_P(NetnsLinks, ALinkWhoseInterfaceVanishesComesBackWhenItReturns) {
   const std::string mode = GetParam();
   const std::uint16_t port = freeUdpPort();
   const auto output = path("out.ts");
-  std::vector<std::string> recv = {"ip", "netns", "exec", ns_};
-  for (const auto& a : bondcastArgv({"recv", "--listen", "srt://:" + std::to_string(port),
-                                     "--output", output.string(), "--stats",
-                                     path("recv.jsonl").string(), "--duration", "120s"}))
-    recv.push_back(a);
-  Process receiver = Process::start(recv, path("recv.log"));
-  ASSERT_TRUE(waitUntil(
-      [&] { return !receiver.running() || receiver.stderrContains("listening on"); }, 10s));
+  Process receiver = startReceiverInNamespace(
+      {"--listen", "srt://:" + std::to_string(port), "--output", output.string()});
   ASSERT_TRUE(receiver.running()) << receiver.stderrText();
 
   auto link = [&](int i) {
@@ -181,14 +192,8 @@ TEST_F(SrtlaNetns, TheReferenceSenderLosesNothingWhenOneOfItsTwoLinksIsCutForGoo
   const std::uint16_t port = freeUdpPort();
   const std::uint16_t local = freeUdpPort();
   const auto output = path("out.ts");
-  std::vector<std::string> recv = {"ip", "netns", "exec", ns_};
-  for (const auto& a : bondcastArgv({"recv", "--listen", "srtla://:" + std::to_string(port),
-                                     "--latency", "1000", "--output", output.string(), "--stats",
-                                     path("recv.jsonl").string(), "--duration", "120s"}))
-    recv.push_back(a);
-  Process receiver = Process::start(recv, path("recv.log"));
-  ASSERT_TRUE(waitUntil(
-      [&] { return !receiver.running() || receiver.stderrContains("listening on"); }, 10s));
+  Process receiver = startReceiverInNamespace({"--listen", "srtla://:" + std::to_string(port),
+                                               "--latency", "1000", "--output", output.string()});
   ASSERT_TRUE(receiver.running()) << receiver.stderrText();
   {
     std::ofstream ips(path("ips"));

@@ -15,21 +15,12 @@
 #include <vector>
 
 #include "sender/input.h"
+#include "tests/support/ipv6.h"
 
 namespace bondcast::sender {
 namespace {
 
-bool haveIpv6Loopback() {
-  const int fd = socket(AF_INET6, SOCK_DGRAM, 0);
-  if (fd < 0)
-    return false;
-  sockaddr_in6 a{};
-  a.sin6_family = AF_INET6;
-  a.sin6_addr = in6addr_loopback;
-  const bool ok = bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  close(fd);
-  return ok;
-}
+using test::haveIpv6Loopback;
 
 // A port nobody uses on either family: bound and released (a race with other processes
 // is possible in principle; the test then fails to open the input, saying so).
