@@ -52,7 +52,8 @@ class Transport {
   // Periodic housekeeping (reconnects), from the stats thread.
   virtual void maintain() = 0;
   // The transport's part of the stats record: "links" (one object per configured link,
-  // in --link order) and mode-specific fields. clear_interval resets interval rates.
+  // in --link order, then links added by setLinks(); a removed link until it is closed,
+  // with "removing": true) and mode-specific fields. clear_interval resets interval rates.
   virtual nlohmann::json statsJson(bool clear_interval) = 0;
   // At end of input: waits (at most `timeout`) until the links have delivered what they
   // hold and the receiver's latency has passed.
