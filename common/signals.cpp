@@ -16,8 +16,9 @@ void installStopSignals(std::function<void(int)> handler, std::function<void()> 
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
-  if (reload)
+  if (reload) {
     sigaddset(&set, SIGHUP);
+  }
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   std::thread([set, handler = std::move(handler), reload = std::move(reload)] {
     for (bool first = true;;) {

@@ -56,8 +56,9 @@ Result<std::unique_ptr<GroupSender>> GroupSender::create(GroupSenderConfig confi
   std::unique_ptr<GroupSender> self(new GroupSender(std::move(config)));
   for (const auto& spec : self->config_.links) {
     auto link = self->makeLink(spec);
-    if (!link)
+    if (!link) {
       return link.error();
+    }
     (*link)->token = self->next_token_++;
     self->links_.push_back(std::move(*link));
   }
@@ -73,13 +74,15 @@ Result<std::unique_ptr<GroupSender::Link>> GroupSender::makeLink(const LinkSpec&
   auto link = std::make_unique<Link>();
   link->spec = spec;
   auto peer = srt::resolve(spec.host, spec.port, false);
-  if (!peer)
+  if (!peer) {
     return Error{"link '" + spec.text + "': " + peer.error().message};
+  }
   link->peer = *peer;
   if (!spec.bind_host.empty()) {
     auto bind = srt::resolve(spec.bind_host, spec.bind_port, false);
-    if (!bind)
+    if (!bind) {
       return Error{"link '" + spec.text + "' bind: " + bind.error().message};
+    }
     link->bind = *bind;
   }
   return link;
@@ -193,8 +196,9 @@ Status GroupSender::connect(milliseconds timeout, const std::atomic<bool>* cance
   {
     std::lock_guard lock(mu_);
     for (auto& link : links_) {
-      if (auto st = connectLink(*link); !st)
+      if (auto st = connectLink(*link); !st) {
         spdlog::warn("{}", st.error().message);
+      }
     }
   }
   auto deadline = Clock::now() + timeout;
@@ -271,11 +275,13 @@ void GroupSender::maintain() {
           link.ever_connected = true;
           link.last_error.clear();
           link.backoff = kFirstBackoff;
-          if (!link.up_since)
+          if (!link.up_since) {
             link.up_since = now;
+          }
         }
-        if (it->sockstate != SRTS_BROKEN)
+        if (it->sockstate != SRTS_BROKEN) {
           continue;
+        }
       }
       link.up_since.reset();
       if (link.removed_at) {
@@ -287,18 +293,21 @@ void GroupSender::maintain() {
       }
       link.member = SRT_INVALID_SOCK;
       link.state = srt::LinkState::kDown;
-      if (now < link.next_attempt)
+      if (now < link.next_attempt) {
         continue;
+      }
       link.next_attempt = now + link.backoff;
       link.backoff = std::min(link.backoff * 2, kMaxBackoff);
       ++reconnects_;
-      if (auto st = connectLink(link); !st)
+      if (auto st = connectLink(link); !st) {
         spdlog::debug("{}", st.error().message);
+      }
     }
     retired = takeRetired(data, now);
   }
-  for (SRTSOCKET member : retired)
+  for (SRTSOCKET member : retired) {
     srt_close(member);  // without mu_: closing may call onConnect
+  }
 }
 
 std::vector<SRTSOCKET> GroupSender::takeRetired(const std::vector<SRT_SOCKGROUPDATA>& data,
@@ -327,8 +336,9 @@ std::vector<SRTSOCKET> GroupSender::takeRetired(const std::vector<SRT_SOCKGROUPD
       spdlog::warn("link {}: removed; closing it although no other link is up", link.spec.text);
     }
     spdlog::info("link {}: removed, closed", link.spec.text);
-    if (link.member != SRT_INVALID_SOCK)
+    if (link.member != SRT_INVALID_SOCK) {
       retired.push_back(link.member);
+    }
     it = links_.erase(it);
   }
   return retired;
@@ -369,8 +379,9 @@ Result<LinkChanges> GroupSender::setLinks(const std::vector<LinkSpec>& specs) {
   for (auto& link : links_) {
     const bool kept = std::any_of(specs.begin(), specs.end(),
                                   [&](const LinkSpec& s) { return s.uri == link->spec.uri; });
-    if (kept || link->removed_at)
+    if (kept || link->removed_at) {
       continue;
+    }
     link->removed_at = now;
     changes.removed.push_back(link->spec.text);
     spdlog::info("link {}: removed; closing it once another link carries the stream",
@@ -379,8 +390,9 @@ Result<LinkChanges> GroupSender::setLinks(const std::vector<LinkSpec>& specs) {
   for (auto& link : added) {
     link->token = next_token_++;
     spdlog::info("link {}: added; connecting", link->spec.text);
-    if (auto st = connectLink(*link); !st)
+    if (auto st = connectLink(*link); !st) {
       spdlog::warn("{}", st.error().message);
+    }
     links_.push_back(std::move(link));
   }
   return changes;
@@ -425,8 +437,9 @@ nlohmann::json GroupSender::statsJson(bool clear_interval) {
   nlohmann::json links = nlohmann::json::array();
   for (std::size_t i = 0; i < gs.links.size(); ++i) {
     links.push_back(srt::toJson(gs.links[i]));
-    if (gs.removing[i])
+    if (gs.removing[i]) {
       links.back()["removing"] = true;
+    }
   }
   nlohmann::json j = {{"payloads_sent", gs.payloads_sent},
                       {"payloads_dropped", gs.payloads_dropped},

@@ -41,8 +41,9 @@ class LinkReload : public BondcastTest {
   // The receiver on three ports and the emulator in front of it.
   void startNetwork() {
     std::vector<std::uint16_t> ports;
-    for (std::size_t i = 0; i < kLinks; ++i)
+    for (std::size_t i = 0; i < kLinks; ++i) {
       ports.push_back(freeUdpPort());
+    }
     receiver_ = startReceiver(ports, output(), {"--latency", "200"});
     emu::EmulatorConfig config;
     config.seed = 15;
@@ -67,8 +68,9 @@ class LinkReload : public BondcastTest {
   // reads half a file).
   void writeConfig(const std::vector<std::size_t>& links, int latency_ms = 200) {
     std::string list;
-    for (auto i : links)
+    for (auto i : links) {
       list += (list.empty() ? "\"" : ", \"") + link(i) + "\"";
+    }
     writeFile("mode = \"" + mode_ + "\"\ninput = \"" + sampleTs().string() +
               "\"\nlatency = " + std::to_string(latency_ms) + "\nstats = \"" +
               path("send.jsonl").string() + "\"\nlink = [" + list + "]\n");
@@ -150,11 +152,13 @@ class LinkReload : public BondcastTest {
   void addThenKeepOnlyTheNewLink(const std::string& mode) {
     mode_ = mode;
     startNetwork();
-    if (HasFatalFailure())
+    if (HasFatalFailure()) {
       return;
+    }
     startSender();
-    if (HasFatalFailure())
+    if (HasFatalFailure()) {
       return;
+    }
     writeConfig({0, 1, 2});
     sender_.signal(SIGHUP);
     expectLink2Joins(Clock::now());
@@ -188,11 +192,13 @@ TEST_F(LinkReload, BackupHandsTheStreamToAnAddedLinkWithoutLoss) {
 TEST_F(LinkReload, PostReloadAddsALinkAndABadFileChangesNothing) {
   mode_ = "broadcast";
   startNetwork();
-  if (HasFatalFailure())
+  if (HasFatalFailure()) {
     return;
+  }
   startSender({"--http", "0"});
-  if (HasFatalFailure())
+  if (HasFatalFailure()) {
     return;
+  }
   const std::regex logged(
       R"(serving /metrics, /stats and /health on http://\S+:(\d+) \(and POST /reload\))");
   std::smatch m;
@@ -221,10 +227,11 @@ TEST_F(LinkReload, PostReloadAddsALinkAndABadFileChangesNothing) {
       {"input = \"testsrc\"\nlink = [\"srt:/127.0.0.1:9\"]\n", "srt:/127.0.0.1:9"},
       {"", "cannot read it"}};
   for (const auto& [text, reason] : bad) {
-    if (text.empty())
+    if (text.empty()) {
       std::filesystem::remove(config());
-    else
+    } else {
       writeFile(text);
+    }
     res = http.Post("/reload");
     ASSERT_TRUE(res) << httplib::to_string(res.error());
     std::cout << "POST /reload: " << res->status << " " << res->body;
@@ -253,8 +260,9 @@ TEST_F(LinkReload, PostReloadAddsALinkAndABadFileChangesNothing) {
 TEST_F(LinkReload, SighupWithoutAConfigFileIsLoggedAndChangesNothing) {
   mode_ = "broadcast";
   startNetwork();
-  if (HasFatalFailure())
+  if (HasFatalFailure()) {
     return;
+  }
   sender_ = BondcastTest::startSender({"--mode", "broadcast", "--input", sampleTs().string(),
                                        "--no-view", "--link", link(0), "--link", link(1)});
   ASSERT_TRUE(waitUntil([&] { return fileSize(output()) > 0 || !sender_.running(); }, 10s))
