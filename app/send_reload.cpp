@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <exception>
 #include <memory>
 #include <string_view>
 
@@ -114,6 +115,16 @@ std::string listed(const std::vector<std::string>& links) {
 }  // namespace
 
 ReloadOutcome SendReloader::reload(const std::string& trigger) {
+  // On the signal thread an exception would end the process: a reload that fails in an
+  // unforeseen way is an error like the others.
+  try {
+    return reloadLinks(trigger);
+  } catch (const std::exception& e) {
+    return failed(500, trigger, "reload failed: " + std::string(e.what()));
+  }
+}
+
+ReloadOutcome SendReloader::reloadLinks(const std::string& trigger) {
   std::lock_guard lock(mu_);
   if (config_path_.empty()) {
     return failed(409, trigger, "bondcast send runs without --config: nothing to reload");

@@ -68,6 +68,8 @@ class SendReloader {
   };
 
  private:
+  ReloadOutcome reloadLinks(const std::string& trigger);
+
   std::mutex mu_;
   std::vector<std::string> args_;
   SendCli running_;  // its links: the ones the session runs now

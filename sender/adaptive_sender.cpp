@@ -210,6 +210,12 @@ Result<LinkChanges> AdaptiveSender::setLinks(const std::vector<LinkSpec>& specs)
     added.push_back(std::move(*link));
   }
   std::lock_guard lock(mu_);
+  if (scheduler_->linkCount() + added.size() > sched::kMaxLinks) {
+    return Error{"adaptive mode takes at most " + std::to_string(sched::kMaxLinks) +
+                 " links over a session's life (removed ones included); this session has had " +
+                 std::to_string(scheduler_->linkCount()) + ": restart the sender to add " +
+                 std::to_string(added.size()) + " more"};
+  }
   const auto now = Clock::now();
   for (auto& link : links_) {
     const bool kept = std::any_of(specs.begin(), specs.end(),
