@@ -32,6 +32,9 @@ constexpr double kRecommendHeadroom = 0.8;
 constexpr std::chrono::seconds kOverloadWindow{1};
 // A removed link is kept carrying the stream until another link is up, at most this long.
 constexpr milliseconds kRemovalBound{10000};
+// A closed link's id goes to a new link no sooner than twice the latency and this after
+// it closed: every copy it carried is past its deadline then.
+constexpr milliseconds kIdReuseDelay{1000};
 
 std::uint8_t wireFlags(sched::Importance importance) {
   std::uint8_t flags = 0;
@@ -108,6 +111,7 @@ struct AdaptiveSender::Link {
   std::optional<Clock::time_point> removed_at;
   std::optional<Clock::time_point> drain_from;
   bool closed = false;
+  Clock::time_point closed_at{};
 };
 
 AdaptiveSender::AdaptiveSender(AdaptiveSenderConfig config)
@@ -210,13 +214,22 @@ Result<LinkChanges> AdaptiveSender::setLinks(const std::vector<LinkSpec>& specs)
     added.push_back(std::move(*link));
   }
   std::lock_guard lock(mu_);
-  if (scheduler_->linkCount() + added.size() > sched::kMaxLinks) {
-    return Error{"adaptive mode takes at most " + std::to_string(sched::kMaxLinks) +
-                 " links over a session's life (removed ones included); this session has had " +
-                 std::to_string(scheduler_->linkCount()) + ": restart the sender to add " +
-                 std::to_string(added.size()) + " more"};
-  }
   const auto now = Clock::now();
+  // Ids: new ones while the scheduler has fewer than kMaxLinks, then those of links closed
+  // so long ago that every copy they carried is past its deadline.
+  std::vector<sched::LinkId> reusable;
+  for (const auto& l : links_) {
+    if (l->closed && now - l->closed_at >= config_.srt.latency * 2 + kIdReuseDelay) {
+      reusable.push_back(l->id);
+    }
+  }
+  const std::size_t fresh = sched::kMaxLinks - scheduler_->linkCount();
+  if (added.size() > fresh + reusable.size()) {
+    return Error{"adaptive mode carries at most " + std::to_string(sched::kMaxLinks) +
+                 " links at a time, counting links still being removed and, for "
+                 "twice the latency and a second, links just removed: " +
+                 std::to_string(added.size()) + " more do not fit now; try again soon"};
+  }
   for (auto& link : links_) {
     const bool kept = std::any_of(specs.begin(), specs.end(),
                                   [&](const LinkSpec& s) { return s.uri == link->spec.uri; });
@@ -229,9 +242,18 @@ Result<LinkChanges> AdaptiveSender::setLinks(const std::vector<LinkSpec>& specs)
                  link->spec.text);
   }
   for (auto& link : added) {
-    link->id = scheduler_->addLink({link->spec.text, link->spec.cost}, now);
+    const sched::LinkConfig config{link->spec.text, link->spec.cost};
     spdlog::info("link {}: added; connecting", link->spec.text);
-    links_.push_back(std::move(link));  // connected by the worker's next tick
+    // Connected by the worker's next tick.
+    if (scheduler_->linkCount() < sched::kMaxLinks) {
+      link->id = scheduler_->addLink(config, now);
+      links_.push_back(std::move(link));
+    } else {
+      link->id = reusable.back();
+      reusable.pop_back();
+      scheduler_->resetLink(link->id, config, now);
+      links_[link->id] = std::move(link);
+    }
   }
   return changes;
 }
@@ -338,6 +360,7 @@ void AdaptiveSender::closeRemoved(Link& link) {
   link.phase = Link::Phase::kIdle;
   link.sock.reset();
   link.closed = true;
+  link.closed_at = Clock::now();
   spdlog::info("link {}: removed, closed", link.spec.text);
 }
 

@@ -10,8 +10,9 @@
 // (packets a failed or stalled link still held), and sends the payloads that send()
 // queued. send() only queues; statsJson() and setLinks() may be called from any thread.
 //
-// setLinks() adds links to the scheduler (new ids: at most sched::kMaxLinks over the
-// session's life) and removes links in three steps on the worker: once another link is
+// setLinks() adds links to the scheduler (at most sched::kMaxLinks ids; a closed link's id
+// goes to a new link once its copies are all past their deadline) and removes links in
+// three steps on the worker: once another link is
 // up (or after a bound), the scheduler sets the removed one kDown, which re-sends what it
 // held unacknowledged on the others; it takes nothing new; its socket is closed once its
 // send buffer is empty and twice the latency has passed (the receiver has played out what

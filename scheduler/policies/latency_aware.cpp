@@ -19,6 +19,11 @@ LinkId LatencyAwarePolicy::addLink(const LinkConfig& config, TimePoint now) {
   return PolicyBase::addLink(config, now);
 }
 
+void LatencyAwarePolicy::afterReset(LinkId link, TimePoint now) {
+  last_probe_.at(link) = now;
+  joined_late_.at(link) = false;
+}
+
 void LatencyAwarePolicy::setLinkState(LinkId link, LinkState state, TimePoint now) {
   if (state == LinkState::kUp && !models().at(link).isUp()) {
     joined_late_.at(link) = std::any_of(models().begin(), models().end(), [&](const LinkModel& m) {

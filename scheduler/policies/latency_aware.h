@@ -26,6 +26,7 @@ class LatencyAwarePolicy final : public PolicyBase {
  protected:
   Decision decide(const Packet& packet, TimePoint now) override;
   bool resendsOnFailure() const override { return true; }
+  void afterReset(LinkId link, TimePoint now) override;
   LinkSet resendTargets(const Packet& packet, LinkId failed, TimePoint now) override;
   void rescueLate(TimePoint now, std::vector<Resend>& out) override;
 

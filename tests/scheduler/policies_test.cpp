@@ -326,6 +326,24 @@ TEST(LatencyAware, ProbesALinkThatJoinsMidStreamUntilItIsMeasured) {
   EXPECT_EQ(f.pick(seq + 1, at(701), at(1001)), (Ids{1}));  // no more probes of link 0 or 1
 }
 
+// A gone link's id given to a new link: a fresh model and counters, connecting, and
+// nothing of the old link's copies re-sent.
+TEST(LatencyAware, ResetLinkStartsTheIdAfresh) {
+  Fixture f("latency-aware", {{20, 10e6}, {40, 10e6}});
+  for (std::uint64_t seq = 0; seq < 3; ++seq) {
+    EXPECT_EQ(f.pick(seq, at(0), at(300)), (Ids{0}));
+  }
+  f.s->setLinkState(0, LinkState::kDown, at(1));
+  EXPECT_EQ(f.s->takeResends(at(1)).size(), 3u);
+  f.s->resetLink(0, LinkConfig{"new", 2.0}, at(1000));
+  EXPECT_EQ(f.s->link(0).state(), LinkState::kConnecting);
+  EXPECT_EQ(f.s->link(0).sentPackets(), 0u);
+  EXPECT_DOUBLE_EQ(f.s->link(0).cost(), 2.0);
+  EXPECT_EQ(f.s->stats().links[0].picked, 0u);
+  EXPECT_TRUE(f.s->takeResends(at(1000)).empty());
+  EXPECT_EQ(f.pick(3, at(1000), at(1300)), (Ids{1}));
+}
+
 // Links up together at the start get no probes: the first packets measure them.
 TEST(LatencyAware, DoesNotProbeLinksThatCameUpBeforeAnyCarried) {
   Fixture f("latency-aware", {{20, 10e6}, {40, 10e6}});

@@ -6,7 +6,9 @@
 // Links carrying a stream while they come and go: tests/e2e/link_reload_test.cpp.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/srt/srt.h"
@@ -82,23 +84,39 @@ TEST(SetLinks, GroupReportsWhatChangedAndABadLinkChangesNothing) {
   expectBookkeeping(**sender);
 }
 
-// Ids are the scheduler's, never reused: 8 over the session's life, removed ones included.
-TEST(SetLinks, AdaptiveRefusesMoreThanEightLinksOverASessionsLife) {
+// The scheduler has 8 link ids: links being removed hold theirs; a closed link's id goes to
+// a new link once every copy it carried is past its deadline (twice the latency and a
+// second after it closed).
+TEST(SetLinks, AdaptiveCarriesAtMostEightLinksAndReusesTheIdsOfClosedOnes) {
   srt::Runtime runtime;
   AdaptiveSenderConfig config;
+  config.srt.latency = std::chrono::milliseconds(20);
   config.links = specs({"srt://127.0.0.1:9000", "srt://127.0.0.1:9001"});
-  auto sender = AdaptiveSender::create(config);
-  ASSERT_TRUE(sender) << sender.error().message;
-  std::vector<std::string> uris;
+  auto created = AdaptiveSender::create(config);
+  ASSERT_TRUE(created) << created.error().message;
+  AdaptiveSender& sender = **created;
   for (int port = 9002; port < 9008; ++port) {
-    uris = {"srt://127.0.0.1:" + std::to_string(port)};
-    ASSERT_TRUE((*sender)->setLinks(specs(uris))) << port;
+    ASSERT_TRUE(sender.setLinks(specs({"srt://127.0.0.1:" + std::to_string(port)}))) << port;
   }
-  auto refused = (*sender)->setLinks(specs({"srt://127.0.0.1:9100"}));
+  // Nothing closed the removed ones yet (no worker runs): a ninth is refused.
+  auto refused = sender.setLinks(specs({"srt://127.0.0.1:9100"}));
   ASSERT_FALSE(refused);
-  EXPECT_NE(refused.error().message.find("at most 8 links"), std::string::npos)
+  EXPECT_NE(refused.error().message.find("at most 8 links at a time"), std::string::npos)
       << refused.error().message;
-  EXPECT_EQ(listed(**sender).back(), "srt://127.0.0.1:9007");
+  EXPECT_EQ(listed(sender).size(), 8u);
+
+  // The worker closes them (they never connected: nothing listens); their ids come free.
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_FALSE(sender.connect(std::chrono::milliseconds(1), nullptr));
+  Result<LinkChanges> reused = Error{"not tried"};
+  while (!reused && std::chrono::steady_clock::now() - started < std::chrono::seconds(10)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    reused = sender.setLinks(specs({"srt://127.0.0.1:9007", "srt://127.0.0.1:9100"}));
+  }
+  ASSERT_TRUE(reused) << reused.error().message;
+  EXPECT_GE(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(1040));
+  EXPECT_EQ(reused->added, (Texts{"srt://127.0.0.1:9100"}));
+  EXPECT_EQ(listed(sender).size(), 2u);
 }
 
 }  // namespace
