@@ -106,10 +106,9 @@ int runRecv(const RecvCli& cli) {
         *http,
         {.metrics = [snapshot, listeners] { return receiverMetrics(snapshot->view(), listeners); },
          .stats = [snapshot] { return maskedStats(snapshot->view().record); },
-         .health =
-             [snapshot, listening, listeners] {
-               return receiverHealth(snapshot->view(), *listening, listeners);
-             }});
+         .health = [snapshot, listening,
+                    listeners] { return receiverHealth(snapshot->view(), *listening, listeners); },
+         .reload = nullptr});
     if (!e) {
       return fail("recv", kExitFailure, e.error().message);
     }

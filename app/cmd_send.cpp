@@ -11,6 +11,7 @@
 #include "app/http_endpoint.h"
 #include "app/live_view.h"
 #include "app/send_cli.h"
+#include "app/send_reload.h"
 #include "common/log.h"
 #include "common/signals.h"
 #include "common/units.h"
@@ -54,9 +55,10 @@ int runSend(const SendCli& cli) {
   }
 
   // Before libsrt and FFmpeg start threads, so that every thread blocks the signals.
-  // Static: the signal thread outlives this function.
+  // Static: the signal thread outlives this function. SIGHUP re-reads --config's links.
   static StopTarget<sender::SendSession> stop_target;
-  installStopSignals([](int) { stop_target.request(); });
+  static SendReloader reloader(commandLine(), {cli, configPathIn(commandLine())});
+  installStopSignals([](int) { stop_target.request(); }, [] { reloader.reload("SIGHUP"); });
   srt::Runtime runtime(srt::Runtime::kEndProcessIfStuck);
   srt::routeLogsToSpdlog();
   if (auto st = checkSrtBonding(); !st)
@@ -92,7 +94,12 @@ int runSend(const SendCli& cli) {
     auto e = HttpEndpoint::start(
         *http, {.metrics = [snapshot] { return senderMetrics(snapshot->view()); },
                 .stats = [snapshot] { return maskedStats(snapshot->view().record); },
-                .health = [snapshot] { return senderHealth(snapshot->view()); }});
+                .health = [snapshot] { return senderHealth(snapshot->view()); },
+                .reload =
+                    [] {
+                      auto outcome = reloader.reload("POST /reload");
+                      return std::pair{outcome.http_status, std::move(outcome.body)};
+                    }});
     if (!e) {
       return fail("send", kExitFailure, e.error().message);
     }
@@ -101,6 +108,7 @@ int runSend(const SendCli& cli) {
   sender::SendSession* s = session->get();
   auto st = [&] {
     StopTarget<sender::SendSession>::Scope stoppable(stop_target, *s);
+    SendReloader::Scope reloadable(reloader, *s);
     return s->run(**input);
   }();
   if (view) {

@@ -6,10 +6,15 @@
 
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <string>
+#include <vector>
 
 namespace bondcast::app {
 
 using Runner = std::function<int()>;
+
+// The program's arguments after its name, as main() got them (a reload parses them again).
+const std::vector<std::string>& commandLine();
 
 void addSend(CLI::App& root, Runner& chosen);
 void addRecv(CLI::App& root, Runner& chosen);

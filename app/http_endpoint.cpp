@@ -55,14 +55,24 @@ void serveJson(httplib::Response& res, int status, const nlohmann::json& body) {
 }
 
 void addRoutes(httplib::Server& http, const HttpEndpoint::Routes& routes) {
-  // Only GET and HEAD (httplib answers HEAD with the GET handler, without the body).
-  http.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
-    if (req.method == "GET" || req.method == "HEAD") {
+  // Only GET and HEAD (httplib answers HEAD with the GET handler, without the body), and
+  // POST for /reload where it is served. POST /reload is answered here, before httplib
+  // reads a body: it takes none, and `curl -X POST` sends no Content-Length (which httplib
+  // would answer with 400).
+  http.set_pre_routing_handler([routes](const httplib::Request& req, httplib::Response& res) {
+    const bool reload_path = routes.reload && req.path == "/reload";
+    if (reload_path && req.method == "POST") {
+      auto [status, body] = routes.reload();
+      serveJson(res, status, body);
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    if (!reload_path && (req.method == "GET" || req.method == "HEAD")) {
       return httplib::Server::HandlerResponse::Unhandled;
     }
+    const std::string allowed = reload_path ? "POST" : "GET, HEAD";
     res.status = 405;
-    res.set_header("Allow", "GET, HEAD");
-    res.set_content("method " + req.method + " not allowed: only GET and HEAD\n", "text/plain");
+    res.set_header("Allow", allowed);
+    res.set_content("method " + req.method + " not allowed: only " + allowed + "\n", "text/plain");
     return httplib::Server::HandlerResponse::Handled;
   });
   http.Get("/metrics", [routes](const httplib::Request&, httplib::Response& res) {
@@ -124,7 +134,8 @@ Result<std::unique_ptr<HttpEndpoint>> HttpEndpoint::start(const HttpAddress& add
   while (!http.is_running() && !server->finished) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
-  spdlog::info("serving /metrics, /stats and /health on http://{}", self->address_.text());
+  spdlog::info("serving /metrics, /stats and /health on http://{}{}", self->address_.text(),
+               routes.reload ? " (and POST /reload)" : "");
   return self;
 }
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MPL-2.0
 // `--http`: a small HTTP server on its own threads serving /metrics (Prometheus text),
-// /stats (the latest stats record as JSON) and /health (200 or 503 with a JSON body).
+// /stats (the latest stats record as JSON) and /health (200 or 503 with a JSON body),
+// and for the sender POST /reload (re-reads the config file's links: send_reload.h).
 //
 // It never touches the data path: the stats thread hands each record to a
 // StatsSnapshot (a pointer swap under a short lock); HTTP threads take the pointer
@@ -14,6 +15,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
 
 #include "app/http_address.h"
 #include "app/stats_metrics.h"
@@ -43,6 +45,8 @@ class HttpEndpoint {
     std::function<std::string()> metrics;  // Prometheus text
     std::function<nlohmann::json()> stats;
     std::function<Health()> health;
+    // POST /reload (bondcast send): the HTTP status and JSON body; null: no such path.
+    std::function<std::pair<int, nlohmann::json>()> reload;
   };
   // Binds `address` and serves until destroyed. The error names the address (in use,
   // not available).

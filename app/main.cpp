@@ -10,11 +10,24 @@ extern "C" {
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <exception>
+#include <string>
+#include <vector>
 
 #include "app/commands.h"
 
+namespace bondcast::app {
+namespace {
+std::vector<std::string> g_command_line;  // written once, before any other thread starts
+}  // namespace
+
+const std::vector<std::string>& commandLine() {
+  return g_command_line;
+}
+}  // namespace bondcast::app
+
 int main(int argc, char** argv) {
   using namespace bondcast::app;
+  g_command_line.assign(argv + (argc > 0 ? 1 : 0), argv + argc);
   // FFmpeg's encoders print statistics on stderr by default; keep only its errors.
   av_log_set_level(AV_LOG_ERROR);
   CLI::App root{

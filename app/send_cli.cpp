@@ -74,6 +74,16 @@ CLI::App* addSendOptions(CLI::App& root, const std::shared_ptr<SendCli>& cli) {
       *sub, [cli](ViewChoice choice) { cli->view = choice; },
       "per link its state, RTT (ms), loss (% of the packets it sent in the last "
       "second), send rate (Mbit/s) and share (% of the packets sent in the last second)");
+  sub->footer(
+      "\nLinks that come and go: with --config FILE, SIGHUP (kill -HUP PID) and POST /reload "
+      "on the --http endpoint (curl -X POST http://127.0.0.1:PORT/reload) re-read FILE and "
+      "apply its link array to the running stream: links added start connecting and carry "
+      "traffic once up; links no longer listed are drained (their packets carried by the "
+      "others) and then closed; unchanged links (the same URI text) are untouched. A --link "
+      "on the command line overrides the file's links as at start. A file that cannot be "
+      "read, parsed or checked changes nothing (logged; POST answers 422 with the reason, "
+      "200 with what changed). Other options changed in the file take effect only at a "
+      "restart; the reload names them. Without --config, SIGHUP is logged and ignored.");
   return sub;
 }
 

@@ -10,17 +10,24 @@
 
 namespace bondcast {
 
-void installStopSignals(std::function<void(int)> handler) {
+void installStopSignals(std::function<void(int)> handler, std::function<void()> reload) {
   ::signal(SIGPIPE, SIG_IGN);
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  if (reload) {
+    sigaddset(&set, SIGHUP);
+  }
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  std::thread([set, handler = std::move(handler)] {
-    for (bool first = true;; first = false) {
+  std::thread([set, handler = std::move(handler), reload = std::move(reload)] {
+    for (bool first = true;;) {
       int signo = 0;
       while (sigwait(&set, &signo) != 0) {
+      }
+      if (signo == SIGHUP) {
+        reload();  // no stop request
+        continue;
       }
       if (!first) {
         // Whatever the first one is waiting for (a peer, a drain, libsrt), the user wants
@@ -29,6 +36,7 @@ void installStopSignals(std::function<void(int)> handler) {
                      signo == SIGINT ? "SIGINT" : "SIGTERM");
         std::_Exit(128 + signo);
       }
+      first = false;
       handler(signo);
     }
   }).detach();

@@ -12,7 +12,10 @@ namespace bondcast {
 
 // Call from main() before any other thread starts. The handler is called for the first
 // SIGINT or SIGTERM; a second one ends the process at once (exit code 128 + signal).
-void installStopSignals(std::function<void(int signo)> handler);
+// With `reload`, SIGHUP is taken too and calls it, each time, on the same thread (so a
+// stop request waits for a reload in progress); without, SIGHUP keeps its default.
+void installStopSignals(std::function<void(int signo)> handler,
+                        std::function<void()> reload = nullptr);
 
 // What a stop request (a signal, a timer) stops: a T with stop(), while it lives. request()
 // and the target's coming and going exclude each other, so a request never reaches a

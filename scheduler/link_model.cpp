@@ -49,6 +49,9 @@ LinkModel::Transition LinkModel::setState(LinkState state, TimePoint now) {
   state_ = state;
   if (state == LinkState::kUp)
     queue_at_ = now;
+  if (state == LinkState::kUp && !was_up) {
+    sent_at_up_ = sent_packets_;
+  }
   if (was_up && state != LinkState::kUp)
     return Transition::kFailed;
   if (!was_up && state == LinkState::kUp)

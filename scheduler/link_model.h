@@ -76,6 +76,13 @@ class LinkModel {
   bool isMeasured() const { return have_rtt_ && bandwidth_bps_ > 0; }
   // An RTT was measured: minRtt() is not the initial guess.
   bool hasRtt() const { return have_rtt_; }
+  // How many copies sent since the link last came up were acknowledged. Until a few
+  // were, SRT's readings of it are its defaults (RTT 100 ms, a nominal capacity): SRT
+  // measures a connection only from the data it carries, and the RTT the receiver
+  // measures reaches the sender with the acknowledgement of the copy after.
+  std::uint64_t ackedSinceUp() const {
+    return acked_below_ > sent_at_up_ ? acked_below_ - sent_at_up_ : 0;
+  }
   // Time a copy handed over now waits behind what the link still holds: the larger of
   // (1) a virtual queue drained at the capacity estimate. Each reading resets it from the
   // excess over the base RTT of the RTT extrapolated along its trend (the queue as the
@@ -174,6 +181,7 @@ class LinkModel {
   std::uint64_t send_buffer_bytes_ = 0;
   Micros send_buffer_time_{0};
   std::uint64_t acked_below_ = 0;
+  std::uint64_t sent_at_up_ = 0;  // sent_packets_ when the link last came up
   std::uint64_t last_acked_delta_ = 0;
   std::uint64_t lost_total_ = 0;
   std::uint64_t last_lost_delta_ = 0;

@@ -20,6 +20,14 @@ LinkId PolicyBase::addLink(const LinkConfig& config, TimePoint /*now*/) {
   return id;
 }
 
+void PolicyBase::resetLink(LinkId link, const LinkConfig& config, TimePoint now) {
+  links_.at(link) = LinkModel(link, config, config_.link);
+  stats_.links.at(link) = {};
+  failed_.erase(std::remove(failed_.begin(), failed_.end(), link), failed_.end());
+  history_.prune(now);
+  afterReset(link, now);
+}
+
 void PolicyBase::setLinkState(LinkId link, LinkState state, TimePoint now) {
   noteTransition(link, links_.at(link).setState(state, now));
 }

@@ -20,6 +20,7 @@ class PolicyBase : public Scheduler {
 
   std::string_view name() const override { return stats_.policy; }
   LinkId addLink(const LinkConfig& config, TimePoint now) override;
+  void resetLink(LinkId link, const LinkConfig& config, TimePoint now) override;
   void setLinkState(LinkId link, LinkState state, TimePoint now) override;
   void setLinkCost(LinkId link, double cost) override;
   void onLinkStats(LinkId link, const LinkStats& stats, TimePoint now) override;
@@ -43,6 +44,8 @@ class PolicyBase : public Scheduler {
   // (never the failed link; links that already carry a copy are removed).
   virtual bool resendsOnFailure() const { return false; }
   virtual LinkSet resendTargets(const Packet& packet, LinkId failed, TimePoint now);
+  // Hook after resetLink() gave the link's id to a new link.
+  virtual void afterReset(LinkId /*link*/, TimePoint /*now*/) {}
   // Hook after a stats reading was applied to the link's model.
   virtual void afterStats(LinkId /*link*/, TimePoint /*now*/) {}
   // Hook in takeResends(): the policy's own sends (copies at risk on links still up,

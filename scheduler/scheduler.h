@@ -37,6 +37,11 @@ class Scheduler {
   // Links. Called at start-up (or when a link is added later); returns ids 0, 1, 2...
   // in the order of the calls. A new link starts in state kConnecting.
   virtual LinkId addLink(const LinkConfig& config, TimePoint now) = 0;
+  // Gives the id of a link that is gone to a new link (ids are at most kMaxLinks): its
+  // model and counters start afresh, in state kConnecting. Only for a link that has been
+  // down since before the deadline of every copy it carried (they are forgotten), so no
+  // record still names it.
+  virtual void resetLink(LinkId link, const LinkConfig& config, TimePoint now) = 0;
   // SRT connection events: kConnecting, kUp, kDown (kStalled is the model's own).
   // Setting kDown on a link that was up queues its unacknowledged packets for
   // takeResends() (for policies that re-send).

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <optional>
 #include <random>
 
 #include "common/srt/adaptive_link.h"
@@ -30,6 +31,11 @@ constexpr int kMaxDatagram = static_cast<int>(wire::kHeaderBytes + kPayloadBytes
 constexpr double kRecommendHeadroom = 0.8;
 // Overload (packets dropped as too late) is judged over this long.
 constexpr std::chrono::seconds kOverloadWindow{1};
+// A removed link is kept carrying the stream until another link is up, at most this long.
+constexpr milliseconds kRemovalBound{10000};
+// A closed link's id goes to a new link no sooner than twice the latency and this after
+// it closed: every copy it carried is past its deadline then.
+constexpr milliseconds kIdReuseDelay{1000};
 
 std::uint8_t wireFlags(sched::Importance importance) {
   std::uint8_t flags = 0;
@@ -101,6 +107,12 @@ struct AdaptiveSender::Link {
   std::uint64_t copies = 0;
   std::uint64_t refused = 0;
   srt::LinkStats last_stats;  // for the stats record
+  // setLinks() left it out then; from drain_from on the scheduler has it down; once
+  // closed, the slot stays (ids index links_) but the link is gone.
+  std::optional<Clock::time_point> removed_at;
+  std::optional<Clock::time_point> drain_from;
+  bool closed = false;
+  Clock::time_point closed_at{};
 };
 
 AdaptiveSender::AdaptiveSender(AdaptiveSenderConfig config)
@@ -140,28 +152,111 @@ Result<std::unique_ptr<AdaptiveSender>> AdaptiveSender::create(AdaptiveSenderCon
   self->scheduler_ = std::move(*scheduler);
   const auto now = Clock::now();
   for (const auto& spec : self->config_.links) {
-    auto link = std::make_unique<Link>();
-    link->spec = spec;
-    auto peer = srt::resolve(spec.host, spec.port, false);
-    if (!peer) {
-      return Error{"link '" + spec.text + "': " + peer.error().message};
+    auto link = self->makeLink(spec);
+    if (!link) {
+      return link.error();
     }
-    link->peer = *peer;
-    if (auto st = checkLinkDevice(spec); !st) {
-      return st.error();
-    }
-    if (!spec.bind_host.empty()) {
-      auto bind = srt::resolve(spec.bind_host, spec.bind_port, false);
-      if (!bind) {
-        return Error{"link '" + spec.text + "' bind: " + bind.error().message};
-      }
-      link->bind = *bind;
-    }
-    link->id = self->scheduler_->addLink({spec.text, spec.cost}, now);
-    link->last_stats.name = spec.text;
-    self->links_.push_back(std::move(link));
+    (*link)->id = self->scheduler_->addLink({spec.text, spec.cost}, now);
+    self->links_.push_back(std::move(*link));
   }
   return self;
+}
+
+Result<std::unique_ptr<AdaptiveSender::Link>> AdaptiveSender::makeLink(const LinkSpec& spec) const {
+  auto link = std::make_unique<Link>();
+  link->spec = spec;
+  auto peer = srt::resolve(spec.host, spec.port, false);
+  if (!peer) {
+    return Error{"link '" + spec.text + "': " + peer.error().message};
+  }
+  link->peer = *peer;
+  if (auto st = checkLinkDevice(spec); !st) {
+    return st.error();
+  }
+  if (!spec.bind_host.empty()) {
+    auto bind = srt::resolve(spec.bind_host, spec.bind_port, false);
+    if (!bind) {
+      return Error{"link '" + spec.text + "' bind: " + bind.error().message};
+    }
+    link->bind = *bind;
+  }
+  link->last_stats.name = spec.text;
+  return link;
+}
+
+Result<LinkChanges> AdaptiveSender::setLinks(const std::vector<LinkSpec>& specs) {
+  if (specs.empty()) {
+    return Error{"at least one link is needed"};
+  }
+  std::lock_guard one_at_a_time(set_links_mu_);
+  std::vector<std::string> running;  // the URIs of the links not removed
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& l : links_) {
+      if (!l->removed_at) {
+        running.push_back(l->spec.uri);
+      }
+    }
+  }
+  // Everything that can fail first, without mu_ (names may take a while to resolve): an
+  // error changes nothing.
+  LinkChanges changes;
+  std::vector<std::unique_ptr<Link>> added;
+  for (const auto& spec : specs) {
+    if (std::find(running.begin(), running.end(), spec.uri) != running.end()) {
+      changes.unchanged.push_back(spec.text);
+      continue;
+    }
+    auto link = makeLink(spec);
+    if (!link) {
+      return link.error();
+    }
+    changes.added.push_back(spec.text);
+    added.push_back(std::move(*link));
+  }
+  std::lock_guard lock(mu_);
+  const auto now = Clock::now();
+  // Ids: new ones while the scheduler has fewer than kMaxLinks, then those of links closed
+  // so long ago that every copy they carried is past its deadline.
+  std::vector<sched::LinkId> reusable;
+  for (const auto& l : links_) {
+    if (l->closed && now - l->closed_at >= config_.srt.latency * 2 + kIdReuseDelay) {
+      reusable.push_back(l->id);
+    }
+  }
+  const std::size_t fresh = sched::kMaxLinks - scheduler_->linkCount();
+  if (added.size() > fresh + reusable.size()) {
+    return Error{"adaptive mode carries at most " + std::to_string(sched::kMaxLinks) +
+                 " links at a time, counting links still being removed and, for "
+                 "twice the latency and a second, links just removed: " +
+                 std::to_string(added.size()) + " more do not fit now; try again soon"};
+  }
+  for (auto& link : links_) {
+    const bool kept = std::any_of(specs.begin(), specs.end(),
+                                  [&](const LinkSpec& s) { return s.uri == link->spec.uri; });
+    if (kept || link->removed_at) {
+      continue;
+    }
+    link->removed_at = now;
+    changes.removed.push_back(link->spec.text);
+    spdlog::info("link {}: removed; moving its traffic to the others before closing it",
+                 link->spec.text);
+  }
+  for (auto& link : added) {
+    const sched::LinkConfig config{link->spec.text, link->spec.cost};
+    spdlog::info("link {}: added; connecting", link->spec.text);
+    // Connected by the worker's next tick.
+    if (scheduler_->linkCount() < sched::kMaxLinks) {
+      link->id = scheduler_->addLink(config, now);
+      links_.push_back(std::move(link));
+    } else {
+      link->id = reusable.back();
+      reusable.pop_back();
+      scheduler_->resetLink(link->id, config, now);
+      links_[link->id] = std::move(link);
+    }
+  }
+  return changes;
 }
 
 // ---- connections (worker thread, mu_ held) ----
@@ -209,6 +304,10 @@ void AdaptiveSender::startConnect(Link& link, sched::TimePoint now) {
 }
 
 void AdaptiveSender::linkFailed(Link& link, const std::string& why, sched::TimePoint now) {
+  if (link.removed_at) {
+    spdlog::info("link {}: {}", link.spec.text, why);
+    return closeRemoved(link);
+  }
   if (link.phase == Link::Phase::kUp && draining_) {
     // The stream has ended and everything was delivered: the receiver closing is no news.
     spdlog::info("link {}: {} at the end of the stream", link.spec.text, why);
@@ -227,7 +326,57 @@ void AdaptiveSender::linkFailed(Link& link, const std::string& why, sched::TimeP
   ++reconnects_;
 }
 
+void AdaptiveSender::pollRemoved(Link& link, sched::TimePoint now) {
+  if (link.phase != Link::Phase::kUp) {
+    return closeRemoved(link);  // it carries nothing
+  }
+  if (!link.drain_from) {
+    const bool other_up = std::any_of(links_.begin(), links_.end(), [&](const auto& l) {
+      return !l->removed_at && l->phase == Link::Phase::kUp;
+    });
+    if (!other_up && now - *link.removed_at < kRemovalBound) {
+      return;  // it still carries the stream alone
+    }
+    // Down for the scheduler: what it holds unacknowledged is re-sent on the others.
+    link.drain_from = now;
+    scheduler_->setLinkState(link.id, sched::LinkState::kDown, now);
+    return;
+  }
+  std::size_t blocks = 0, bytes = 0;
+  const bool empty = srt_getsndbuffer(link.sock.get(), &blocks, &bytes) != 0 || blocks == 0;
+  // What it delivered, the receiver plays out within the latency (and its merge may wait
+  // as long again for stragglers): closing before then could cut it off.
+  const auto played = config_.srt.latency * 2 + milliseconds(500);
+  const auto since = now - *link.drain_from;
+  if ((empty && since >= played) || since >= played * 2 + milliseconds(2000)) {
+    closeRemoved(link);
+  }
+}
+
+void AdaptiveSender::closeRemoved(Link& link) {
+  if (link.phase == Link::Phase::kUp) {
+    links_up_--;
+  }
+  if (!link.drain_from) {
+    scheduler_->setLinkState(link.id, sched::LinkState::kDown, Clock::now());
+  }
+  link.phase = Link::Phase::kIdle;
+  link.sock.reset();
+  link.closed = true;
+  link.closed_at = Clock::now();
+  spdlog::info("link {}: removed, closed", link.spec.text);
+}
+
 void AdaptiveSender::pollLink(Link& link, sched::TimePoint now) {
+  if (link.closed) {
+    return;
+  }
+  if (link.removed_at) {
+    pollRemoved(link, now);
+    if (link.closed || link.drain_from) {
+      return;  // a draining link's stats must not bring it back up in the scheduler
+    }
+  }
   if (link.phase == Link::Phase::kIdle) {
     if (now >= link.next_attempt && !draining_) {
       startConnect(link, now);
@@ -497,6 +646,9 @@ nlohmann::json AdaptiveSender::statsJson(bool clear_interval) {
   const int latency_ms = static_cast<int>(config_.srt.latency.count());
   nlohmann::json links = nlohmann::json::array();
   for (auto& link : links_) {
+    if (link->closed) {
+      continue;  // removed
+    }
     srt::LinkStats& ls = link->last_stats;
     const sched::LinkModel& m = scheduler_->link(link->id);
     if (link->phase == Link::Phase::kUp) {
@@ -521,6 +673,9 @@ nlohmann::json AdaptiveSender::statsJson(bool clear_interval) {
                   {"loss", m.lossRate()}};
     if (!link->last_error.empty() && link->phase != Link::Phase::kUp) {
       j["error"] = link->last_error;
+    }
+    if (link->removed_at) {
+      j["removing"] = true;
     }
     links.push_back(std::move(j));
   }

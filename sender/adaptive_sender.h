@@ -8,7 +8,15 @@
 // reconnects links (backoff 250 ms doubling to 5 s), reads every link's srt_bistats
 // each feedback interval (10 ms) into the scheduler, sends what the scheduler re-sends
 // (packets a failed or stalled link still held), and sends the payloads that send()
-// queued. send() only queues; statsJson() may be called from any thread.
+// queued. send() only queues; statsJson() and setLinks() may be called from any thread.
+//
+// setLinks() adds links to the scheduler (at most sched::kMaxLinks ids; a closed link's id
+// goes to a new link once its copies are all past their deadline) and removes links in
+// three steps on the worker: once another link is
+// up (or after a bound), the scheduler sets the removed one kDown, which re-sends what it
+// held unacknowledged on the others; it takes nothing new; its socket is closed once its
+// send buffer is empty and twice the latency has passed (the receiver has played out what
+// it delivered), or after a bound.
 #pragma once
 
 #include <atomic>
@@ -52,6 +60,7 @@ class AdaptiveSender final : public Transport {
   void maintain() override {}  // the worker reconnects links itself
   nlohmann::json statsJson(bool clear_interval) override;
   void drain(std::chrono::milliseconds timeout) override;
+  Result<LinkChanges> setLinks(const std::vector<LinkSpec>& links) override;
 
   std::uint32_t session() const { return config_.session; }
   // What an encoder should produce now: the capacity the links are measured to deliver,
@@ -75,6 +84,11 @@ class AdaptiveSender final : public Transport {
   void pollLink(Link& link, sched::TimePoint now);
   void startConnect(Link& link, sched::TimePoint now);
   void linkFailed(Link& link, const std::string& why, sched::TimePoint now);
+  // A link for `spec` (its addresses resolved, its device checked); no id yet.
+  Result<std::unique_ptr<Link>> makeLink(const LinkSpec& spec) const;
+  // The removal steps of a link setLinks() left out (pollLink(), mu_ held).
+  void pollRemoved(Link& link, sched::TimePoint now);
+  void closeRemoved(Link& link);
   void schedule(Queued& q, sched::TimePoint now);
   void transmit(const Stored& packet, sched::LinkId link, std::uint8_t flags, sched::TimePoint now);
   void sendResends(sched::TimePoint now);
@@ -91,6 +105,7 @@ class AdaptiveSender final : public Transport {
   // Guarded by mu_: links, scheduler, stored packets, counters. The worker holds it
   // while it works, not while it waits.
   mutable std::mutex mu_;
+  std::mutex set_links_mu_;  // one setLinks() at a time
   std::vector<std::unique_ptr<Link>> links_;
   std::deque<Stored> stored_;  // by seq, contiguous
   std::uint64_t next_seq_ = 0;

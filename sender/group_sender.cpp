@@ -8,12 +8,19 @@
 
 namespace bondcast::sender {
 
-using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
 namespace {
 constexpr milliseconds kFirstBackoff{250};
 constexpr milliseconds kMaxBackoff{5000};
+// A removed member is closed once another link has been up this long beyond the
+// latency, so that the receiver has every packet the removed one delivered from another
+// member too...
+constexpr milliseconds kRemovalMargin{500};
+// ... or after this long whatever the others do: the user wants it gone.
+constexpr milliseconds kRemovalBound{10000};
+// More than a group ever has (removed members still closing included).
+constexpr std::size_t kMaxMembers = 64;
 }  // namespace
 
 const char* toString(GroupMode m) {
@@ -31,6 +38,9 @@ struct GroupSender::Link {
   Clock::time_point next_attempt{};
   milliseconds backoff = kFirstBackoff;
   srt::LinkState state = srt::LinkState::kDown;
+  int token = 0;                                // its token in the group, for its life
+  std::optional<Clock::time_point> up_since;    // connected (running or idle) since
+  std::optional<Clock::time_point> removed_at;  // setLinks() left it out then
 };
 
 GroupSender::GroupSender(GroupSenderConfig config) : config_(std::move(config)) {}
@@ -45,19 +55,12 @@ Result<std::unique_ptr<GroupSender>> GroupSender::create(GroupSenderConfig confi
     return Error{"at least one --link is needed"};
   std::unique_ptr<GroupSender> self(new GroupSender(std::move(config)));
   for (const auto& spec : self->config_.links) {
-    auto link = std::make_unique<Link>();
-    link->spec = spec;
-    auto peer = srt::resolve(spec.host, spec.port, false);
-    if (!peer)
-      return Error{"link '" + spec.text + "': " + peer.error().message};
-    link->peer = *peer;
-    if (!spec.bind_host.empty()) {
-      auto bind = srt::resolve(spec.bind_host, spec.bind_port, false);
-      if (!bind)
-        return Error{"link '" + spec.text + "' bind: " + bind.error().message};
-      link->bind = *bind;
+    auto link = self->makeLink(spec);
+    if (!link) {
+      return link.error();
     }
-    self->links_.push_back(std::move(link));
+    (*link)->token = self->next_token_++;
+    self->links_.push_back(std::move(*link));
   }
   auto group = self->makeGroup();
   if (!group)
@@ -65,6 +68,24 @@ Result<std::unique_ptr<GroupSender>> GroupSender::create(GroupSenderConfig confi
   self->group_ = std::move(*group);
   self->group_id_ = self->group_.get();
   return self;
+}
+
+Result<std::unique_ptr<GroupSender::Link>> GroupSender::makeLink(const LinkSpec& spec) const {
+  auto link = std::make_unique<Link>();
+  link->spec = spec;
+  auto peer = srt::resolve(spec.host, spec.port, false);
+  if (!peer) {
+    return Error{"link '" + spec.text + "': " + peer.error().message};
+  }
+  link->peer = *peer;
+  if (!spec.bind_host.empty()) {
+    auto bind = srt::resolve(spec.bind_host, spec.bind_port, false);
+    if (!bind) {
+      return Error{"link '" + spec.text + "' bind: " + bind.error().message};
+    }
+    link->bind = *bind;
+  }
+  return link;
 }
 
 Result<srt::Socket> GroupSender::makeGroup() {
@@ -131,7 +152,7 @@ void GroupSender::onConnect(void* opaque, SRTSOCKET ns, int errorcode, const soc
   std::lock_guard lock(self->mu_);
   self->group_refused_ = self->group_refused_ || group_refused;
   for (auto& link : self->links_) {
-    if (link->member == ns || (token >= 0 && &link - &self->links_[0] == token)) {
+    if (link->member == ns || (token >= 0 && link->token == token)) {
       if (link->last_error != reason) {
         spdlog::warn("link {}: {}", link->spec.text, reason);
       }
@@ -142,12 +163,11 @@ void GroupSender::onConnect(void* opaque, SRTSOCKET ns, int errorcode, const soc
   }
 }
 
-Status GroupSender::connectLink(std::size_t index) {
-  Link& link = *links_[index];
+Status GroupSender::connectLink(Link& link) {
   SRT_SOCKGROUPCONFIG cfg =
       srt_prepare_endpoint(link.bind ? link.bind->get() : nullptr, link.peer.get(), link.peer.len);
   cfg.weight = static_cast<std::uint16_t>(link.spec.weight);
-  cfg.token = static_cast<int>(index);
+  cfg.token = link.token;
   link.attempted = true;
   link.state = srt::LinkState::kConnecting;
   if (srt_connect_group(group_id_.load(), &cfg, 1) == SRT_ERROR) {
@@ -164,7 +184,7 @@ Status GroupSender::connectLink(std::size_t index) {
 }
 
 std::vector<SRT_SOCKGROUPDATA> GroupSender::members() {
-  std::vector<SRT_SOCKGROUPDATA> data(links_.size() * 2 + 4);
+  std::vector<SRT_SOCKGROUPDATA> data(kMaxMembers);
   size_t n = data.size();
   if (srt_group_data(group_id_.load(), data.data(), &n) == SRT_ERROR)
     n = 0;
@@ -175,9 +195,10 @@ std::vector<SRT_SOCKGROUPDATA> GroupSender::members() {
 Status GroupSender::connect(milliseconds timeout, const std::atomic<bool>* cancel) {
   {
     std::lock_guard lock(mu_);
-    for (std::size_t i = 0; i < links_.size(); ++i) {
-      if (auto st = connectLink(i); !st)
+    for (auto& link : links_) {
+      if (auto st = connectLink(*link); !st) {
         spdlog::warn("{}", st.error().message);
+      }
     }
   }
   auto deadline = Clock::now() + timeout;
@@ -236,41 +257,147 @@ void GroupSender::maintain() {
     replaceGroup();
   auto now = Clock::now();
   auto data = members();
-  std::lock_guard lock(mu_);
-  for (std::size_t i = 0; i < links_.size(); ++i) {
-    Link& link = *links_[i];
-    auto it = std::find_if(data.begin(), data.end(), [&](const SRT_SOCKGROUPDATA& d) {
-      return d.id == link.member || d.token == static_cast<int>(i);
-    });
-    if (it != data.end()) {
-      link.member = it->id;
-      link.state = srt::linkStateFrom(it->sockstate, it->memberstate, true);
-      if (it->sockstate == SRTS_CONNECTED) {
-        if (!link.ever_connected || !link.last_error.empty()) {
-          spdlog::info("link {}: connected", link.spec.text);
-          spdlog::debug("link {}: SRT options in effect: {}", link.spec.text,
-                        srt::optionsInEffect(it->id));
+  std::vector<SRTSOCKET> retired;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& link_ptr : links_) {
+      Link& link = *link_ptr;
+      auto it = std::find_if(data.begin(), data.end(), [&](const SRT_SOCKGROUPDATA& d) {
+        return d.id == link.member || d.token == link.token;
+      });
+      if (it != data.end()) {
+        link.member = it->id;
+        link.state = srt::linkStateFrom(it->sockstate, it->memberstate, true);
+        if (it->sockstate == SRTS_CONNECTED) {
+          if (!link.ever_connected || !link.last_error.empty()) {
+            spdlog::info("link {}: connected", link.spec.text);
+            spdlog::debug("link {}: SRT options in effect: {}", link.spec.text,
+                          srt::optionsInEffect(it->id));
+          }
+          link.ever_connected = true;
+          link.last_error.clear();
+          link.backoff = kFirstBackoff;
+          if (!link.up_since) {
+            link.up_since = now;
+          }
         }
-        link.ever_connected = true;
-        link.last_error.clear();
-        link.backoff = kFirstBackoff;
+        if (it->sockstate != SRTS_BROKEN) {
+          continue;
+        }
       }
-      if (it->sockstate != SRTS_BROKEN)
+      link.up_since.reset();
+      if (link.removed_at) {
+        link.member = SRT_INVALID_SOCK;  // gone: takeRetired() drops it
         continue;
+      }
+      if (link.state == srt::LinkState::kUp || link.state == srt::LinkState::kIdle) {
+        spdlog::warn("link {}: broken; reconnecting", link.spec.text);
+      }
+      link.member = SRT_INVALID_SOCK;
+      link.state = srt::LinkState::kDown;
+      if (now < link.next_attempt) {
+        continue;
+      }
+      link.next_attempt = now + link.backoff;
+      link.backoff = std::min(link.backoff * 2, kMaxBackoff);
+      ++reconnects_;
+      if (auto st = connectLink(link); !st) {
+        spdlog::debug("{}", st.error().message);
+      }
     }
-    if (link.state == srt::LinkState::kUp || link.state == srt::LinkState::kIdle) {
-      spdlog::warn("link {}: broken; reconnecting", link.spec.text);
-    }
-    link.member = SRT_INVALID_SOCK;
-    link.state = srt::LinkState::kDown;
-    if (now < link.next_attempt)
-      continue;
-    link.next_attempt = now + link.backoff;
-    link.backoff = std::min(link.backoff * 2, kMaxBackoff);
-    ++reconnects_;
-    if (auto st = connectLink(i); !st)
-      spdlog::debug("{}", st.error().message);
+    retired = takeRetired(data, now);
   }
+  for (SRTSOCKET member : retired) {
+    srt_close(member);  // without mu_: closing may call onConnect
+  }
+}
+
+std::vector<SRTSOCKET> GroupSender::takeRetired(const std::vector<SRT_SOCKGROUPDATA>& data,
+                                                Clock::time_point now) {
+  const auto settled = config_.srt.latency + kRemovalMargin;
+  const bool other_settled = std::any_of(links_.begin(), links_.end(), [&](const auto& l) {
+    return !l->removed_at && l->up_since && now - *l->up_since >= settled;
+  });
+  std::vector<SRTSOCKET> retired;
+  for (auto it = links_.begin(); it != links_.end();) {
+    Link& link = **it;
+    if (!link.removed_at) {
+      ++it;
+      continue;
+    }
+    auto d = std::find_if(data.begin(), data.end(),
+                          [&](const SRT_SOCKGROUPDATA& m) { return m.id == link.member; });
+    const bool carrying = link.member != SRT_INVALID_SOCK && d != data.end() &&
+                          d->sockstate == SRTS_CONNECTED && d->memberstate != SRT_GST_IDLE;
+    const bool overdue = now - *link.removed_at >= kRemovalBound;
+    if (carrying && !other_settled && !overdue) {
+      ++it;
+      continue;
+    }
+    if (carrying && !other_settled) {
+      spdlog::warn("link {}: removed; closing it although no other link is up", link.spec.text);
+    }
+    spdlog::info("link {}: removed, closed", link.spec.text);
+    if (link.member != SRT_INVALID_SOCK) {
+      retired.push_back(link.member);
+    }
+    it = links_.erase(it);
+  }
+  return retired;
+}
+
+Result<LinkChanges> GroupSender::setLinks(const std::vector<LinkSpec>& specs) {
+  if (specs.empty()) {
+    return Error{"at least one link is needed"};
+  }
+  std::lock_guard one_at_a_time(set_links_mu_);
+  std::vector<std::string> running;  // the URIs of the links not removed
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& l : links_) {
+      if (!l->removed_at) {
+        running.push_back(l->spec.uri);
+      }
+    }
+  }
+  // Everything that can fail first, without mu_ (names may take a while to resolve): an
+  // error changes nothing.
+  LinkChanges changes;
+  std::vector<std::unique_ptr<Link>> added;
+  for (const auto& spec : specs) {
+    if (std::find(running.begin(), running.end(), spec.uri) != running.end()) {
+      changes.unchanged.push_back(spec.text);
+      continue;
+    }
+    auto link = makeLink(spec);
+    if (!link) {
+      return link.error();
+    }
+    changes.added.push_back(spec.text);
+    added.push_back(std::move(*link));
+  }
+  std::lock_guard lock(mu_);
+  const auto now = Clock::now();
+  for (auto& link : links_) {
+    const bool kept = std::any_of(specs.begin(), specs.end(),
+                                  [&](const LinkSpec& s) { return s.uri == link->spec.uri; });
+    if (kept || link->removed_at) {
+      continue;
+    }
+    link->removed_at = now;
+    changes.removed.push_back(link->spec.text);
+    spdlog::info("link {}: removed; closing it once another link carries the stream",
+                 link->spec.text);
+  }
+  for (auto& link : added) {
+    link->token = next_token_++;
+    spdlog::info("link {}: added; connecting", link->spec.text);
+    if (auto st = connectLink(*link); !st) {
+      spdlog::warn("{}", st.error().message);
+    }
+    links_.push_back(std::move(link));
+  }
+  return changes;
 }
 
 // In backup mode the active link is the running member the peer still acknowledges
@@ -302,6 +429,7 @@ GroupStats GroupSender::stats(bool clear_interval) {
         out.active_link = static_cast<int>(i);
     }
     out.links.push_back(ls);
+    out.removing.push_back(link.removed_at.has_value());
   }
   return out;
 }
@@ -309,8 +437,12 @@ GroupStats GroupSender::stats(bool clear_interval) {
 nlohmann::json GroupSender::statsJson(bool clear_interval) {
   GroupStats gs = stats(clear_interval);
   nlohmann::json links = nlohmann::json::array();
-  for (const auto& l : gs.links)
-    links.push_back(srt::toJson(l));
+  for (std::size_t i = 0; i < gs.links.size(); ++i) {
+    links.push_back(srt::toJson(gs.links[i]));
+    if (gs.removing[i]) {
+      links.back()["removing"] = true;
+    }
+  }
   nlohmann::json j = {{"payloads_sent", gs.payloads_sent},
                       {"payloads_dropped", gs.payloads_dropped},
                       {"reconnects", gs.reconnects},

@@ -6,6 +6,10 @@
 // by another (the stats thread, about once a second). Both may run concurrently.
 // Links that fail to connect, or whose member breaks, are connected again with
 // exponential backoff (250 ms doubling to 5 s) while the others carry the stream.
+// setLinks() (any thread) adds members to the running group (srt_connect_group) and
+// removes members: a removed member is closed by maintain() once another link has been
+// up for the latency and a bit (what the receiver holds of the removed member, it holds
+// of that one too), or at once when it carries nothing (down, or backup's idle standby).
 #pragma once
 
 #include <atomic>
@@ -13,6 +17,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -25,6 +30,8 @@
 
 namespace bondcast::sender {
 
+using Clock = std::chrono::steady_clock;
+
 enum class GroupMode { kBroadcast, kBackup };
 const char* toString(GroupMode m);
 
@@ -36,6 +43,7 @@ struct GroupSenderConfig {
 
 struct GroupStats {
   std::vector<srt::LinkStats> links;  // one per configured link, in --link order
+  std::vector<bool> removing;         // per link: removed by setLinks(), not closed yet
   int active_link = -1;               // backup: the link carrying the stream now
   std::uint64_t payloads_sent = 0;
   std::uint64_t payloads_dropped = 0;  // no link could take them
@@ -63,11 +71,18 @@ class GroupSender final : public Transport {
   // Waits until every connected member has sent and had acknowledged what it holds,
   // then for the receiver's latency to deliver it, at most `timeout`.
   void drain(std::chrono::milliseconds timeout) override;
+  Result<LinkChanges> setLinks(const std::vector<LinkSpec>& links) override;
 
  private:
   struct Link;
   explicit GroupSender(GroupSenderConfig config);
-  Status connectLink(std::size_t index);
+  // A link for `spec`, its addresses resolved; no token, no socket yet.
+  Result<std::unique_ptr<Link>> makeLink(const LinkSpec& spec) const;
+  Status connectLink(Link& link);
+  // maintain(), mu_ held: the removed links that may go now, taken out of links_; their
+  // members are to be closed (without mu_).
+  std::vector<SRTSOCKET> takeRetired(const std::vector<SRT_SOCKGROUPDATA>& data,
+                                     Clock::time_point now);
   // A new group with the configured options, its connect callback on this.
   Result<srt::Socket> makeGroup();
   // Replaces the group by a new one and connects every link again (maintain()).
@@ -86,7 +101,9 @@ class GroupSender final : public Transport {
   bool group_refused_ = false;
   std::uint64_t groups_replaced_ = 0;
   std::vector<std::unique_ptr<Link>> links_;
-  std::mutex mu_;  // guards links_ state
+  int next_token_ = 0;       // each link's token in the group (SRT_SOCKGROUPCONFIG.token)
+  std::mutex mu_;            // guards links_ state, next_token_
+  std::mutex set_links_mu_;  // one setLinks() at a time
   std::atomic<std::uint64_t> payloads_sent_{0};
   std::atomic<std::uint64_t> payloads_dropped_{0};
   std::uint64_t reconnects_ = 0;

@@ -27,6 +27,7 @@ Result<LinkSpec> parseLinkSpec(std::string_view text) {
     return bad("port 0 is not a receiver port");
   LinkSpec link;
   link.text = maskSecrets(text);
+  link.uri = std::string(text);
   link.host = uri->host;
   link.port = uri->port;
   link.srt = *srt;

@@ -19,7 +19,8 @@
 namespace bondcast::sender {
 
 struct LinkSpec {
-  std::string text;  // as given, for logs and stats
+  std::string text;  // as given with passphrases masked, for logs and stats
+  std::string uri;   // exactly as given: what a reload compares (may hold a secret: never log it)
   std::string host;
   std::uint16_t port = 0;
   int weight = 0;  // 0..65535

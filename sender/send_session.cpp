@@ -110,6 +110,22 @@ void SendSession::stop() {
     in->stop();
 }
 
+Result<LinkChanges> SendSession::setLinks(const std::vector<std::string>& links) {
+  SendOptions changed = options_;
+  changed.links = links;
+  if (auto st = checkSendOptions(changed); !st) {
+    return st.error();
+  }
+  auto specs = linkSpecs(changed);
+  if (!specs) {
+    return specs.error();
+  }
+  if (!connected_ || stopping_) {
+    return Error{"the sender is not sending (still connecting, or ending): try again"};
+  }
+  return transport_->setLinks(*specs);
+}
+
 nlohmann::json SendSession::statsJson(bool clear_interval) {
   nlohmann::json j = {{"mode", options_.mode},
                       {"input_bytes", input_bytes_.load()},
@@ -148,6 +164,7 @@ Status SendSession::run(Input& input) {
   if (auto st = transport_->connect(options_.connect_timeout, &stopping_); !st) {
     return stopping_ ? okStatus() : st;
   }
+  connected_ = true;
   std::thread stats_thread([this] { statsLoop(); });
   Packetizer packetizer;
   TsInspector inspector;
@@ -179,6 +196,7 @@ Status SendSession::run(Input& input) {
                  packetizer.discardedBytes());
   }
   // Let the links deliver what they hold before closing (bounded).
+  connected_ = false;  // no more link changes
   transport_->drain(options_.srt.latency * 4 + std::chrono::milliseconds(2000));
   auto final_stats = statsJson(false);
   final_stats["final"] = true;

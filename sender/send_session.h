@@ -53,6 +53,11 @@ class SendSession {
   Status run(Input& input);
   // Thread-safe; run() returns soon after.
   void stop();
+  // Replaces the links by `links` (URIs as given; a reload of the config file), from any
+  // thread while run() sends: checked as at start for this mode first, then
+  // Transport::setLinks(). An error changes nothing. Before run() has connected, it is an
+  // error too (nothing runs yet).
+  Result<LinkChanges> setLinks(const std::vector<std::string>& links);
   // Payload statistics so far, as JSON (the same record the stats file gets).
   nlohmann::json statsJson(bool clear_interval);
   // Adaptive mode: the encoder bitrate the links can carry now (0 in other modes, or
@@ -67,6 +72,7 @@ class SendSession {
   std::unique_ptr<Transport> transport_;
   AdaptiveSender* adaptive_ = nullptr;  // transport_, in adaptive mode
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> connected_{false};  // run() has connected the transport
   std::atomic<Input*> input_{nullptr};
   std::atomic<std::uint64_t> input_bytes_{0};
   std::atomic<std::uint64_t> payloads_{0};

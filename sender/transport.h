@@ -20,8 +20,16 @@
 
 #include "common/result.h"
 #include "scheduler/types.h"
+#include "sender/link_spec.h"
 
 namespace bondcast::sender {
+
+// What setLinks() did, each link as its URI text (secrets masked).
+struct LinkChanges {
+  std::vector<std::string> added;
+  std::vector<std::string> removed;
+  std::vector<std::string> unchanged;
+};
 
 // One payload of the stream (whole TS packets, at most 1316 bytes) and what the session
 // knows of it.
@@ -44,11 +52,20 @@ class Transport {
   // Periodic housekeeping (reconnects), from the stats thread.
   virtual void maintain() = 0;
   // The transport's part of the stats record: "links" (one object per configured link,
-  // in --link order) and mode-specific fields. clear_interval resets interval rates.
+  // in --link order, then links added by setLinks(); a removed link until it is closed,
+  // with "removing": true) and mode-specific fields. clear_interval resets interval rates.
   virtual nlohmann::json statsJson(bool clear_interval) = 0;
   // At end of input: waits (at most `timeout`) until the links have delivered what they
   // hold and the receiver's latency has passed.
   virtual void drain(std::chrono::milliseconds timeout) = 0;
+  // Replaces the running set of links by `links` (a reload of the config file), from any
+  // thread, after connect(). A link whose URI text equals a running one's is untouched;
+  // a new one starts connecting (and carries traffic once up); one no longer listed is
+  // drained: it takes no new payloads, what it holds unacknowledged is carried by the
+  // others, and it is closed once it holds nothing, another link is up, or a bound has
+  // passed (its stats row goes then). Checks every new link first (its address
+  // resolves, the mode's limit on links): an error changes nothing.
+  virtual Result<LinkChanges> setLinks(const std::vector<LinkSpec>& links) = 0;
 };
 
 // What connect() says when no link connected in time: each link as the user gave it and

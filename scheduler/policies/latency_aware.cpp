@@ -7,9 +7,30 @@
 
 namespace bondcast::sched {
 
+namespace {
+// A link that came up is probed until this many of its copies were acknowledged: enough
+// for SRT to have measured its RTT (LinkModel::ackedSinceUp).
+constexpr std::uint64_t kAckedToBeMeasured = 5;
+}  // namespace
+
 LinkId LatencyAwarePolicy::addLink(const LinkConfig& config, TimePoint now) {
   last_probe_.push_back(now);
+  joined_late_.push_back(false);
   return PolicyBase::addLink(config, now);
+}
+
+void LatencyAwarePolicy::afterReset(LinkId link, TimePoint now) {
+  last_probe_.at(link) = now;
+  joined_late_.at(link) = false;
+}
+
+void LatencyAwarePolicy::setLinkState(LinkId link, LinkState state, TimePoint now) {
+  if (state == LinkState::kUp && !models().at(link).isUp()) {
+    joined_late_.at(link) = std::any_of(models().begin(), models().end(), [&](const LinkModel& m) {
+      return m.id() != link && m.isUp() && m.sentPackets() > 0;
+    });
+  }
+  PolicyBase::setLinkState(link, state, now);
 }
 
 LatencyAwarePolicy::Option LatencyAwarePolicy::evaluate(const LinkModel& link, const Packet& packet,
@@ -90,7 +111,9 @@ bool LatencyAwarePolicy::affordExtra(const Packet& packet) const {
 
 void LatencyAwarePolicy::addProbes(Decision& decision, TimePoint now) {
   for (const LinkModel& link : models()) {
-    if (link.state() != LinkState::kStalled ||
+    const bool unmeasured =
+        link.isUp() && joined_late_[link.id()] && link.ackedSinceUp() < kAckedToBeMeasured;
+    if ((link.state() != LinkState::kStalled && !unmeasured) ||
         now - last_probe_[link.id()] < config().probe_interval) {
       continue;
     }
@@ -115,7 +138,10 @@ void LatencyAwarePolicy::addProbes(Decision& decision, TimePoint now) {
 //    (parameter sets, keyframe, audio) or at risk (its primary is not roomy, looks
 //    stalled, or loses heavily), paid from a credit that earns overhead_budget x each
 //    packet's size.
-// 4. A stalled link gets one copy every probe_interval so its recovery shows.
+// 4. A stalled link gets one copy every probe_interval so its recovery shows, and so does
+//    a link that came up while another carried the stream, until a few of its copies were
+//    acknowledged (a link added or reconnected: SRT measures its RTT only from data it
+//    carries, and until then its default 100 ms RTT makes it lose every comparison).
 // Re-sends after a failure (resendTargets) take the earliest arrival that can still
 // make the deadline (any earliest arrival without drop_when_late). At every
 // takeResends() (rescueLate):

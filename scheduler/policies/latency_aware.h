@@ -19,12 +19,14 @@ class LatencyAwarePolicy final : public PolicyBase {
   explicit LatencyAwarePolicy(SchedulerConfig config)
       : PolicyBase("latency-aware", std::move(config)) {}
   LinkId addLink(const LinkConfig& config, TimePoint now) override;
+  void setLinkState(LinkId link, LinkState state, TimePoint now) override;
   // Bytes of extra copies the budget still allows (negative after re-sends).
   double creditBytes() const { return credit_bytes_; }
 
  protected:
   Decision decide(const Packet& packet, TimePoint now) override;
   bool resendsOnFailure() const override { return true; }
+  void afterReset(LinkId link, TimePoint now) override;
   LinkSet resendTargets(const Packet& packet, LinkId failed, TimePoint now) override;
   void rescueLate(TimePoint now, std::vector<Resend>& out) override;
 
@@ -49,6 +51,8 @@ class LatencyAwarePolicy final : public PolicyBase {
 
   double credit_bytes_ = 0;
   std::vector<TimePoint> last_probe_;
+  // Per link: it came up while another link carried the stream (probed until measured).
+  std::vector<bool> joined_late_;
   std::deque<Packet> deferred_;  // judged too late by pick(), oldest first
 };
 

@@ -26,6 +26,7 @@ class SrtlaPolicy final : public PolicyBase {
 
  protected:
   Decision decide(const Packet& packet, TimePoint now) override;
+  void afterReset(LinkId link, TimePoint /*now*/) override { windows_.at(link) = kWindowDefault; }
   void afterStats(LinkId link, TimePoint now) override;
 
  private:

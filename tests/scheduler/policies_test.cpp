@@ -303,5 +303,54 @@ TEST(LatencyAware, FindsAStalledLinkFromItsStatsAndProbesIt) {
   EXPECT_EQ(f.pick(5, at(401), at(701)), (Ids{1, 0}));
 }
 
+// A link added while another carries the stream reads SRT's defaults (RTT 100 ms) until
+// it carries data; it gets a probe every probe_interval until a few copies were
+// acknowledged, then competes on what was measured.
+TEST(LatencyAware, ProbesALinkThatJoinsMidStreamUntilItIsMeasured) {
+  Fixture f("latency-aware", {{60, 10e6}});
+  EXPECT_EQ(f.pick(0, at(0), at(300)), (Ids{0}));
+  f.s->addLink(LinkConfig{"added", 1.0}, at(10));
+  f.s->setLinkState(1, LinkState::kUp, at(10));
+  f.s->onLinkStats(1, healthyStats(100, 10e6), at(10));
+  EXPECT_EQ(f.pick(1, at(20), at(320)), (Ids{0}));  // the probe interval starts at addLink
+  EXPECT_EQ(f.pick(2, at(110), at(410)), (Ids{0, 1}));
+  EXPECT_EQ(f.pick(3, at(111), at(411)), (Ids{0}));
+  // Five copies sent and acknowledged; SRT has measured it at 20 ms.
+  std::uint64_t seq = 4;
+  for (int k = 0; k < 4; ++k, ++seq) {
+    EXPECT_EQ(f.pick(seq, at(210 + 100 * k), at(510 + 100 * k)), (Ids{0, 1}));
+  }
+  f.s->onLinkStats(1, healthyStats(20, 10e6), at(600));
+  EXPECT_EQ(f.s->link(1).ackedSinceUp(), 5u);
+  EXPECT_EQ(f.pick(seq, at(601), at(901)), (Ids{1}));
+  EXPECT_EQ(f.pick(seq + 1, at(701), at(1001)), (Ids{1}));  // no more probes of link 0 or 1
+}
+
+// A gone link's id given to a new link: a fresh model and counters, connecting, and
+// nothing of the old link's copies re-sent.
+TEST(LatencyAware, ResetLinkStartsTheIdAfresh) {
+  Fixture f("latency-aware", {{20, 10e6}, {40, 10e6}});
+  for (std::uint64_t seq = 0; seq < 3; ++seq) {
+    EXPECT_EQ(f.pick(seq, at(0), at(300)), (Ids{0}));
+  }
+  f.s->setLinkState(0, LinkState::kDown, at(1));
+  EXPECT_EQ(f.s->takeResends(at(1)).size(), 3u);
+  f.s->resetLink(0, LinkConfig{"new", 2.0}, at(1000));
+  EXPECT_EQ(f.s->link(0).state(), LinkState::kConnecting);
+  EXPECT_EQ(f.s->link(0).sentPackets(), 0u);
+  EXPECT_DOUBLE_EQ(f.s->link(0).cost(), 2.0);
+  EXPECT_EQ(f.s->stats().links[0].picked, 0u);
+  EXPECT_TRUE(f.s->takeResends(at(1000)).empty());
+  EXPECT_EQ(f.pick(3, at(1000), at(1300)), (Ids{1}));
+}
+
+// Links up together at the start get no probes: the first packets measure them.
+TEST(LatencyAware, DoesNotProbeLinksThatCameUpBeforeAnyCarried) {
+  Fixture f("latency-aware", {{20, 10e6}, {40, 10e6}});
+  for (std::uint64_t seq = 0; seq < 5; ++seq)
+    EXPECT_EQ(f.pick(seq, at(100 * static_cast<int>(seq)), at(300 + 100 * static_cast<int>(seq))),
+              (Ids{0}));
+}
+
 }  // namespace
 }  // namespace bondcast::sched

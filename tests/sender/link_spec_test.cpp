@@ -17,6 +17,18 @@ TEST(SenderLinkSpec, ParsesWeightBindAndCost) {
   EXPECT_DOUBLE_EQ(l->cost, 2.5);
 }
 
+// A reload tells links apart by the URI as given: two links that differ only in their
+// passphrase are two links, though their logged text is the same.
+TEST(SenderLinkSpec, KeepsTheUriAsGivenBesideTheMaskedText) {
+  auto a = parseLinkSpec("srt://studio:9000?passphrase=first-secret-1");
+  auto b = parseLinkSpec("srt://studio:9000?passphrase=other-secret-2");
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->text, "srt://studio:9000?passphrase=***");
+  EXPECT_EQ(a->text, b->text);
+  EXPECT_EQ(a->uri, "srt://studio:9000?passphrase=first-secret-1");
+  EXPECT_NE(a->uri, b->uri);
+}
+
 TEST(SenderLinkSpec, ParsesTheInterfaceAndChecksItExists) {
   auto l = parseLinkSpec("srt://studio:9000?dev=lo");
   ASSERT_TRUE(l.ok()) << l.error().message;
