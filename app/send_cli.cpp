@@ -19,14 +19,16 @@ CLI::App* addSendOptions(CLI::App& root, const std::shared_ptr<SendCli>& cli) {
                   "broadcast: every packet on every link (hitless failover); backup: one "
                   "active link, the others take over when it fails (both: SRT socket "
                   "groups); adaptive: packets split over the links by expected arrival "
-                  "time, using their summed capacity (one SRT connection per link)")
+                  "time, using their summed capacity (one SRT connection per link); srtla: one SRT "
+                  "connection spread over srtla:// links to an SRTLA receiver (srtla_rec, "
+                  "bondcast recv --listen srtla://), datagram by datagram, by --policy")
       ->capture_default_str();
   sub->add_option("--policy", cli->policy,
-                  "adaptive mode's scheduler: latency-aware, min-rtt, srtla, round-robin, "
+                  "adaptive and srtla modes' scheduler: latency-aware, min-rtt, srtla, round-robin, "
                   "broadcast or backup")
       ->capture_default_str();
   sub->add_option("--redundancy-budget", cli->redundancy_percent,
-                  "adaptive mode: extra copies of important or at-risk packets may add at "
+                  "adaptive and srtla modes: extra copies of important or at-risk packets may add at "
                   "most this PERCENT of the payload bytes (re-sends of a failed link's "
                   "packets are never refused)")
       ->capture_default_str()
@@ -45,7 +47,9 @@ CLI::App* addSendOptions(CLI::App& root, const std::shared_ptr<SendCli>& cli) {
                   "address; dev: the interface the link must leave by, adaptive mode, needs "
                   "root; cost: adaptive mode prefers cheaper links when deadlines allow, "
                   "default 1). Adaptive links also take SRT's passphrase=S, pbkeylen=16|24|32 "
-                  "and conntimeo=MS (defaults: the options below)")
+                  "and conntimeo=MS (defaults: the options below). In srtla mode: "
+                  "srtla://HOST:PORT?bind=LOCAL_ADDR[:PORT]&dev=IFNAME&cost=C, every link "
+                  "to the same SRTLA receiver, at most 8")
       ->required();
   sub->add_option("--latency", cli->latency_ms,
                   "SRT latency in ms (receiver buffer); in adaptive mode also the deadline "

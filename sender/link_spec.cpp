@@ -19,13 +19,14 @@ Result<LinkSpec> parseLinkSpec(std::string_view text) {
   auto srt = takeSrtUriOptions(*uri, SrtUriRole::kLink, {"weight", "bind", "dev", "cost"});
   if (!srt)
     return Error{"link: " + srt.error().message};
-  if (uri->scheme != "srt")
-    return bad("scheme must be srt:// (got '" + uri->scheme + "')");
+  if (uri->scheme != "srt" && uri->scheme != "srtla")
+    return bad("scheme must be srt:// (or srtla:// in srtla mode; got '" + uri->scheme + "')");
   if (uri->host.empty())
     return bad("a link needs the receiver's HOST:PORT");
   if (uri->port == 0)
     return bad("port 0 is not a receiver port");
   LinkSpec link;
+  link.scheme = uri->scheme;
   link.text = maskSecrets(text);
   link.uri = std::string(text);
   link.host = uri->host;

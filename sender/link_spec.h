@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MPL-2.0
 // One sender link as the user names it on the command line:
 //   srt://HOST:PORT?weight=N&bind=LOCAL_ADDR[:PORT]&dev=IFNAME&cost=C&passphrase=...
+//   srtla://HOST:PORT?bind=LOCAL_ADDR[:PORT]&dev=IFNAME&cost=C (send --mode srtla)
 // and SRT's own options where they apply (common/srt_uri.h: latency, passphrase,
 // pbkeylen, conntimeo; the command line's are the defaults).
 // weight: backup priority (higher is preferred), bind: the local address of the
@@ -19,6 +20,7 @@
 namespace bondcast::sender {
 
 struct LinkSpec {
+  std::string scheme = "srt";  // srt, or srtla (send --mode srtla: a link of an SRTLA group)
   std::string text;  // as given with passphrases masked, for logs and stats
   std::string uri;   // exactly as given: what a reload compares (may hold a secret: never log it)
   std::string host;

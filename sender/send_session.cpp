@@ -9,6 +9,7 @@
 
 #include "scheduler/factory.h"
 #include "sender/packetizer.h"
+#include "sender/srtla_sender.h"
 #include "sender/ts_inspect.h"
 
 namespace bondcast::sender {
@@ -44,6 +45,17 @@ Result<std::unique_ptr<Transport>> makeTransport(const SendOptions& o) {
       return sender.error();
     return std::unique_ptr<Transport>(std::move(*sender));
   }
+  if (o.mode == "srtla") {
+    SrtlaSenderConfig cfg;
+    cfg.links = std::move(*links);
+    cfg.srt = o.srt;
+    cfg.policy = o.policy;
+    cfg.redundancy_budget = o.redundancy_budget;
+    auto sender = SrtlaSender::create(std::move(cfg));
+    if (!sender)
+      return sender.error();
+    return std::unique_ptr<Transport>(std::move(*sender));
+  }
   GroupSenderConfig cfg;
   cfg.mode = o.mode == "backup" ? GroupMode::kBackup : GroupMode::kBroadcast;
   cfg.links = std::move(*links);
@@ -57,19 +69,32 @@ Result<std::unique_ptr<Transport>> makeTransport(const SendOptions& o) {
 }  // namespace
 
 Status checkSendOptions(const SendOptions& o) {
-  if (o.mode != "broadcast" && o.mode != "backup" && o.mode != "adaptive")
-    return Error{"unknown mode '" + o.mode + "' (known: broadcast, backup, adaptive)"};
+  if (o.mode != "broadcast" && o.mode != "backup" && o.mode != "adaptive" && o.mode != "srtla")
+    return Error{"unknown mode '" + o.mode + "' (known: broadcast, backup, adaptive, srtla)"};
+  const bool srtla = o.mode == "srtla";
   auto links = linkSpecs(o);
   if (!links)
     return links.error();
   for (const auto& link : *links) {
+    if (srtla != (link.scheme == "srtla")) {
+      return Error{"link '" + link.text + "': " +
+                   (srtla ? "srtla mode sends to an SRTLA receiver: links are srtla://HOST:PORT"
+                          : "srtla:// links need --mode srtla")};
+    }
+    if (srtla && link.weight != 0)
+      return Error{"link '" + link.text + "': weight= applies to backup mode only"};
+    if (srtla && !link.srt.empty()) {
+      return Error{"link '" + link.text +
+                   "': SRT options in a link apply to adaptive links only; srtla mode has "
+                   "one SRT connection: --latency, --passphrase apply to it"};
+    }
     // A group member bound to a device (srt_config_add SRTO_BINDTODEVICE) broke at its
     // first packet in the one run tried; group modes refuse dev= until that is understood.
-    if (!link.device.empty() && o.mode != "adaptive")
-      return Error{"link '" + link.text + "': dev= works in adaptive mode only"};
+    if (!link.device.empty() && o.mode != "adaptive" && !srtla)
+      return Error{"link '" + link.text + "': dev= works in adaptive and srtla modes only"};
     // A socket group has one set of SRT options for every member; an adaptive session has
     // one latency (its deadline) for every link.
-    if (o.mode != "adaptive" && !link.srt.empty()) {
+    if (o.mode != "adaptive" && !srtla && !link.srt.empty()) {
       return Error{"link '" + link.text +
                    "': SRT options in a link apply to adaptive links "
                    "only; in " +
@@ -81,7 +106,7 @@ Status checkSendOptions(const SendOptions& o) {
                    "session has one latency, --latency"};
     }
   }
-  if (o.mode == "adaptive") {
+  if (o.mode == "adaptive" || srtla) {
     if (auto s = sched::makeScheduler(o.policy); !s)
       return Error{"--policy: " + s.error().message};
     if (o.redundancy_budget < 0 || o.redundancy_budget > 1)

@@ -60,8 +60,9 @@ def parse_args(argv, known):
     p.add_argument("--no-results", action="store_true",
                    help="do not write eval/RESULTS.md or eval/results/*.png")
     args = p.parse_args(argv)
-    known_modes = ["single", "broadcast", "backup"] + [f"adaptive:{p}"
-                                                         for p in scenarios.POLICIES]
+    known_modes = (["single", "broadcast", "backup"]
+                   + [f"adaptive:{p}" for p in scenarios.POLICIES]
+                   + [f"srtla:{p}" for p in scenarios.SRTLA_POLICIES])
     bad_modes = [m for m in args.mode if m not in known_modes]
     if bad_modes:
         p.error(f"unknown mode {', '.join(bad_modes)}; known: {', '.join(known_modes)}")
@@ -105,6 +106,9 @@ def run_scenario(tools, scenario, args, out_dir):
                 continue
             if mode.startswith("adaptive:") and not tools.adaptive:
                 skipped.append(f"{scenario.name} {mode}: this bondcast has no adaptive mode")
+                continue
+            if mode.startswith("srtla:") and not tools.srtla:
+                skipped.append(f"{scenario.name} {mode}: this bondcast has no srtla mode")
                 continue
             chosen.append(mode)
         measured = {mode: [] for mode in chosen}

@@ -3,8 +3,9 @@
 
     bondcast recv  <--  bondcast emulate (one UDP relay per link)  <--  sender
 
-The sender is `bondcast send --mode broadcast|backup|adaptive` reading the sample file
-(paced by its PCR), or, for the single SRT link, Debian's `srt-live-transmit` fed over
+The sender is `bondcast send --mode broadcast|backup|adaptive|srtla` reading the sample
+file (paced by its PCR; srtla: the receiver listens on srtla:// and every link's emulator
+relay forwards to that one port, each from its own source port), or, for the single SRT link, Debian's `srt-live-transmit` fed over
 UDP by `ffmpeg -re` (through the scenario's first link only). Every file a run writes
 stays in its folder; `run()` returns what the metrics need.
 """
@@ -27,6 +28,7 @@ class Tools:
     shared_dir: str
     packet_log: bool = False
     adaptive: bool = False
+    srtla: bool = False
 
     @classmethod
     def probe(cls, bondcast, shared_dir):
@@ -35,11 +37,12 @@ class Tools:
                                   timeout=30)
             return done.stdout + done.stderr
         return cls(bondcast, shared_dir, packet_log="--packet-log" in help_of("recv"),
-                   adaptive="--policy" in help_of("send"))
+                   adaptive="--policy" in help_of("send"),
+                   srtla="srtla://" in help_of("send"))
 
 
-def _start_receiver(procs, tools, variant, run_dir, bound_s):
-    argv = [tools.bondcast, "recv", "--listen", "srt://127.0.0.1:0",
+def _start_receiver(procs, tools, variant, run_dir, bound_s, scheme="srt"):
+    argv = [tools.bondcast, "recv", "--listen", f"{scheme}://127.0.0.1:0",
             "--output", run_dir / "out.ts", "--latency", variant.latency_ms,
             "--stats", run_dir / "recv.jsonl", "--duration", f"{bound_s:.0f}s"]
     if tools.packet_log:
@@ -71,6 +74,9 @@ def _sender_argv(tools, mode, variant, sample, ports, run_dir):
     if mode.startswith("adaptive:"):
         argv += ["--mode", "adaptive", "--policy", mode.split(":", 1)[1]]
         argv += [x for p in ports for x in ("--link", f"srt://127.0.0.1:{p}")]
+    elif mode.startswith("srtla:"):
+        argv += ["--mode", "srtla", "--policy", mode.split(":", 1)[1]]
+        argv += [x for p in ports for x in ("--link", f"srtla://127.0.0.1:{p}")]
     else:
         argv += ["--mode", mode]
         n = len(ports)  # backup: the first link is preferred
@@ -148,7 +154,8 @@ def run(tools, scenario, variant, mode, sample, media_s, run_dir):
     bound_s = media_s + 90
     started = time.monotonic()
     with Procs() as procs:
-        recv, recv_port = _start_receiver(procs, tools, variant, run_dir, bound_s)
+        scheme = "srtla" if mode.startswith("srtla:") else "srt"
+        recv, recv_port = _start_receiver(procs, tools, variant, run_dir, bound_s, scheme)
         emu, ports, epoch = _start_emulator(procs, tools, scenario, recv_port, run_dir, bound_s)
         if mode == "single":
             sender, offered_bytes, payloads, send_stats = _run_single_link(

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 
 POLICIES = ["broadcast", "backup", "round-robin", "min-rtt", "srtla", "latency-aware"]
+SRTLA_POLICIES = ["latency-aware", "srtla"]
 QUICK_POLICIES = ["latency-aware"]
 
 _DURATION = re.compile(r"^\s*([0-9.]+)\s*(us|ms|s|min)?\s*$")
@@ -134,6 +135,8 @@ def _expand_modes(modes, policies):
     for mode in modes:
         if mode == "adaptive":
             out += [f"adaptive:{p}" for p in policies]
+        elif mode == "srtla":  # SRTLA with bondcast's scheduler, and with the reference's
+            out += [f"srtla:{p}" for p in SRTLA_POLICIES]
         else:
             out.append(mode)
     return out

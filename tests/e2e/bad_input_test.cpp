@@ -88,9 +88,25 @@ TEST_F(BadInput, AdaptiveModeOptionsAreCheckedNamingTheProblem) {
   EXPECT_NE(range.err.find("--redundancy-budget: Value 150 not in range"), std::string::npos)
       << range.err;
   expectFailure(sendArgs("broadcast", "testsrc", srtLink(9, "dev=lo")), 2,
-                {"dev= works in adaptive mode only"});
+                {"dev= works in adaptive and srtla modes only"});
   expectFailure(sendArgs("adaptive", "testsrc", srtLink(9, "dev=wwan9")), 1,
                 {"no network interface 'wwan9'"});
+}
+
+TEST_F(BadInput, SrtlaModeTakesSrtlaLinksOnlyAndNoOptionItCannotApply) {
+  expectFailure(sendArgs("srtla", "testsrc", srtLink(9)), 2,
+                {"srtla mode sends to an SRTLA receiver", "srtla://HOST:PORT"});
+  expectFailure(sendArgs("adaptive", "testsrc", "srtla://127.0.0.1:9"), 2,
+                {"srtla:// links need --mode srtla"});
+  expectFailure(sendArgs("srtla", "testsrc", "srtla://127.0.0.1:9?latency=300"), 2,
+                {"srtla mode has one SRT connection"});
+  expectFailure(sendArgs("srtla", "testsrc", "srtla://127.0.0.1:9?weight=2"), 2,
+                {"weight= applies to backup mode only"});
+  expectFailure(sendArgs("srtla", "testsrc", "srtla://127.0.0.1:9?dev=wwan9"), 1,
+                {"no network interface 'wwan9'"});
+  auto args = sendArgs("srtla", "testsrc", "srtla://127.0.0.1:9");
+  args.insert(args.end(), {"--policy", "fastest"});
+  expectFailure(args, 2, {"unknown policy 'fastest'"});
 }
 
 TEST_F(BadInput, UnknownOptionIsAUsageErrorNamingIt) {

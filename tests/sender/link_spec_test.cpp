@@ -44,6 +44,18 @@ TEST(SenderLinkSpec, ParsesTheInterfaceAndChecksItExists) {
   EXPECT_FALSE(parseLinkSpec("srt://h:1?dev=averyveryverylongname").ok());
 }
 
+TEST(SenderLinkSpec, TellsSrtlaLinksFromSrtLinks) {
+  auto l = parseLinkSpec("srtla://studio:5000?bind=10.0.0.2&cost=2");
+  ASSERT_TRUE(l.ok()) << l.error().message;
+  EXPECT_EQ(l->scheme, "srtla");
+  EXPECT_EQ(l->host, "studio");
+  EXPECT_EQ(l->port, 5000);
+  EXPECT_EQ(l->bind_host, "10.0.0.2");
+  auto s = parseLinkSpec("srt://studio:9000");
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->scheme, "srt");
+}
+
 TEST(SenderLinkSpec, RejectsWithTheOffendingPart) {
   auto scheme = parseLinkSpec("udp://h:1");
   ASSERT_FALSE(scheme.ok());
