@@ -40,6 +40,12 @@ constexpr std::size_t kRateSlots = 20;
 // How long what a sequence number was carried by is remembered (for NAKs and deadlines),
 // beyond the latency.
 constexpr milliseconds kSeqMemory{1000};
+// A retransmission libsrt sends (the receiver NAKed the packet) goes out only if the copy
+// already sent was not confirmed by the time it should have been: its link's round trip
+// and this slack (SRT ACKs every 10 ms, SRTLA ACKs every 10 packets). Most NAKs over
+// links of different delays are reordering, not loss: on S1 (15 and 60 ms one way)
+// forwarding each made 28% of the packets retransmissions.
+constexpr milliseconds kConfirmSlack{20};
 
 std::uint32_t be32(const std::uint8_t* p) {
   return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) |
@@ -50,10 +56,6 @@ std::uint32_t be32(const std::uint8_t* p) {
 bool seqBefore(std::uint32_t a, std::uint32_t b) {
   const std::uint32_t d = (b - a) & 0x7FFFFFFFu;
   return d != 0 && d < 0x40000000u;
-}
-
-std::int64_t micros(Clock::time_point t) {
-  return duration_cast<microseconds>(t.time_since_epoch()).count();
 }
 
 class UdpFd {
@@ -133,7 +135,14 @@ struct SrtlaSender::Relay {
   };
   struct SeqInfo {
     Clock::time_point first_sent;
-    std::uint8_t links = 0;  // bit per link id
+    Clock::time_point last_sent;  // the latest copy on a link
+    std::uint8_t links = 0;       // bit per link id
+    bool confirmed = false;       // an SRTLA ACK named it
+  };
+  struct HeldBack {  // a retransmission waiting for the copy under way to be confirmed
+    Clock::time_point release;
+    std::uint32_t seq;
+    std::vector<std::uint8_t> datagram;
   };
 
   SrtlaSenderConfig config;
@@ -156,9 +165,13 @@ struct SrtlaSender::Relay {
   std::unordered_map<std::uint32_t, SeqInfo> seqs;
   std::deque<std::pair<Clock::time_point, std::uint32_t>> seq_order;
   Clock::time_point last_feedback{};
+  std::deque<HeldBack> held_back;  // release times in order of arrival (not sorted)
+  std::uint32_t srt_acked_below = 0;
+  bool have_srt_ack = false;
 
   std::mutex mu;  // guards links' counters and the fields below for statsJson
   std::uint64_t from_srt = 0, to_srt = 0, unscheduled = 0, malformed = 0, resent = 0;
+  std::uint64_t retransmissions = 0, retransmissions_spared = 0;
   bool connected_once = false;
 
   void run();
@@ -168,9 +181,11 @@ struct SrtlaSender::Relay {
   void sendData(std::span<const std::uint8_t> d, std::uint32_t seq, bool retransmitted,
                 Clock::time_point now);
   void carry(Link& l, std::span<const std::uint8_t> d, std::uint32_t seq, Clock::time_point now);
-  void confirm(Link& l, Link::Held& h, Clock::time_point now);
+  void confirm(Link& l, Link::Held& h, bool by_link_ack);
   void onSrtAck(std::uint32_t ack, Clock::time_point now);
-  void onNak(std::span<const std::uint8_t> cif);
+  bool confirmed(std::uint32_t seq) const;
+  void onRetransmission(std::span<const std::uint8_t> d, std::uint32_t seq, Clock::time_point now);
+  void releaseHeldBack(Clock::time_point now);
   void housekeeping(Clock::time_point now);
   void linkDown(Link& l, const std::string& why, Clock::time_point now);
   void feedback(Clock::time_point now);
@@ -416,6 +431,8 @@ nlohmann::json SrtlaSender::statsJson(bool clear_interval) {
             {"to_srt", r.to_srt},
             {"unscheduled", r.unscheduled},
             {"resent", r.resent},
+            {"retransmissions", r.retransmissions},
+            {"retransmissions_spared", r.retransmissions_spared},
             {"malformed", r.malformed},
             {"refused_payloads", refused_.load()},
             {"dropped_late", ss.dropped_late}}}};
@@ -490,7 +507,10 @@ void SrtlaSender::Relay::onLocal(std::span<const std::uint8_t> d, Clock::time_po
   const std::uint32_t w0 = be32(d.data());
   if ((w0 & 0x80000000u) == 0) {
     const bool retransmitted = (be32(d.data() + 4) & 0x04000000u) != 0;
-    sendData(d, w0 & 0x7FFFFFFFu, retransmitted, now);
+    if (retransmitted)
+      onRetransmission(d, w0 & 0x7FFFFFFFu, now);
+    else
+      sendData(d, w0 & 0x7FFFFFFFu, false, now);
     return;
   }
   const std::uint32_t type = (w0 >> 16) & 0x7FFFu;
@@ -544,18 +564,74 @@ void SrtlaSender::Relay::carry(Link& l, std::span<const std::uint8_t> d, std::ui
   ++l.held_packets;
   ++l.pkts_sent;
   l.bytes_sent += d.size();
-  seqs[seq].links |= static_cast<std::uint8_t>(1u << l.id);
+  auto& info = seqs[seq];
+  info.links |= static_cast<std::uint8_t>(1u << l.id);
+  info.last_sent = now;
 }
 
-void SrtlaSender::Relay::confirm(Link& l, Link::Held& h, Clock::time_point now) {
+void SrtlaSender::Relay::confirm(Link& l, Link::Held& h, bool by_link_ack) {
   if (h.confirmed)
     return;
   h.confirmed = true;
   l.held_bytes -= h.bytes;
   --l.held_packets;
   ++l.pkts_confirmed;
-  l.slot_bytes += h.bytes;
-  (void)now;
+  // The link's delivery rate: only what its own SRTLA ACKs confirm (they come as its
+  // packets arrive); an SRT ACK confirms a whole run at once when a gap elsewhere fills.
+  if (by_link_ack)
+    l.slot_bytes += h.bytes;
+}
+
+bool SrtlaSender::Relay::confirmed(std::uint32_t seq) const {
+  if (have_srt_ack && seqBefore(seq, srt_acked_below))
+    return true;
+  auto it = seqs.find(seq);
+  return it != seqs.end() && it->second.confirmed;
+}
+
+void SrtlaSender::Relay::onRetransmission(std::span<const std::uint8_t> d, std::uint32_t seq,
+                                          Clock::time_point now) {
+  ++retransmissions;
+  auto it = seqs.find(seq);
+  if (it != seqs.end() && it->second.links != 0) {
+    if (confirmed(seq)) {
+      ++retransmissions_spared;
+      return;
+    }
+    microseconds rtt{0};
+    for (auto& l : links) {
+      if (it->second.links & (1u << l->id))
+        rtt = std::max(rtt, l->have_rtt ? l->srtt : microseconds(milliseconds(100)));
+    }
+    const auto release = it->second.last_sent + rtt + kConfirmSlack;
+    if (now < release) {
+      held_back.push_back({release, seq, std::vector<std::uint8_t>(d.begin(), d.end())});
+      return;
+    }
+  }
+  sendData(d, seq, true, now);
+}
+
+void SrtlaSender::Relay::releaseHeldBack(Clock::time_point now) {
+  for (auto it = held_back.begin(); it != held_back.end();) {
+    if (it->release > now) {
+      ++it;
+      continue;
+    }
+    if (confirmed(it->seq)) {
+      ++retransmissions_spared;
+    } else {
+      // Lost after all: charged to the links that carried it.
+      if (auto info = seqs.find(it->seq); info != seqs.end()) {
+        for (auto& l : links) {
+          if (info->second.links & (1u << l->id))
+            ++l->lost;
+        }
+      }
+      sendData(it->datagram, it->seq, true, now);
+    }
+    it = held_back.erase(it);
+  }
 }
 
 void SrtlaSender::Relay::onLink(Link& l, std::span<const std::uint8_t> d, Clock::time_point now) {
@@ -578,8 +654,6 @@ void SrtlaSender::Relay::onLink(Link& l, std::span<const std::uint8_t> d, Clock:
         const std::uint32_t type = (be32(d.data()) >> 16) & 0x7FFFu;
         if (type == 2)
           onSrtAck(be32(d.data() + 16) & 0x7FFFFFFFu, now);
-        else if (type == 3)
-          onNak(d.subspan(srtla::kSrtHeaderBytes));
       }
       if (srt_addr_len > 0) {
         ::sendto(local.get(), d.data(), d.size(), MSG_DONTWAIT,
@@ -590,9 +664,12 @@ void SrtlaSender::Relay::onLink(Link& l, std::span<const std::uint8_t> d, Clock:
     }
     case srtla::Kind::kAck:
       for (std::uint32_t seq : p.acked) {
+        seq &= 0x7FFFFFFFu;
+        if (auto info = seqs.find(seq); info != seqs.end())
+          info->second.confirmed = true;
         for (auto& h : l.held) {
-          if (h.seq == (seq & 0x7FFFFFFFu)) {
-            confirm(l, h, now);
+          if (h.seq == seq) {
+            confirm(l, h, true);
             break;
           }
         }
@@ -665,44 +742,18 @@ void SrtlaSender::Relay::onLink(Link& l, std::span<const std::uint8_t> d, Clock:
   }
 }
 
-void SrtlaSender::Relay::onSrtAck(std::uint32_t ack, Clock::time_point now) {
+void SrtlaSender::Relay::onSrtAck(std::uint32_t ack, Clock::time_point /*now*/) {
+  if (!have_srt_ack || seqBefore(srt_acked_below, ack)) {
+    srt_acked_below = ack;
+    have_srt_ack = true;
+  }
   for (auto& l : links) {
     for (auto& h : l->held) {
       if (seqBefore(h.seq, ack))
-        confirm(*l, h, now);
+        confirm(*l, h, false);
     }
     while (!l->held.empty() && l->held.front().confirmed)
       l->held.pop_front();
-  }
-}
-
-void SrtlaSender::Relay::onNak(std::span<const std::uint8_t> cif) {
-  auto charge = [&](std::uint32_t seq) {
-    auto it = seqs.find(seq);
-    if (it == seqs.end())
-      return;
-    for (auto& l : links) {
-      if (it->second.links & (1u << l->id))
-        ++l->lost;
-    }
-  };
-  for (std::size_t i = 0; i + 4 <= cif.size(); i += 4) {
-    const std::uint32_t w = be32(cif.data() + i);
-    if ((w & 0x80000000u) && i + 8 <= cif.size()) {
-      const std::uint32_t first = w & 0x7FFFFFFFu;
-      const std::uint32_t last = be32(cif.data() + i + 4) & 0x7FFFFFFFu;
-      i += 4;
-      // A range: charge at most a few hundred (a NAK of a long outage says the same).
-      std::uint32_t s = first;
-      for (int k = 0; k < 512; ++k) {
-        charge(s);
-        if (s == last)
-          break;
-        s = (s + 1) & 0x7FFFFFFFu;
-      }
-    } else {
-      charge(w & 0x7FFFFFFFu);
-    }
   }
 }
 
@@ -716,6 +767,7 @@ void SrtlaSender::Relay::linkDown(Link& l, const std::string& why, Clock::time_p
 }
 
 void SrtlaSender::Relay::housekeeping(Clock::time_point now) {
+  releaseHeldBack(now);
   const std::uint64_t now_ms =
       static_cast<std::uint64_t>(duration_cast<milliseconds>(now.time_since_epoch()).count());
   if (!have_group && !links.empty() && now - links[reg1_link]->last_reg_sent >= kRegRetry) {

@@ -14,8 +14,14 @@
 //   buffer, its age, its size;
 // - RTT: the round trip of the relay's own KEEPALIVEs (one per link every 20 ms, echoed
 //   by every SRTLA receiver), smoothed as SRT smooths its RTT;
-// - capacity: the highest rate the link's copies were confirmed at over the last 2 s;
-// - loss: the sequence numbers of SRT's NAKs, charged to the link(s) that carried them.
+// - capacity: the highest rate its own SRTLA ACKs confirmed copies at over the last 2 s;
+// - loss: a packet SRT retransmits (the receiver NAKed it) whose copy was not confirmed
+//   by when it should have been, charged to the link(s) that carried it.
+// Retransmissions: over links of different delays most NAKs are reordering (a packet on
+// the slow link is overtaken), not loss. libsrt's retransmission of a packet is held back
+// until the copy under way should have been confirmed (its link's RTT + 20 ms) and sent
+// only if it was not; the receiver's reordering tolerance is then no longer what stands
+// between the links' delay difference and a flood of useless retransmissions.
 // A link is up once the receiver registered it (REG3) and down after 1.5 s without a
 // datagram from the receiver; then it registers again. A receiver that forgot the group
 // (REG_NGP, e.g. restarted) gets a new registration on every link.

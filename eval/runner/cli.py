@@ -34,7 +34,7 @@ def parse_args(argv, known):
                    help=f"run only this scenario (repeatable); known: {', '.join(known)}")
     p.add_argument("--mode", action="append", default=[], metavar="MODE",
                    help="run only this mode (repeatable): single, broadcast, backup, "
-                   "adaptive:POLICY")
+                   "adaptive:POLICY, srtla:POLICY (latency-aware or srtla)")
     p.add_argument("--variant", action="append", default=[], metavar="LABEL",
                    help="run only this bitrate-latency variant (repeatable), e.g. 8mbit-300ms")
     p.add_argument("--out", default=os.environ.get("BONDCAST_EVAL_OUT",
