@@ -2,12 +2,13 @@
 // `bondcast send --mode srtla` (issue 14, sender side): one SRT connection spread over
 // SRTLA links by bondcast's scheduler, into
 // - the reference SRTLA receiver (srtla_rec from ../shared/peers/srtla, built into the
-//   build tree) in front of `bondcast recv --listen srt://`, over two emulated links (the
-//   in-process link emulator, seeded), the second cut for good mid-stream;
+//   build tree) in front of Debian's srt-live-transmit (libsrt 1.5.1 as shipped), over two
+//   emulated links (the in-process link emulator, seeded), the second cut for good
+//   mid-stream;
 // - `bondcast recv --listen srtla://` with a passphrase, and refused without it.
 //
 //   send --mode srtla ──> emulator link 0 (10 mbit, 20 ms) ──┐
-//                    └──> emulator link 1 (10 mbit, 30 ms) ──┴─> srtla_rec ──> recv srt://
+//                    └──> emulator link 1 (10 mbit, 30 ms) ──┴─> srtla_rec ──> srt-live-transmit
 #include <gtest/gtest.h>
 
 #include <csignal>
@@ -37,7 +38,12 @@ TEST_F(SrtlaSend, IntoTheReferenceReceiverOverTwoLinksOneCutForGoodArrivesWhole)
   const std::uint16_t srt_port = freeUdpPort();
   const std::uint16_t srtla_port = freeUdpPort();
   const auto output = path("out.ts");
-  Process receiver = startReceiver({srt_port}, output, {"--latency", "1000"});
+  // -a:no: one connection, then it ends; the stream to stdout, into out.ts.
+  Process receiver = Process::start(
+      {"/bin/sh", "-c",
+       "exec srt-live-transmit -a:no -q 'srt://127.0.0.1:" + std::to_string(srt_port) +
+           "?mode=listener&latency=1000' file://con > '" + output.string() + "'"},
+      path("srt-live-transmit.log"));
   Process srtla_rec = Process::start(
       {BONDCAST_SRTLA_REC, std::to_string(srtla_port), "127.0.0.1", std::to_string(srt_port)},
       path("srtla_rec.log"));
@@ -63,7 +69,9 @@ TEST_F(SrtlaSend, IntoTheReferenceReceiverOverTwoLinksOneCutForGoodArrivesWhole)
                    "--stats", path("send.jsonl").string(), "--link",
                    srtlaLink(emulator.listenPort(0)), "--link", srtlaLink(emulator.listenPort(1))});
   EXPECT_EQ(sender.waitExit(60s), 0) << sender.stderrText();
-  stopReceiverAt(receiver, output, fileSize(sampleTs()));
+  EXPECT_TRUE(waitUntil([&] { return fileSize(output) >= fileSize(sampleTs()); }, 15s));
+  receiver.signal(SIGTERM);
+  receiver.waitExit(5s);
   srtla_rec.signal(SIGTERM);
   srtla_rec.waitExit(5s);
   emulator.stop();
