@@ -147,9 +147,14 @@ void SrtlaRelay::onPublic(const Registry::Address& from, std::span<const std::ui
       return;
     }
     case srtla::Kind::kKeepalive:
+      // Echoed unchanged (the sender's RTT), to a registered link only: an echo is how a
+      // sender knows its link is heard, and a receiver that restarted must let the links
+      // of a group it never knew fall silent, so they register again. Nor does the
+      // receiver reflect datagrams to whatever source address a packet claims.
+      if (registry_.onTraffic(from, data.size(), now) == nullptr)
+        return;  // counted by the registry
       ++keepalives_;
-      (void)registry_.onTraffic(from, data.size(), now);
-      sendTo(from, data);  // echoed unchanged: the sender's RTT
+      sendTo(from, data);
       return;
     case srtla::Kind::kSrtData:
     case srtla::Kind::kSrtControl: {

@@ -279,32 +279,45 @@ Result<std::unique_ptr<SrtlaSender>> SrtlaSender::create(SrtlaSenderConfig confi
   return self;
 }
 
-Status SrtlaSender::connect(milliseconds timeout, const std::atomic<bool>* cancel) {
-  Relay& r = *relay_;
-  thread_ = std::thread([&r] { r.run(); });
-  SRTSOCKET s = srt_create_socket();
+Result<srt::Socket> SrtlaSender::startSrt(milliseconds conntimeo) const {
+  srt::Socket sock(srt_create_socket());
+  const SRTSOCKET s = sock.get();
   if (s == SRT_INVALID_SOCK)
     return Error{srt::lastError("creating the SRT socket")};
-  sock_.reset(s);
   if (auto st = srt::applyCommonOptions(s, config_.srt, "the srtla connection"); !st)
-    return st;
+    return st.error();
   const bool no = false;
   if (auto st = srt::setOption(s, SRTO_RCVSYN, no, "non-blocking connect"); !st)
-    return st;
+    return st.error();
   if (auto st = srt::setOption(s, SRTO_SNDSYN, no, "non-blocking send"); !st)
-    return st;
+    return st.error();
   if (config_.srt.conntimeo.count() == 0) {
-    // The handshake waits for a link's registration: give it the whole connect timeout.
-    const int ms = static_cast<int>(std::clamp<std::int64_t>(timeout.count(), 3000, 60000));
+    // The handshake waits for a link's registration: give it time for that.
+    const int ms = static_cast<int>(std::clamp<std::int64_t>(conntimeo.count(), 3000, 60000));
     if (auto st = srt::setOption(s, SRTO_CONNTIMEO, ms, "conntimeo"); !st)
-      return st;
+      return st.error();
   }
   sockaddr_in to{};
   to.sin_family = AF_INET;
   to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  to.sin_port = htons(r.local_port);
+  to.sin_port = htons(relay_->local_port);
   if (srt_connect(s, reinterpret_cast<sockaddr*>(&to), sizeof to) == SRT_ERROR)
     return Error{srt::lastError("srtla: connecting")};
+  return sock;
+}
+
+Status SrtlaSender::connect(milliseconds timeout, const std::atomic<bool>* cancel) {
+  Relay& r = *relay_;
+  thread_ = std::thread([&r] { r.run(); });
+  auto started = startSrt(timeout);
+  if (!started)
+    return started.error();
+  SRTSOCKET s = SRT_INVALID_SOCK;
+  {
+    std::lock_guard lock(sock_mu_);
+    sock_ = std::move(*started);
+    s = sock_.get();
+  }
   const auto end = Clock::now() + timeout;
   while (true) {
     const SRT_SOCKSTATUS st = srt_getsockstate(s);
@@ -340,12 +353,51 @@ Status SrtlaSender::connect(milliseconds timeout, const std::atomic<bool>* cance
                          [](const auto& l) { return l->reg == Link::Reg::kUp; });
   }());
   spdlog::debug("srtla: SRT options in effect: {}", srt::optionsInEffect(s));
+  connected_ = true;
   std::lock_guard lock(r.mu);
   r.connected_once = true;
   return okStatus();
 }
 
+// The SRT connection broke (the receiver restarted, every link was dark longer than SRT's
+// peer idle timeout): a new one over the links, once a second until one connects. The
+// relay registers the links again meanwhile (a restarted receiver answers REG_NGP).
+void SrtlaSender::maintain() {
+  if (!connected_ || draining_)
+    return;
+  std::lock_guard lock(sock_mu_);
+  const SRT_SOCKSTATUS st = srt_getsockstate(sock_.get());
+  if (st == SRTS_CONNECTED) {
+    if (reconnecting_) {
+      reconnecting_ = false;
+      spdlog::info("srtla: SRT connection up again");
+    }
+    return;
+  }
+  if (st == SRTS_CONNECTING || st == SRTS_OPENED || st == SRTS_INIT)
+    return;
+  const auto now = Clock::now();
+  if (!reconnecting_) {
+    reconnecting_ = true;
+    ++reconnects_;
+    spdlog::warn("srtla: the SRT connection ended ({}); connecting again",
+                 srt_getrejectreason(sock_.get()) == SRT_REJ_UNKNOWN
+                     ? std::string("closed or timed out")
+                     : srt::rejectionText(srt_getrejectreason(sock_.get())));
+  }
+  if (now < next_attempt_)
+    return;
+  next_attempt_ = now + std::chrono::seconds(1);
+  auto started = startSrt(milliseconds(5000));
+  if (!started) {
+    spdlog::warn("srtla: {}", started.error().message);
+    return;
+  }
+  sock_ = std::move(*started);
+}
+
 void SrtlaSender::send(const OutPacket& packet) {
+  std::lock_guard lock(sock_mu_);
   SRT_MSGCTRL mc = srt_msgctrl_default;
   const int n = srt_sendmsg2(sock_.get(), reinterpret_cast<const char*>(packet.payload.data()),
                              static_cast<int>(packet.payload.size()), &mc);
@@ -362,9 +414,11 @@ Result<LinkChanges> SrtlaSender::setLinks(const std::vector<LinkSpec>& /*links*/
 }
 
 void SrtlaSender::drain(milliseconds timeout) {
+  draining_ = true;
   const auto end = Clock::now() + timeout;
   while (Clock::now() < end) {
     std::size_t blocks = 0, bytes = 0;
+    std::lock_guard lock(sock_mu_);
     if (srt_getsndbuffer(sock_.get(), &blocks, &bytes) != 0 || blocks == 0)
       break;
     std::this_thread::sleep_for(milliseconds(10));
@@ -420,7 +474,10 @@ nlohmann::json SrtlaSender::statsJson(bool clear_interval) {
   }
   srt::LinkStats conn;
   conn.name = "srt";
-  srt::readLinkStats(sock_.get(), conn, clear_interval);
+  {
+    std::lock_guard sock_lock(sock_mu_);
+    srt::readLinkStats(sock_.get(), conn, clear_interval);
+  }
   const auto& ss = r.scheduler->stats();
   return {{"links", links},
           {"policy", r.scheduler->name()},
@@ -435,6 +492,7 @@ nlohmann::json SrtlaSender::statsJson(bool clear_interval) {
             {"retransmissions_spared", r.retransmissions_spared},
             {"malformed", r.malformed},
             {"refused_payloads", refused_.load()},
+            {"srt_reconnects", reconnects_.load()},
             {"dropped_late", ss.dropped_late}}}};
 }
 

@@ -68,7 +68,8 @@ class SrtlaSender final : public Transport {
 
   Status connect(std::chrono::milliseconds timeout, const std::atomic<bool>* cancel) override;
   void send(const OutPacket& packet) override;
-  void maintain() override {}  // the relay thread registers links again itself
+  // Connects the SRT connection again when it broke (the relay registers links itself).
+  void maintain() override;
   nlohmann::json statsJson(bool clear_interval) override;
   void drain(std::chrono::milliseconds timeout) override;
   // The links of an SRTLA connection are its group's registrations: changing them while
@@ -79,12 +80,20 @@ class SrtlaSender final : public Transport {
   struct Link;
   struct Relay;
   explicit SrtlaSender(SrtlaSenderConfig config);
+  // A new SRT caller to the relay, connecting (non-blocking).
+  Result<srt::Socket> startSrt(std::chrono::milliseconds conntimeo) const;
 
   SrtlaSenderConfig config_;
   std::unique_ptr<Relay> relay_;
   std::thread thread_;
-  srt::Socket sock_;  // the SRT caller, connected to the relay
+  std::mutex sock_mu_;  // sock_ is replaced by maintain() when the connection broke
+  srt::Socket sock_;    // the SRT caller, connected to the relay
   std::atomic<std::uint64_t> refused_{0};
+  std::atomic<std::uint64_t> reconnects_{0};
+  std::atomic<bool> connected_{false};  // connect() succeeded: maintain() may reconnect
+  std::atomic<bool> draining_{false};
+  bool reconnecting_ = false;                             // sock_mu_
+  std::chrono::steady_clock::time_point next_attempt_{};  // sock_mu_
 };
 
 }  // namespace bondcast::sender

@@ -124,5 +124,42 @@ TEST_F(SrtlaSend, IntoBondcastRecvWithAPassphraseAndRefusedWithoutIt) {
   EXPECT_FALSE(sender.stderrContains(secret));
 }
 
+// A studio restart: the SRTLA receiver is killed and started again on its port. The
+// sender's links hear nothing, register again (the new receiver knows no group: REG_NGP,
+// then a new group), and its SRT connection, broken by SRT's idle timeout, is made again:
+// the new receiver gets the stream without anyone touching the sender.
+TEST_F(SrtlaSend, ComesBackByItselfWhenTheReceiverRestarts) {
+  const std::uint16_t port = freeUdpPort();
+  auto startRecv = [&](const std::string& name) {
+    Process p = Process::start(
+        bondcastArgv({"recv", "--listen", "srtla://127.0.0.1:" + std::to_string(port), "--output",
+                      path(name + ".ts").string(), "--latency", "300", "--duration", "120s"}),
+        path(name + ".log"));
+    EXPECT_TRUE(waitUntil([&] { return !p.running() || p.stderrContains("listening on"); }, 10s));
+    return p;
+  };
+  Process first = startRecv("first");
+  ASSERT_TRUE(first.running()) << first.stderrText();
+  Process sender =
+      startSender({"--mode", "srtla", "--latency", "300", "--input", "testsrc", "--bitrate",
+                   "1mbit", "--link", srtlaLink(port), "--link", srtlaLink(port)});
+  ASSERT_TRUE(waitUntil([&] { return fileSize(path("first.ts")) > 50'000; }, 20s))
+      << sender.stderrText();
+  first.signal(SIGKILL);
+  first.waitExit(5s);
+  Process second = startRecv("second");
+  ASSERT_TRUE(second.running()) << second.stderrText();
+  // SRT's peer idle timeout (5 s) ends the old connection; then a new one within seconds.
+  EXPECT_TRUE(waitUntil([&] { return fileSize(path("second.ts")) > 50'000; }, 30s))
+      << sender.stderrText() << "\nsecond receiver:\n"
+      << second.stderrText();
+  EXPECT_TRUE(sender.stderrContains("connecting again")) << sender.stderrText();
+  EXPECT_TRUE(sender.stderrContains("SRT connection up again")) << sender.stderrText();
+  sender.signal(SIGTERM);
+  EXPECT_EQ(sender.waitExit(15s), 0) << sender.stderrText();
+  second.signal(SIGTERM);
+  EXPECT_EQ(second.waitExit(15s), 0) << second.stderrText();
+}
+
 }  // namespace
 }  // namespace bondcast::e2e
