@@ -420,7 +420,7 @@ TEST(EmulatorSharedListen, DatagramFromAnUnknownSourceIsDroppedAndCounted) {
   EXPECT_EQ(toJson(st)["unmatched_source"], 10u);
 }
 
-TEST(EmulatorSharedListen, LinksWithoutFromKeepTheirOwnSocketNextToAGroup) {
+TEST(EmulatorSharedListen, AFromLinkTakesOnlyItsSourceAndAPlainLinkKeepsTakingAny) {
   UdpEndpoint sender_a(kSourceA), plain_sender, receiver_0, receiver_1;
   receiver_0.startReceiving();
   receiver_1.startReceiving();
@@ -429,10 +429,18 @@ TEST(EmulatorSharedListen, LinksWithoutFromKeepTheirOwnSocketNextToAGroup) {
   config.links.push_back(link("listen=127.0.0.1:0," + to(receiver_1)));
   Emulator emu(config);
   ASSERT_TRUE(emu.start().ok());
-  ASSERT_NE(emu.listenPort(0), emu.listenPort(1));
+  ASSERT_NE(emu.listenPort(0), emu.listenPort(1));            // the plain link has its own socket
   ASSERT_TRUE(plain_sender.send(emu.listenPort(1), 7, 100));  // from 127.0.0.1: any source
   ASSERT_TRUE(receiver_1.waitForCount(1, 5s));
-  EXPECT_EQ(emu.stats().unmatched_source, 0u);
+  // The from= link, even alone on its socket, refuses 127.0.0.1 and takes 127.0.0.2.
+  ASSERT_TRUE(plain_sender.send(emu.listenPort(0), 8, 100));
+  ASSERT_TRUE(sender_a.send(emu.listenPort(0), 9, 100));
+  ASSERT_TRUE(receiver_0.waitForCount(1, 5s));
+  ASSERT_TRUE(testing::waitUntil([&] { return emu.stats().unmatched_source == 1; }, 5s));
+  emu.stop();
+  ASSERT_EQ(receiver_0.count(), 1u);
+  EXPECT_EQ(receiver_0.arrivals().front().probe.seq, 9u);
+  EXPECT_EQ(receiver_1.count(), 1u);
 }
 
 TEST(Emulator, StartFailsWithAClearMessageWhenThePortIsTaken) {
