@@ -36,6 +36,9 @@ struct EmulateOptions {
 constexpr const char* kSyntax = R"(
 Link spec (--link, one per link; comma-separated key=value):
   listen=ADDR:PORT   where the sender sends (default 127.0.0.1:0 = any free port)
+  from=ADDR          source IPv4 address of this link's sender: links with from= and
+                     the same listen= share one socket, dispatched by source address
+                     (for SRTLA senders); other sources are dropped (unmatched_source)
   to=ADDR:PORT       the receiver (required)
   via=ADDR:PORT      local address of the upstream socket (default 127.0.0.1:0)
   rate=R             10mbit | 500kbit | unlimited (default) | trace:PATH (mahimahi)

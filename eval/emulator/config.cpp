@@ -226,23 +226,34 @@ const char* toString(Direction d) {
   return d == Direction::Forward ? "fwd" : "rev";
 }
 
-std::string Endpoint::toString() const {
+std::string ipv4ToString(std::uint32_t addr) {
   in_addr a{htonl(addr)};
   char buf[INET_ADDRSTRLEN] = {};
   inet_ntop(AF_INET, &a, buf, sizeof buf);
-  return std::string(buf) + ":" + std::to_string(port);
+  return buf;
+}
+
+std::string Endpoint::toString() const {
+  return ipv4ToString(addr) + ":" + std::to_string(port);
+}
+
+Result<std::uint32_t> parseIpv4(std::string_view text) {
+  std::string host(text);
+  if (host == "localhost")
+    host = "127.0.0.1";
+  in_addr a{};
+  if (inet_pton(AF_INET, host.c_str(), &a) != 1)
+    return Error{"'" + host + "' is not an IPv4 address"};
+  return ntohl(a.s_addr);
 }
 
 Result<Endpoint> parseEndpoint(std::string_view text, bool allow_port0) {
   std::size_t colon = text.rfind(':');
   if (colon == std::string_view::npos)
     return Error{"expected IPv4-ADDRESS:PORT"};
-  std::string host(text.substr(0, colon));
-  if (host == "localhost")
-    host = "127.0.0.1";
-  in_addr a{};
-  if (inet_pton(AF_INET, host.c_str(), &a) != 1)
-    return Error{"'" + host + "' is not an IPv4 address"};
+  auto addr = parseIpv4(text.substr(0, colon));
+  if (!addr)
+    return addr.error();
   std::string_view port_text = text.substr(colon + 1);
   unsigned port = 0;
   auto [ptr, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
@@ -251,7 +262,7 @@ Result<Endpoint> parseEndpoint(std::string_view text, bool allow_port0) {
     return Error{"'" + std::string(port_text) + "' is not a port" +
                  (allow_port0 ? " (0 to 65535)" : " (1 to 65535)")};
   }
-  return Endpoint{ntohl(a.s_addr), static_cast<std::uint16_t>(port)};
+  return Endpoint{*addr, static_cast<std::uint16_t>(port)};
 }
 
 double LossSpec::meanLoss() const {
@@ -288,15 +299,27 @@ Result<LinkConfig> parseLinkSpec(std::string_view spec, const std::string& base_
       have_to |= f.key == "to";
       continue;
     }
+    if (f.key == "from") {
+      auto addr = parseIpv4(f.value);
+      if (!addr) {
+        const std::size_t colon = f.value.rfind(':');
+        if (colon != std::string::npos && parseIpv4(f.value.substr(0, colon)))
+          return fieldError(kWhat, f, "expected an IPv4 address without a port (e.g. 127.0.0.2)");
+        return fieldError(kWhat, f, addr.error().message);
+      }
+      link.from = *addr;
+      continue;
+    }
     bool rev = f.key.starts_with(kRevPrefix);
     std::string key = rev ? f.key.substr(kRevPrefix.size()) : f.key;
     auto known = applyDirectionField(rev ? &link.rev : &link.fwd, nullptr, key, f.value, base_dir);
     if (!known)
       return fieldError(kWhat, f, known.error().message);
     if (!*known) {
-      return fieldError(kWhat, f,
-                        "unknown field (known: listen, to, via, rate, queue, delay, jitter, loss, "
-                        "ge, reorder, and rev- before rate..reorder)");
+      return fieldError(
+          kWhat, f,
+          "unknown field (known: listen, from, to, via, rate, queue, delay, jitter, loss, "
+          "ge, reorder, and rev- before rate..reorder)");
     }
     have_rev_delay |= rev && key == "delay";
   }
@@ -441,12 +464,28 @@ Status validate(const EmulatorConfig& config) {
                    std::to_string(config.links.size() - 1) + ")"};
     }
   }
+  // Links with from= and the same listen share a socket (port 0: one port for the
+  // group); any other pair on one fixed address:port could not be told apart.
   for (std::size_t i = 0; i < config.links.size(); ++i) {
+    const LinkConfig& li = config.links[i];
     for (std::size_t j = 0; j < i; ++j) {
-      if (config.links[i].listen.port != 0 && config.links[i].listen == config.links[j].listen) {
-        return Error{"link spec: listen='" + config.links[i].listen.toString() + "': links " +
-                     std::to_string(j) + " and " + std::to_string(i) +
-                     " listen on the same address"};
+      const LinkConfig& lj = config.links[j];
+      if (li.listen != lj.listen)
+        continue;
+      const std::string where = "link spec: listen='" + li.listen.toString() + "': links " +
+                                std::to_string(j) + " and " + std::to_string(i);
+      if (li.from && lj.from) {
+        if (*li.from == *lj.from) {
+          return Error{where + " both have from='" + ipv4ToString(*li.from) +
+                       "' (links sharing a listen address need different from= addresses)"};
+        }
+      } else if (li.listen.port != 0) {
+        if (li.from || lj.from) {
+          const std::size_t missing = li.from ? j : i;
+          return Error{where + " share this address but link " + std::to_string(missing) +
+                       " has no from= (every link on a shared listen address needs from=)"};
+        }
+        return Error{where + " listen on the same address"};
       }
     }
   }

@@ -82,7 +82,12 @@ struct DirectionConfig {
 
 struct LinkConfig {
   Endpoint listen;  // where the sender sends; port 0 = pick one (Emulator::listenPort)
-  Endpoint to;      // the receiver
+  // Source IPv4 address (host byte order) of this link's sender. Links with `from` and
+  // the same `listen` share one listen socket, which dispatches each datagram by its
+  // source address (an SRTLA sender sends every link to one address, from one local
+  // IP per link). nullopt: the link has its own listen socket and takes any source.
+  std::optional<std::uint32_t> from;
+  Endpoint to;  // the receiver
   Endpoint via{0x7f000001,
                0};      // local address of the upstream socket (the source the receiver sees)
   DirectionConfig fwd;  // sender -> receiver
@@ -136,7 +141,12 @@ std::vector<TimedAction> timelineFor(const std::vector<Event>& events, std::size
 Result<LinkConfig> parseLinkSpec(std::string_view spec, const std::string& base_dir = "");
 Result<Event> parseEvent(std::string_view spec, const std::string& base_dir = "");
 
-// Checks what a single spec cannot: at least one link, every event's link exists.
+// An IPv4 address without a port, in host byte order ("127.0.0.2").
+Result<std::uint32_t> parseIpv4(std::string_view text);
+std::string ipv4ToString(std::uint32_t addr);
+
+// Checks what a single spec cannot: at least one link, every event's link exists,
+// listen addresses are shared only by links that each have a distinct from=.
 Status validate(const EmulatorConfig& config);
 
 // A scenario file: JSON, see eval/scenarios/example.json.

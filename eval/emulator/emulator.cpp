@@ -19,6 +19,7 @@
 #include <cstring>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "eval/emulator/link_model.h"
 
@@ -31,7 +32,8 @@ constexpr std::size_t kMaxDatagram = 65536;
 constexpr std::size_t kMaxPackets = 1 << 18;  // pool cap: packets held in queues and delay lines
 constexpr int kSocketBuffer = 8 << 20;
 constexpr std::uint64_t kTagStop = 1;
-constexpr std::uint64_t kTagSocket = 2;  // + link * 2 + (0 listen, 1 upstream)
+// + listen socket index * 2 (listen) or + link index * 2 + 1 (upstream)
+constexpr std::uint64_t kTagSocket = 2;
 
 std::string sysError(const std::string& what) {
   return what + ": " + std::strerror(errno);
@@ -127,13 +129,23 @@ void requestShortSlice() {
 }  // namespace
 
 struct Emulator::Impl {
+  // Where senders send. A link without from= has one to itself; links with from= and
+  // the same listen endpoint share one, which hands each datagram to the link whose
+  // from= is its source address.
+  struct ListenSocket {
+    Endpoint bind;
+    Fd fd;
+    std::uint16_t port = 0;
+    bool dispatch = false;           // by source address (the links have from=)
+    std::vector<std::size_t> links;  // in configuration order
+    bool warned_unmatched = false;
+  };
   struct Link {
     LinkConfig config;
-    Fd listen_fd;
+    std::size_t listen_socket = 0;  // index into listen_sockets
     Fd upstream_fd;
-    std::uint16_t listen_port = 0;
     std::uint16_t upstream_port = 0;
-    sockaddr_in peer{};  // the sender, as last seen on the listen socket
+    sockaddr_in peer{};  // the sender, as last seen on the listen socket from this link's source
     bool have_peer = false;
     std::array<std::unique_ptr<LinkModel>, 2> models;  // [Forward, Reverse]
     std::array<DirectionStats, 2> shell;               // shell-side counters
@@ -143,7 +155,8 @@ struct Emulator::Impl {
 
   Status open();
   void run();
-  void receive(std::size_t link, int dir);
+  void receive(std::size_t index, int dir);
+  std::size_t linkForSource(const ListenSocket& socket, const sockaddr_in& from) const;
   void releaseDue();
   int waitEvents(epoll_event* events, int max_events, Nanos wake);
   Nanos modelNow() const { return std::chrono::steady_clock::now() - epoch; }
@@ -151,6 +164,8 @@ struct Emulator::Impl {
 
   EmulatorConfig config;
   std::vector<Link> links;
+  std::vector<ListenSocket> listen_sockets;
+  std::uint64_t unmatched_source = 0;  // see EmulatorStats
   Fd epoll_fd, stop_fd;
   std::chrono::steady_clock::time_point epoch;
   std::thread thread;
@@ -196,16 +211,32 @@ Status Emulator::Impl::open() {
     Link& l = links[i];
     l.config = config.links[i];
     std::string where = "link " + std::to_string(i) + ": ";
-    auto listen = openUdp(l.config.listen, nullptr, l.listen_port);
-    if (!listen)
-      return Error{where + listen.error().message};
+    auto shared =
+        std::find_if(listen_sockets.begin(), listen_sockets.end(), [&](const ListenSocket& s) {
+          return l.config.from && s.dispatch && s.bind == l.config.listen;
+        });
+    if (shared != listen_sockets.end()) {
+      l.listen_socket = static_cast<std::size_t>(shared - listen_sockets.begin());
+      shared->links.push_back(i);
+    } else {
+      ListenSocket socket;
+      socket.bind = l.config.listen;
+      socket.dispatch = l.config.from.has_value();
+      socket.links.push_back(i);
+      auto listen = openUdp(l.config.listen, nullptr, socket.port);
+      if (!listen)
+        return Error{where + listen.error().message};
+      socket.fd = std::move(listen).value();
+      l.listen_socket = listen_sockets.size();
+      if (!watch(socket.fd.get(), kTagSocket + l.listen_socket * 2))
+        return Error{sysError(where + "epoll_ctl")};
+      listen_sockets.push_back(std::move(socket));
+    }
     auto upstream = openUdp(l.config.via, &l.config.to, l.upstream_port);
     if (!upstream)
       return Error{where + upstream.error().message};
-    l.listen_fd = std::move(listen).value();
     l.upstream_fd = std::move(upstream).value();
-    if (!watch(l.listen_fd.get(), kTagSocket + i * 2) ||
-        !watch(l.upstream_fd.get(), kTagSocket + i * 2 + 1)) {
+    if (!watch(l.upstream_fd.get(), kTagSocket + i * 2 + 1)) {
       return Error{sysError(where + "epoll_ctl")};
     }
     for (Direction d : {Direction::Forward, Direction::Reverse}) {
@@ -233,13 +264,25 @@ std::uint32_t Emulator::Impl::allocPacket() {
   return static_cast<std::uint32_t>(packets.size() - 1);
 }
 
+// The link a datagram on `socket` from `from` belongs to; links.size() if none.
+std::size_t Emulator::Impl::linkForSource(const ListenSocket& socket,
+                                          const sockaddr_in& from) const {
+  if (!socket.dispatch)
+    return socket.links.front();
+  const std::uint32_t source = ntohl(from.sin_addr.s_addr);
+  for (std::size_t i : socket.links) {
+    if (*links[i].config.from == source)
+      return i;
+  }
+  return links.size();
+}
+
 // Reads what a socket has (a few batches at most), timestamps each batch with one
-// clock read, and offers the datagrams to that direction's model.
-void Emulator::Impl::receive(std::size_t link, int dir) {
-  Link& l = links[link];
-  int fd = dir == 0 ? l.listen_fd.get() : l.upstream_fd.get();
-  LinkModel& model = *l.models[static_cast<std::size_t>(dir)];
-  DirectionStats& shell = l.shell[static_cast<std::size_t>(dir)];
+// clock read, and offers the datagrams to that direction's model. `index`: the
+// listen socket (dir 0) or the link whose upstream socket it is (dir 1).
+void Emulator::Impl::receive(std::size_t index, int dir) {
+  ListenSocket* listen = dir == 0 ? &listen_sockets[index] : nullptr;
+  int fd = listen ? listen->fd.get() : links[index].upstream_fd.get();
   for (int batch = 0; batch < kMaxBatchesPerWake; ++batch) {
     for (int k = 0; k < kBatch; ++k) {
       iovs[k] = {scratch.data() + static_cast<std::size_t>(k) * kMaxDatagram, kMaxDatagram};
@@ -255,17 +298,37 @@ void Emulator::Impl::receive(std::size_t link, int dir) {
       // connected upstream socket); nothing to read, keep going.
       if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != ECONNREFUSED &&
           errno != EINTR) {
-        spdlog::warn("link {}: recvmmsg: {}", link, std::strerror(errno));
+        if (listen)
+          spdlog::warn("listen {}: recvmmsg: {}", listen->bind.toString(), std::strerror(errno));
+        else
+          spdlog::warn("link {}: recvmmsg: {}", index, std::strerror(errno));
       }
       return;
     }
     Nanos now = modelNow();
     for (int k = 0; k < n; ++k) {
       const auto size = static_cast<std::uint32_t>(msgs[k].msg_len);
-      if (dir == 0) {
-        l.peer = addrs[k];
-        l.have_peer = true;
+      std::size_t link = index;
+      if (listen) {
+        link = linkForSource(*listen, addrs[k]);
+        if (link == links.size()) {
+          ++unmatched_source;
+          if (!listen->warned_unmatched) {
+            listen->warned_unmatched = true;
+            spdlog::warn(
+                "listen {}: datagram from {} matches no link's from= address; dropping such "
+                "datagrams (counted in unmatched_source)",
+                Endpoint{listen->bind.addr, listen->port}.toString(),
+                Endpoint{ntohl(addrs[k].sin_addr.s_addr), ntohs(addrs[k].sin_port)}.toString());
+          }
+          continue;
+        }
+        links[link].peer = addrs[k];
+        links[link].have_peer = true;
       }
+      Link& l = links[link];
+      LinkModel& model = *l.models[static_cast<std::size_t>(dir)];
+      DirectionStats& shell = l.shell[static_cast<std::size_t>(dir)];
       std::uint32_t h = allocPacket();
       if (h == UINT32_MAX) {
         ++shell.drop_no_buffer;
@@ -302,7 +365,7 @@ void Emulator::Impl::releaseDue() {
         free_packets.push_back(static_cast<std::uint32_t>(h));
       DirectionStats& shell = l.shell[static_cast<std::size_t>(dir)];
       const bool fwd = dir == 0;
-      int fd = fwd ? l.upstream_fd.get() : l.listen_fd.get();
+      int fd = fwd ? l.upstream_fd.get() : listen_sockets[l.listen_socket].fd.get();
       if (!fwd && !l.have_peer) {
         shell.drop_no_peer += released.size();
         for (const Release& r : released)
@@ -432,7 +495,8 @@ EmulatorStats Emulator::stats() const {
   out.elapsed_s = impl_->started ? std::chrono::duration<double>(impl_->modelNow()).count() : 0.0;
   for (const Impl::Link& l : impl_->links) {
     LinkStats ls;
-    ls.listen = Endpoint{l.config.listen.addr, l.listen_port}.toString();
+    ls.listen =
+        Endpoint{l.config.listen.addr, impl_->listen_sockets[l.listen_socket].port}.toString();
     ls.to = l.config.to.toString();
     for (int dir = 0; dir < 2; ++dir) {
       const LinkModel& model = *l.models[static_cast<std::size_t>(dir)];
@@ -449,12 +513,13 @@ EmulatorStats Emulator::stats() const {
     }
     out.links.push_back(std::move(ls));
   }
+  out.unmatched_source = impl_->unmatched_source;
   out.release_lateness_us = impl_->lateness_us;
   return out;
 }
 
 std::uint16_t Emulator::listenPort(std::size_t link) const {
-  return impl_->links.at(link).listen_port;
+  return impl_->listen_sockets.at(impl_->links.at(link).listen_socket).port;
 }
 
 std::uint16_t Emulator::upstreamPort(std::size_t link) const {

@@ -7,10 +7,15 @@
 // Each link has its own listen socket (where the sender sends) and its own upstream
 // socket (bound to `via`, connected to `to`), so the receiver sees one source per
 // link. Datagrams arriving on the upstream socket go back to the last address the
-// listen socket received from. All the impairment decisions are the LinkModel's;
-// this class owns the sockets, the thread and the clock (CLOCK_MONOTONIC, the same
-// as std::chrono::steady_clock): epoll over every socket, waking (epoll_pwait2) at the
-// earliest model wake-up, recvmmsg/sendmmsg in batches, a preallocated packet pool.
+// listen socket received from. Links with `from=` and the same `listen` share one
+// listen socket instead (an SRTLA sender sends every link to one address): each
+// datagram goes to the link whose `from` is its source address (others are dropped
+// and counted, EmulatorStats::unmatched_source), and a link's reverse direction goes
+// out of the shared socket to the address:port that link last heard from.
+// All the impairment decisions are the LinkModel's; this class owns the sockets,
+// the thread and the clock (CLOCK_MONOTONIC, the same as std::chrono::steady_clock):
+// epoll over every socket, waking (epoll_pwait2) at the earliest model wake-up,
+// recvmmsg/sendmmsg in batches, a preallocated packet pool.
 //
 // Usage (tests, harnesses):
 //   Emulator emu(config);
@@ -48,7 +53,8 @@ class Emulator {
 
   // A consistent snapshot of every counter; thread-safe.
   EmulatorStats stats() const;
-  // After start(): the ports bound, for link i (0-based, in configuration order).
+  // After start(): the ports bound, for link i (0-based, in configuration order);
+  // links sharing a listen socket (from=) return the same listen port.
   std::uint16_t listenPort(std::size_t link) const;
   std::uint16_t upstreamPort(std::size_t link) const;
   // After start(): the steady_clock time of model time zero.

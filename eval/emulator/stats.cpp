@@ -45,6 +45,7 @@ nlohmann::json toJson(const EmulatorStats& s) {
   }
   return {{"elapsed_s", s.elapsed_s},
           {"links", links},
+          {"unmatched_source", s.unmatched_source},
           {"release_lateness_ms", percentilesMs(s.release_lateness_us)}};
 }
 

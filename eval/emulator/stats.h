@@ -44,6 +44,9 @@ struct LinkStats {
 struct EmulatorStats {
   double elapsed_s = 0;
   std::vector<LinkStats> links;
+  // Datagrams on a listen socket shared by from= links whose source address is no
+  // link's from=: dropped, whichever socket they arrived on.
+  std::uint64_t unmatched_source = 0;
   Histogram release_lateness_us;  // send time minus scheduled release time, all links
 };
 

@@ -34,7 +34,9 @@ def parse_args(argv, known):
                    help=f"run only this scenario (repeatable); known: {', '.join(known)}")
     p.add_argument("--mode", action="append", default=[], metavar="MODE",
                    help="run only this mode (repeatable): single, broadcast, backup, "
-                   "adaptive:POLICY, srtla:POLICY (latency-aware or srtla)")
+                   "adaptive:POLICY, srtla:POLICY (latency-aware or srtla), srtla-ref (the "
+                   "reference srtla_send, BUILD/peers/srtla/srtla_send, fed by a one-link "
+                   "SRT caller; links told apart by source address 127.0.0.2, ...)")
     p.add_argument("--variant", action="append", default=[], metavar="LABEL",
                    help="run only this bitrate-latency variant (repeatable), e.g. 8mbit-300ms")
     p.add_argument("--out", default=os.environ.get("BONDCAST_EVAL_OUT",
@@ -62,7 +64,7 @@ def parse_args(argv, known):
     args = p.parse_args(argv)
     known_modes = (["single", "broadcast", "backup"]
                    + [f"adaptive:{p}" for p in scenarios.POLICIES]
-                   + [f"srtla:{p}" for p in scenarios.SRTLA_POLICIES])
+                   + [f"srtla:{p}" for p in scenarios.SRTLA_POLICIES] + ["srtla-ref"])
     bad_modes = [m for m in args.mode if m not in known_modes]
     if bad_modes:
         p.error(f"unknown mode {', '.join(bad_modes)}; known: {', '.join(known_modes)}")
@@ -110,6 +112,11 @@ def run_scenario(tools, scenario, args, out_dir):
             if mode.startswith("srtla:") and not tools.srtla:
                 skipped.append(f"{scenario.name} {mode}: this bondcast has no srtla mode")
                 continue
+            if mode == "srtla-ref":
+                why = srtla_ref_missing(tools)
+                if why:
+                    skipped.append(f"{scenario.name} {mode}: {why}")
+                    continue
             chosen.append(mode)
         measured = {mode: [] for mode in chosen}
         for repeat in range(args.repeat):  # the modes take turns: noise hits them alike
@@ -133,6 +140,18 @@ def run_scenario(tools, scenario, args, out_dir):
         rows += [median_row(ms) for ms in measured.values() if ms]
         rows += sim_rows(tools, scenario, variant, duration, out_dir, failures)
     return rows, runs, failures, skipped
+
+
+def srtla_ref_missing(tools):
+    """Why the srtla-ref mode cannot run here ("" if it can)."""
+    if not tools.srtla_send:
+        return (f"no reference srtla_send at {modes.srtla_send_expected(tools.bondcast)} "
+                "(build the CMake target srtla_send_reference; it needs ../shared/peers/srtla)")
+    if not tools.srtla:
+        return "this bondcast recv has no srtla:// listener"
+    if not tools.emulate_from:
+        return "this bondcast emulate has no from= link option (links sharing one port)"
+    return ""
 
 
 def run_folder(mode, repeat, repeats):

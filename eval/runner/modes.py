@@ -5,11 +5,18 @@
 
 The sender is `bondcast send --mode broadcast|backup|adaptive|srtla` reading the sample
 file (paced by its PCR; srtla: the receiver listens on srtla:// and every link's emulator
-relay forwards to that one port, each from its own source port), or, for the single SRT link, Debian's `srt-live-transmit` fed over
-UDP by `ffmpeg -re` (through the scenario's first link only). Every file a run writes
-stays in its folder; `run()` returns what the metrics need.
+relay forwards to that one port, each from its own source port), or, for the single SRT
+link, Debian's `srt-live-transmit` fed over UDP by `ffmpeg -re` (through the scenario's
+first link only), or, for srtla-ref, the reference SRTLA sender (BELABOX `srtla_send`,
+built from ../shared/peers/srtla into BUILD/peers/srtla) fed by a one-link
+`bondcast send --mode broadcast` SRT caller: srtla_send sends every link to one
+emulator port from source addresses 127.0.0.2, 127.0.0.3, ..., and the emulator's
+links (`from=`) tell them apart by that address. Every file a run writes stays in its
+folder; `run()` returns what the metrics need.
 """
 import json
+import os
+import pathlib
 import signal
 import subprocess
 import time
@@ -29,6 +36,8 @@ class Tools:
     packet_log: bool = False
     adaptive: bool = False
     srtla: bool = False
+    srtla_send: str = ""  # the reference SRTLA sender; "" if not built
+    emulate_from: bool = False  # the emulator's from= (links sharing one listen port)
 
     @classmethod
     def probe(cls, bondcast, shared_dir):
@@ -38,7 +47,26 @@ class Tools:
             return done.stdout + done.stderr
         return cls(bondcast, shared_dir, packet_log="--packet-log" in help_of("recv"),
                    adaptive="--policy" in help_of("send"),
-                   srtla="srtla://" in help_of("send"))
+                   srtla="srtla://" in help_of("send"),
+                   srtla_send=srtla_send_path(bondcast),
+                   emulate_from="from=ADDR" in help_of("emulate"))
+
+
+def srtla_send_expected(bondcast):
+    """BUILD/peers/srtla/srtla_send for BUILD/bin/bondcast (CMake target
+    srtla_send_reference, built when ../shared/peers/srtla exists)."""
+    return pathlib.Path(bondcast).resolve().parent.parent / "peers" / "srtla" / "srtla_send"
+
+
+def srtla_send_path(bondcast):
+    """The reference srtla_send next to this bondcast; "" if it is not there."""
+    path = srtla_send_expected(bondcast)
+    return str(path) if os.access(path, os.X_OK) else ""
+
+
+def srtla_source_ip(link_index):
+    """The source address srtla_send uses for link i (and the emulator's from= for it)."""
+    return f"127.0.0.{link_index + 2}"
 
 
 def _start_receiver(procs, tools, variant, run_dir, bound_s, scheme="srt"):
@@ -52,8 +80,14 @@ def _start_receiver(procs, tools, variant, run_dir, bound_s, scheme="srt"):
     return recv, int(match.group(1))
 
 
-def _start_emulator(procs, tools, scenario, receiver_port, run_dir, bound_s):
+def _start_emulator(procs, tools, scenario, receiver_port, run_dir, bound_s, by_source=False):
+    """by_source: every link listens on one shared port and takes the datagrams from
+    srtla_source_ip(i) (the emulator's from=), as the reference SRTLA sender needs."""
     config = scenarios.emulator_config(scenario, receiver_port, tools.shared_dir, bound_s)
+    if by_source:
+        for i, link in enumerate(config["links"]):
+            link["listen"] = "127.0.0.1:0"  # one port for the whole group
+            link["from"] = srtla_source_ip(i)
     path = run_dir / "emulator.json"
     path.write_text(json.dumps(config, indent=1))
     emu = procs.start("bondcast emulate",
@@ -146,6 +180,36 @@ def _run_single_link(procs, variant, ports, run_dir, sample, recv, media_s):
     return slt, (sizes[-1] if sizes else None), None, {}
 
 
+def _run_srtla_ref(procs, tools, variant, sample, ports, n_links, recv, run_dir, media_s):
+    """The reference srtla_send into the emulator's shared port, fed by a one-link SRT
+    caller (`bondcast send --mode broadcast`, whose stats give the offered bytes)."""
+    if len(set(ports)) != 1:
+        raise RunError(f"srtla-ref: the emulator's links listen on {ports}, not one port")
+    local_port = free_udp_port()
+    ips = run_dir / "srtla_ips.txt"
+    ips.write_text("".join(srtla_source_ip(i) + "\n" for i in range(n_links)))
+    relay = procs.start("srtla_send", [tools.srtla_send, local_port, "127.0.0.1", ports[0], ips],
+                        run_dir / "srtla_send.log")
+    # srtla_send registers its links only after its SRT caller's first packet, and the
+    # caller retries its handshake until then: no need to wait here.
+    argv = [tools.bondcast, "send", "--mode", "broadcast", "--latency", variant.latency_ms,
+            "--input", sample, "--stats", run_dir / "send.jsonl",
+            "--link", f"srt://127.0.0.1:{local_port}"]
+    send = procs.start("bondcast send", argv, run_dir / "send.log")
+    limit = media_s + CONNECT_S + 4 * variant.latency_ms / 1000 + 15
+    code = send.wait(limit)
+    if code is None:
+        raise RunError(f"bondcast send (srtla-ref caller) still running after {limit:.0f} s:\n"
+                       f"{send.log_tail()}\nsrtla_send:\n{relay.log_tail()}")
+    if code != 0:
+        raise RunError(f"bondcast send (srtla-ref caller) exited {code}:\n{send.log_tail()}\n"
+                       f"srtla_send:\n{relay.log_tail()}")
+    _wait_for_receiver_end(recv, run_dir, variant.latency_ms)
+    relay.stop(signal.SIGTERM)  # it never ends by itself
+    stats = _final_stats(run_dir / "send.jsonl")
+    return send, relay, stats.get("input_bytes"), stats.get("payloads"), stats
+
+
 def run(tools, scenario, variant, mode, sample, media_s, run_dir):
     """Runs one mode; returns a dict of file paths, offered bytes, CPU time and timing."""
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -154,10 +218,17 @@ def run(tools, scenario, variant, mode, sample, media_s, run_dir):
     bound_s = media_s + 90
     started = time.monotonic()
     with Procs() as procs:
-        scheme = "srtla" if mode.startswith("srtla:") else "srt"
+        srtla_ref = mode == "srtla-ref"
+        scheme = "srtla" if mode.startswith("srtla:") or srtla_ref else "srt"
         recv, recv_port = _start_receiver(procs, tools, variant, run_dir, bound_s, scheme)
-        emu, ports, epoch = _start_emulator(procs, tools, scenario, recv_port, run_dir, bound_s)
-        if mode == "single":
+        emu, ports, epoch = _start_emulator(procs, tools, scenario, recv_port, run_dir, bound_s,
+                                            by_source=srtla_ref)
+        helper = None  # a second sender-side process whose CPU counts as the sender's
+        if srtla_ref:
+            sender, helper, offered_bytes, payloads, send_stats = _run_srtla_ref(
+                procs, tools, variant, sample, ports, len(scenario.links), recv, run_dir,
+                media_s)
+        elif mode == "single":
             sender, offered_bytes, payloads, send_stats = _run_single_link(
                 procs, variant, ports, run_dir, sample, recv, media_s)
         else:
@@ -172,5 +243,6 @@ def run(tools, scenario, variant, mode, sample, media_s, run_dir):
             "media_s": media_s, "epoch_mono_s": epoch, "dir": str(run_dir),
             "offered_bytes": offered_bytes, "offered_payloads": payloads,
             "sender_stats": send_stats, "wall_s": time.monotonic() - started,
-            "cpu_s": {"sender": sender.cpu_s, "receiver": recv.cpu_s},
+            "cpu_s": {"sender": sender.cpu_s + (helper.cpu_s if helper else 0.0),
+                      "receiver": recv.cpu_s},
             "packet_log": tools.packet_log}

@@ -38,6 +38,79 @@ TEST(LinkSpec, ParsesEveryField) {
   EXPECT_EQ(l->rev.queue.bytes, 30'000u);
 }
 
+TEST(LinkSpec, FromTakesAnIpv4AddressWithoutPort) {
+  auto l = parseLinkSpec("listen=127.0.0.1:5000,from=127.0.0.2,to=127.0.0.1:9000");
+  ASSERT_TRUE(l.ok()) << l.error().message;
+  ASSERT_TRUE(l->from.has_value());
+  EXPECT_EQ(*l->from, 0x7f000002u);
+  EXPECT_FALSE(parseLinkSpec("to=127.0.0.1:9000")->from.has_value());
+  for (const char* bad : {"127.0.0.300", "example.org", "", "::1"}) {
+    auto e = parseLinkSpec("from=" + std::string(bad) + ",to=127.0.0.1:9000");
+    ASSERT_FALSE(e.ok()) << bad;
+    EXPECT_NE(e.error().message.find("link spec: from='" + std::string(bad) + "'"),
+              std::string::npos)
+        << e.error().message;
+    EXPECT_NE(e.error().message.find("not an IPv4 address"), std::string::npos)
+        << e.error().message;
+  }
+  auto with_port = parseLinkSpec("from=127.0.0.2:4000,to=127.0.0.1:9000");
+  ASSERT_FALSE(with_port.ok());
+  EXPECT_NE(with_port.error().message.find("from='127.0.0.2:4000': expected an IPv4 address "
+                                           "without a port"),
+            std::string::npos)
+      << with_port.error().message;
+}
+
+EmulatorConfig linksConfig(std::initializer_list<const char*> specs) {
+  EmulatorConfig c;
+  for (const char* spec : specs) {
+    auto l = parseLinkSpec(spec);
+    EXPECT_TRUE(l.ok()) << spec << ": " << l.error().message;
+    if (l)
+      c.links.push_back(*l);
+  }
+  return c;
+}
+
+TEST(Validate, LinksWithDistinctFromMayShareAListenAddress) {
+  EXPECT_TRUE(validate(linksConfig({"listen=127.0.0.1:7000,from=127.0.0.2,to=127.0.0.1:9000",
+                                    "listen=127.0.0.1:7000,from=127.0.0.3,to=127.0.0.1:9001"}))
+                  .ok());
+  EXPECT_TRUE(validate(linksConfig({"listen=127.0.0.1:0,from=127.0.0.2,to=127.0.0.1:9000",
+                                    "listen=127.0.0.1:0,from=127.0.0.3,to=127.0.0.1:9001",
+                                    "listen=127.0.0.1:0,to=127.0.0.1:9002"}))
+                  .ok());
+}
+
+TEST(Validate, SameListenAndSameFromIsRejected) {
+  for (const char* listen : {"listen=127.0.0.1:0", "listen=127.0.0.1:7000"}) {
+    auto c = linksConfig({"to=127.0.0.1:9000"});
+    const std::string base = std::string(listen) + ",from=127.0.0.2,to=127.0.0.1:";
+    c.links.push_back(*parseLinkSpec(base + "9001"));
+    c.links.push_back(*parseLinkSpec(base + "9002"));
+    auto s = validate(c);
+    ASSERT_FALSE(s.ok()) << listen;
+    EXPECT_NE(s.error().message.find("links 1 and 2 both have from='127.0.0.2'"), std::string::npos)
+        << s.error().message;
+    EXPECT_NE(s.error().message.find("listen='127.0.0.1:"), std::string::npos) << s.error().message;
+  }
+}
+
+TEST(Validate, ALinkWithoutFromCannotShareAFixedListenAddressWithFromLinks) {
+  auto s = validate(linksConfig({"listen=127.0.0.1:7000,from=127.0.0.2,to=127.0.0.1:9000",
+                                 "listen=127.0.0.1:7000,to=127.0.0.1:9001"}));
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().message.find("listen='127.0.0.1:7000': links 0 and 1"), std::string::npos)
+      << s.error().message;
+  EXPECT_NE(s.error().message.find("link 1 has no from="), std::string::npos) << s.error().message;
+  auto first_missing =
+      validate(linksConfig({"listen=127.0.0.1:7000,to=127.0.0.1:9000",
+                            "listen=127.0.0.1:7000,from=127.0.0.2,to=127.0.0.1:9001"}));
+  ASSERT_FALSE(first_missing.ok());
+  EXPECT_NE(first_missing.error().message.find("link 0 has no from="), std::string::npos)
+      << first_missing.error().message;
+}
+
 TEST(LinkSpec, ReverseGetsTheSameDelayAndNothingElse) {
   auto l = parseLinkSpec("to=127.0.0.1:9000,rate=10mbit,delay=15ms,jitter=2ms,loss=1%");
   ASSERT_TRUE(l.ok());

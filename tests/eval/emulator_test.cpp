@@ -314,6 +314,135 @@ TEST(Emulator, RepliesGoBackToTheSenderThroughTheReverseDirection) {
   EXPECT_EQ(toJson(st)["links"][0]["rev"]["packets_forwarded"], 20u);
 }
 
+// Links that share one listen address, told apart by the sender's source address
+// (from=), as an SRTLA sender's links are: 127.0.0.2 is link 0, 127.0.0.3 link 1.
+constexpr std::uint32_t kSourceA = 0x7f000002, kSourceB = 0x7f000003, kSourceC = 0x7f000004;
+
+TEST(EmulatorSharedListen, DispatchesEachDatagramToTheLinkOfItsSourceAddress) {
+  UdpEndpoint sender_a(kSourceA), sender_b(kSourceB), receiver_0, receiver_1;
+  receiver_0.startReceiving();
+  receiver_1.startReceiving();
+  EmulatorConfig config;
+  config.links.push_back(link("listen=127.0.0.1:0,from=127.0.0.2," + to(receiver_0)));
+  config.links.push_back(link("listen=127.0.0.1:0,from=127.0.0.3,loss=100%," + to(receiver_1)));
+  Emulator emu(config);
+  ASSERT_TRUE(emu.start().ok());
+  ASSERT_NE(emu.listenPort(0), 0);
+  ASSERT_EQ(emu.listenPort(0), emu.listenPort(1));  // one socket, one port for the group
+  const std::uint64_t n = 50;
+  for (std::uint64_t k = 0; k < n; ++k) {
+    ASSERT_TRUE(sender_a.send(emu.listenPort(0), k, 200));
+    ASSERT_TRUE(sender_b.send(emu.listenPort(0), 1000 + k, 200));
+  }
+  ASSERT_TRUE(receiver_0.waitForCount(n, 5s));
+  ASSERT_TRUE(testing::waitUntil([&] { return emu.stats().links[1].fwd.drop_loss == n; }, 5s))
+      << emu.stats().links[1].fwd.drop_loss;
+  emu.stop();
+  for (const Arrival& a : receiver_0.arrivals())
+    EXPECT_LT(a.probe.seq, 1000u) << "a datagram from 127.0.0.3 went through link 0";
+  EXPECT_EQ(receiver_0.count(), n);
+  EXPECT_EQ(receiver_1.count(), 0u);
+  auto st = emu.stats();
+  EXPECT_EQ(st.links[0].fwd.packets_in, n);
+  EXPECT_EQ(st.links[0].fwd.packets_forwarded, n);
+  EXPECT_EQ(st.links[1].fwd.packets_in, n);
+  EXPECT_EQ(st.links[1].fwd.packets_forwarded, 0u);
+  EXPECT_EQ(st.unmatched_source, 0u);
+  EXPECT_EQ(st.links[0].listen, st.links[1].listen);
+}
+
+TEST(EmulatorSharedListen, RepliesLeaveTheSharedSocketForTheSenderOfTheirOwnLink) {
+  UdpEndpoint sender_a(kSourceA), sender_b(kSourceB), receiver_0, receiver_1;
+  receiver_0.startReceiving(/*reply_to_sender=*/true);
+  receiver_1.startReceiving(/*reply_to_sender=*/true);
+  sender_a.startReceiving();
+  sender_b.startReceiving();
+  EmulatorConfig config;
+  config.links.push_back(link("listen=127.0.0.1:0,from=127.0.0.2,delay=2ms," + to(receiver_0)));
+  config.links.push_back(link("listen=127.0.0.1:0,from=127.0.0.3,delay=4ms," + to(receiver_1)));
+  Emulator emu(config);
+  ASSERT_TRUE(emu.start().ok());
+  const std::uint16_t port = emu.listenPort(0);
+  ASSERT_EQ(port, emu.listenPort(1));
+  const std::uint64_t n = 20;
+  for (std::uint64_t k = 0; k < n; ++k) {
+    ASSERT_TRUE(sender_a.send(port, k, 100));
+    ASSERT_TRUE(sender_b.send(port, 1000 + k, 100));
+  }
+  ASSERT_TRUE(sender_a.waitForCount(n, 5s));
+  ASSERT_TRUE(sender_b.waitForCount(n, 5s));
+  emu.stop();
+  for (const Arrival& a : receiver_0.arrivals()) {
+    EXPECT_LT(a.probe.seq, 1000u);
+    EXPECT_EQ(a.from_port, emu.upstreamPort(0));
+  }
+  for (const Arrival& a : receiver_1.arrivals()) {
+    EXPECT_GE(a.probe.seq, 1000u);
+    EXPECT_EQ(a.from_port, emu.upstreamPort(1));
+  }
+  for (const Arrival& a : sender_a.arrivals()) {
+    EXPECT_LT(a.probe.seq, 1000u) << "link 1's reply reached link 0's sender";
+    EXPECT_EQ(a.from_port, port);
+  }
+  for (const Arrival& a : sender_b.arrivals()) {
+    EXPECT_GE(a.probe.seq, 1000u) << "link 0's reply reached link 1's sender";
+    EXPECT_EQ(a.from_port, port);
+  }
+  auto st = emu.stats();
+  EXPECT_EQ(st.links[0].rev.packets_forwarded, n);
+  EXPECT_EQ(st.links[1].rev.packets_forwarded, n);
+}
+
+TEST(EmulatorSharedListen, DatagramFromAnUnknownSourceIsDroppedAndCounted) {
+  UdpEndpoint sender_a(kSourceA), stranger(kSourceC), receiver_0, receiver_1;
+  receiver_0.startReceiving();
+  receiver_1.startReceiving();
+  EmulatorConfig config;
+  config.links.push_back(link("listen=127.0.0.1:0,from=127.0.0.2," + to(receiver_0)));
+  config.links.push_back(link("listen=127.0.0.1:0,from=127.0.0.3," + to(receiver_1)));
+  Emulator emu(config);
+  ASSERT_TRUE(emu.start().ok());
+  for (std::uint64_t k = 0; k < 10; ++k)
+    ASSERT_TRUE(stranger.send(emu.listenPort(0), k, 100));
+  // One socket reads in order: once the later datagram from 127.0.0.2 is through,
+  // the stranger's have been handled.
+  ASSERT_TRUE(sender_a.send(emu.listenPort(0), 500, 100));
+  ASSERT_TRUE(receiver_0.waitForCount(1, 5s));
+  ASSERT_TRUE(testing::waitUntil([&] { return emu.stats().unmatched_source == 10; }, 5s))
+      << emu.stats().unmatched_source;
+  emu.stop();
+  auto st = emu.stats();
+  EXPECT_EQ(receiver_0.count(), 1u);
+  EXPECT_EQ(receiver_0.arrivals().front().probe.seq, 500u);
+  EXPECT_EQ(receiver_1.count(), 0u);
+  EXPECT_EQ(st.links[0].fwd.packets_in, 1u);
+  EXPECT_EQ(st.links[1].fwd.packets_in, 0u);
+  EXPECT_EQ(toJson(st)["unmatched_source"], 10u);
+}
+
+TEST(EmulatorSharedListen, AFromLinkTakesOnlyItsSourceAndAPlainLinkKeepsTakingAny) {
+  UdpEndpoint sender_a(kSourceA), plain_sender, receiver_0, receiver_1;
+  receiver_0.startReceiving();
+  receiver_1.startReceiving();
+  EmulatorConfig config;
+  config.links.push_back(link("listen=127.0.0.1:0,from=127.0.0.2," + to(receiver_0)));
+  config.links.push_back(link("listen=127.0.0.1:0," + to(receiver_1)));
+  Emulator emu(config);
+  ASSERT_TRUE(emu.start().ok());
+  ASSERT_NE(emu.listenPort(0), emu.listenPort(1));            // the plain link has its own socket
+  ASSERT_TRUE(plain_sender.send(emu.listenPort(1), 7, 100));  // from 127.0.0.1: any source
+  ASSERT_TRUE(receiver_1.waitForCount(1, 5s));
+  // The from= link, even alone on its socket, refuses 127.0.0.1 and takes 127.0.0.2.
+  ASSERT_TRUE(plain_sender.send(emu.listenPort(0), 8, 100));
+  ASSERT_TRUE(sender_a.send(emu.listenPort(0), 9, 100));
+  ASSERT_TRUE(receiver_0.waitForCount(1, 5s));
+  ASSERT_TRUE(testing::waitUntil([&] { return emu.stats().unmatched_source == 1; }, 5s));
+  emu.stop();
+  ASSERT_EQ(receiver_0.count(), 1u);
+  EXPECT_EQ(receiver_0.arrivals().front().probe.seq, 9u);
+  EXPECT_EQ(receiver_1.count(), 1u);
+}
+
 TEST(Emulator, StartFailsWithAClearMessageWhenThePortIsTaken) {
   UdpEndpoint busy, receiver;
   EmulatorConfig config;

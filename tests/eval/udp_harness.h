@@ -39,12 +39,15 @@ struct Arrival {
 
 class UdpEndpoint {
  public:
-  UdpEndpoint() {
+  // `bind_addr`: the local IPv4 address (host byte order), e.g. 127.0.0.2 to send
+  // as a second source on loopback; port 0 (any).
+  explicit UdpEndpoint(std::uint32_t bind_addr = INADDR_LOOPBACK) {
     fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     int buf = 8 << 20;
     ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof buf);
     ::setsockopt(fd_, SOL_SOCKET, SO_SNDBUFFORCE, &buf, sizeof buf);
     sockaddr_in a = loopback(0);
+    a.sin_addr.s_addr = htonl(bind_addr);
     ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
     socklen_t len = sizeof a;
     ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
