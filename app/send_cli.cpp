@@ -23,14 +23,16 @@ CLI::App* addSendOptions(CLI::App& root, const std::shared_ptr<SendCli>& cli) {
                   "connection spread over srtla:// links to an SRTLA receiver (srtla_rec, "
                   "bondcast recv --listen srtla://), datagram by datagram, by --policy")
       ->capture_default_str();
-  sub->add_option("--policy", cli->policy,
-                  "adaptive and srtla modes' scheduler: latency-aware, min-rtt, srtla, round-robin, "
-                  "broadcast or backup")
+  sub->add_option(
+         "--policy", cli->policy,
+         "adaptive and srtla modes' scheduler: latency-aware, min-rtt, srtla, round-robin, "
+         "broadcast or backup")
       ->capture_default_str();
-  sub->add_option("--redundancy-budget", cli->redundancy_percent,
-                  "adaptive and srtla modes: extra copies of important or at-risk packets may add at "
-                  "most this PERCENT of the payload bytes (re-sends of a failed link's "
-                  "packets are never refused)")
+  sub->add_option(
+         "--redundancy-budget", cli->redundancy_percent,
+         "adaptive and srtla modes: extra copies of important or at-risk packets may add at "
+         "most this PERCENT of the payload bytes (re-sends of a failed link's "
+         "packets are never refused)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 100.0));
   sub->add_option(

@@ -21,8 +21,8 @@ namespace bondcast::sender {
 
 struct LinkSpec {
   std::string scheme = "srt";  // srt, or srtla (send --mode srtla: a link of an SRTLA group)
-  std::string text;  // as given with passphrases masked, for logs and stats
-  std::string uri;   // exactly as given: what a reload compares (may hold a secret: never log it)
+  std::string text;            // as given with passphrases masked, for logs and stats
+  std::string uri;  // exactly as given: what a reload compares (may hold a secret: never log it)
   std::string host;
   std::uint16_t port = 0;
   int weight = 0;  // 0..65535

@@ -219,7 +219,6 @@ Result<std::unique_ptr<SrtlaSender>> SrtlaSender::create(SrtlaSenderConfig confi
 
   std::unique_ptr<SrtlaSender> self(new SrtlaSender(config));
   auto relay = std::make_unique<Relay>();
-  relay->config = config;
   relay->scheduler = std::move(*scheduler);
   const auto now = Clock::now();
   for (const auto& spec : config.links) {
@@ -275,6 +274,7 @@ Result<std::unique_ptr<SrtlaSender>> SrtlaSender::create(SrtlaSenderConfig confi
   std::mt19937_64 gen((std::uint64_t{rd()} << 32) ^ rd());
   for (auto& b : relay->group)
     b = static_cast<std::uint8_t>(gen());
+  relay->config = std::move(config);
   self->relay_ = std::move(relay);
   return self;
 }

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "common/srtla/wire.h"
+#include "eval/emulator/emulator.h"
 #include "tests/e2e/support/bondcast_test.h"
 #include "tests/e2e/support/media.h"
 #include "tests/support/shared_dir.h"
@@ -133,6 +134,65 @@ TEST_F(SrtlaInterop, TheReferenceSenderIntoBondcastRecvArrivesWholeOverBothLinks
     links_with_packets = std::max(links_with_packets, n);
   }
   EXPECT_EQ(links_with_packets, 2) << relay.dump();
+}
+
+// The reference sender's two links (source addresses 127.0.0.2 and 127.0.0.3, one
+// destination) through the emulator, which tells them apart by source address (from=);
+// the second is cut for good mid-stream (3.5 s into the emulator's time; the 6 s stream
+// starts within the first second). At 1000 ms latency nothing is lost.
+TEST_F(SrtlaInterop, TheReferenceSenderOverTwoEmulatedLinksOneCutForGoodArrivesWhole) {
+  BONDCAST_SKIP_WITHOUT_SHARED(BONDCAST_SRTLA_REF_DIR, "the reference SRTLA implementation");
+  ASSERT_TRUE(std::filesystem::exists(BONDCAST_SRTLA_SEND)) << BONDCAST_SRTLA_SEND;
+  const std::uint16_t port = freeUdpPort();
+  const std::uint16_t local = freeUdpPort();
+  const auto output = path("out.ts");
+  Process receiver = Process::start(
+      bondcastArgv({"recv", "--listen", "srtla://127.0.0.1:" + std::to_string(port), "--output",
+                    output.string(), "--latency", "1000", "--duration", "120s"}),
+      path("recv.log"));
+  ASSERT_TRUE(waitUntil(
+      [&] { return !receiver.running() || receiver.stderrContains("listening on"); }, 10s));
+  ASSERT_TRUE(receiver.running()) << receiver.stderrText();
+
+  emu::EmulatorConfig config;
+  config.seed = 14;
+  for (int i = 0; i < 2; ++i) {
+    auto link = emu::parseLinkSpec("listen=127.0.0.1:0,from=127.0.0." + std::to_string(i + 2) +
+                                   ",to=127.0.0.1:" + std::to_string(port) +
+                                   ",rate=10mbit,delay=" + (i == 0 ? "20ms" : "30ms"));
+    ASSERT_TRUE(link) << link.error().message;
+    config.links.push_back(*link);
+  }
+  auto cut = emu::parseEvent("at=3500ms,link=1,down");
+  ASSERT_TRUE(cut) << cut.error().message;
+  config.events.push_back(*cut);
+  emu::Emulator emulator(config);
+  ASSERT_TRUE(emulator.start());
+  ASSERT_EQ(emulator.listenPort(0), emulator.listenPort(1));
+
+  {
+    std::ofstream ips(path("ips"));
+    ips << "127.0.0.2\n127.0.0.3\n";
+  }
+  Process srtla_send =
+      Process::start({BONDCAST_SRTLA_SEND, std::to_string(local), "127.0.0.1",
+                      std::to_string(emulator.listenPort(0)), path("ips").string()},
+                     path("srtla_send.log"));
+  Process sender =
+      startSender({"--mode", "broadcast", "--latency", "1000", "--input", sampleTs().string(),
+                   "--link", "srt://127.0.0.1:" + std::to_string(local)});
+  EXPECT_EQ(sender.waitExit(40s), 0) << sender.stderrText();
+  stopReceiverAt(receiver, output, fileSize(sampleTs()));
+  srtla_send.signal(SIGTERM);
+  srtla_send.waitExit(5s);
+  emulator.stop();
+  const auto sent = readBytes(sampleTs());
+  const auto received = readBytes(output);
+  EXPECT_TRUE(sent == received) << describeDifference(sent, received);
+  const auto stats = emulator.stats();
+  EXPECT_GT(stats.links[0].fwd.packets_forwarded, 500u);
+  EXPECT_GT(stats.links[1].fwd.packets_forwarded, 100u);
+  EXPECT_EQ(stats.unmatched_source, 0u);
 }
 
 }  // namespace
