@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <filesystem>
@@ -136,10 +137,35 @@ TEST_F(SrtlaInterop, TheReferenceSenderIntoBondcastRecvArrivesWholeOverBothLinks
   EXPECT_EQ(links_with_packets, 2) << relay.dump();
 }
 
+// Whether `received` is `sent` with whole TS packets left out, in order, none twice (a
+// greedy subsequence match of 188-byte packets).
+bool tsPacketsInOrder(const std::vector<std::uint8_t>& sent,
+                      const std::vector<std::uint8_t>& received) {
+  constexpr std::size_t kTs = 188;
+  if (received.size() % kTs != 0)
+    return false;
+  std::size_t at = 0;
+  for (std::size_t r = 0; r < received.size(); r += kTs) {
+    while (at + kTs <= sent.size() &&
+           !std::equal(received.begin() + static_cast<std::ptrdiff_t>(r),
+                       received.begin() + static_cast<std::ptrdiff_t>(r + kTs),
+                       sent.begin() + static_cast<std::ptrdiff_t>(at))) {
+      at += kTs;
+    }
+    if (at + kTs > sent.size())
+      return false;
+    at += kTs;
+  }
+  return true;
+}
+
 // The reference sender's two links (source addresses 127.0.0.2 and 127.0.0.3, one
 // destination) through the emulator, which tells them apart by source address (from=);
 // the second is cut for good mid-stream (3.5 s into the emulator's time; the 6 s stream
-// starts within the first second). At 1000 ms latency nothing is lost.
+// starts within the first second). At 1000 ms latency at least 99.9% arrives (issue 14),
+// in order, none twice. Usually all of it; under a loaded ctest -j2 the receiver's libsrt
+// once dropped one payload as too late: the reference sender keeps a cut link in its
+// choice until its 4 s timeout, and the retransmissions it puts there are lost too.
 TEST_F(SrtlaInterop, TheReferenceSenderOverTwoEmulatedLinksOneCutForGoodArrivesWhole) {
   BONDCAST_SKIP_WITHOUT_SHARED(BONDCAST_SRTLA_REF_DIR, "the reference SRTLA implementation");
   ASSERT_TRUE(std::filesystem::exists(BONDCAST_SRTLA_SEND)) << BONDCAST_SRTLA_SEND;
@@ -182,13 +208,18 @@ TEST_F(SrtlaInterop, TheReferenceSenderOverTwoEmulatedLinksOneCutForGoodArrivesW
       startSender({"--mode", "broadcast", "--latency", "1000", "--input", sampleTs().string(),
                    "--link", "srt://127.0.0.1:" + std::to_string(local)});
   EXPECT_EQ(sender.waitExit(40s), 0) << sender.stderrText();
-  stopReceiverAt(receiver, output, fileSize(sampleTs()));
+  // The stream ends when the caller's close has come through (or its peer idle timeout).
+  EXPECT_TRUE(waitUntil([&] { return receiver.stderrContains("ended ("); }, 20s))
+      << receiver.stderrText();
+  receiver.signal(SIGTERM);
+  EXPECT_EQ(receiver.waitExit(15s), 0) << receiver.stderrText();
   srtla_send.signal(SIGTERM);
   srtla_send.waitExit(5s);
   emulator.stop();
   const auto sent = readBytes(sampleTs());
   const auto received = readBytes(output);
-  EXPECT_TRUE(sent == received) << describeDifference(sent, received);
+  EXPECT_GE(received.size() * 1000, sent.size() * 999) << describeDifference(sent, received);
+  EXPECT_TRUE(tsPacketsInOrder(sent, received)) << describeDifference(sent, received);
   const auto stats = emulator.stats();
   EXPECT_GT(stats.links[0].fwd.packets_forwarded, 500u);
   EXPECT_GT(stats.links[1].fwd.packets_forwarded, 100u);
