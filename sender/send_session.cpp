@@ -29,33 +29,30 @@ Result<std::vector<LinkSpec>> linkSpecs(const SendOptions& o) {
   return out;
 }
 
+// A transport whose scheduler places each packet (adaptive, srtla): one shape of config.
+template <class Sender, class Config>
+Result<std::unique_ptr<Transport>> makeScheduled(const SendOptions& o,
+                                                 std::vector<LinkSpec> links) {
+  Config cfg;
+  cfg.links = std::move(links);
+  cfg.srt = o.srt;
+  cfg.policy = o.policy;
+  cfg.redundancy_budget = o.redundancy_budget;
+  auto sender = Sender::create(std::move(cfg));
+  if (!sender)
+    return sender.error();
+  return std::unique_ptr<Transport>(std::move(*sender));
+}
+
 // `o` has passed checkSendOptions().
 Result<std::unique_ptr<Transport>> makeTransport(const SendOptions& o) {
   auto links = linkSpecs(o);
   if (!links)
     return links.error();
-  if (o.mode == "adaptive") {
-    AdaptiveSenderConfig cfg;
-    cfg.links = std::move(*links);
-    cfg.srt = o.srt;
-    cfg.policy = o.policy;
-    cfg.redundancy_budget = o.redundancy_budget;
-    auto sender = AdaptiveSender::create(std::move(cfg));
-    if (!sender)
-      return sender.error();
-    return std::unique_ptr<Transport>(std::move(*sender));
-  }
-  if (o.mode == "srtla") {
-    SrtlaSenderConfig cfg;
-    cfg.links = std::move(*links);
-    cfg.srt = o.srt;
-    cfg.policy = o.policy;
-    cfg.redundancy_budget = o.redundancy_budget;
-    auto sender = SrtlaSender::create(std::move(cfg));
-    if (!sender)
-      return sender.error();
-    return std::unique_ptr<Transport>(std::move(*sender));
-  }
+  if (o.mode == "adaptive")
+    return makeScheduled<AdaptiveSender, AdaptiveSenderConfig>(o, std::move(*links));
+  if (o.mode == "srtla")
+    return makeScheduled<SrtlaSender, SrtlaSenderConfig>(o, std::move(*links));
   GroupSenderConfig cfg;
   cfg.mode = o.mode == "backup" ? GroupMode::kBackup : GroupMode::kBroadcast;
   cfg.links = std::move(*links);

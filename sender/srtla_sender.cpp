@@ -87,6 +87,16 @@ std::string sysError(const std::string& what) {
   return what + ": " + std::strerror(errno);
 }
 
+// The id this sender proposes in REG1 (the receiver keeps its first half).
+srtla::GroupId randomGroupId() {
+  std::random_device rd;
+  std::mt19937_64 gen((std::uint64_t{rd()} << 32) ^ rd());
+  srtla::GroupId id{};
+  for (auto& b : id)
+    b = static_cast<std::uint8_t>(gen());
+  return id;
+}
+
 }  // namespace
 
 // One SRTLA link: its socket, registration and what it carries.
@@ -270,10 +280,7 @@ Result<std::unique_ptr<SrtlaSender>> SrtlaSender::create(SrtlaSenderConfig confi
   }
   relay->local_port = ntohs(lo.sin_port);
   relay->local = std::move(local);
-  std::random_device rd;
-  std::mt19937_64 gen((std::uint64_t{rd()} << 32) ^ rd());
-  for (auto& b : relay->group)
-    b = static_cast<std::uint8_t>(gen());
+  relay->group = randomGroupId();
   relay->config = std::move(config);
   self->relay_ = std::move(relay);
   return self;
@@ -788,10 +795,7 @@ void SrtlaSender::Relay::onLink(Link& l, std::span<const std::uint8_t> d, Clock:
             linkDown(*other, "the receiver forgot the group", now);
           other->reg = Link::Reg::kNone;
         }
-        std::random_device rd;
-        std::mt19937_64 gen((std::uint64_t{rd()} << 32) ^ rd());
-        for (auto& b : group)
-          b = static_cast<std::uint8_t>(gen());
+        group = randomGroupId();
       }
       return;
     case srtla::Kind::kReg1:
