@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: MPL-2.0
+// A group member whose handshake completes before srt_connect_group() returns is used
+// (patches/libsrt/0008). libsrt 1.5.1's groupConnect() starts a member's handshake, then
+// marks the member PENDING; on loopback the receive thread can finish the handshake in
+// between and set the member IDLE (ready), and the late PENDING overwrote that. Such a
+// member stays connected, keepalives flowing, but a broadcast or backup group never sends
+// over it: every srt_sendmsg2 fails with "Connection was broken". It cost a CI run: a
+// broadcast sender into an SRTLA relay on a busy machine sent nothing for its whole input
+// (tests/e2e/srtla_test.cpp, the reference sender's test).
+//
+// Once srt_connect_group() has returned, its write is done: a member whose own socket is
+// connected must then be IDLE or RUNNING in the group, never PENDING. The race needs the
+// receive thread to win, so the test connects many groups while another thread keeps the
+// group's lock busy (which delays the connecting thread). Without the patch 5, 18, 12 and
+// 14 of its 1500 connections were left PENDING (four runs, about 16 s each); with it none
+// in three runs.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/srt/srt.h"
+
+namespace bondcast::srt {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::uint16_t portOf(SRTSOCKET s) {
+  sockaddr_storage ss{};
+  int len = sizeof ss;
+  srt_getsockname(s, reinterpret_cast<sockaddr*>(&ss), &len);
+  return ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
+}
+
+// A member's own socket state and its state in the group.
+struct Member {
+  SRTSOCKET id = SRT_INVALID_SOCK;
+  SRT_SOCKSTATUS socket = SRTS_NONEXIST;
+  SRT_MEMBERSTATUS in_group = SRT_GST_BROKEN;
+};
+
+// Member `id` of `group` once its socket is connected (waits up to 2 s), or nullopt when it
+// never connected.
+std::optional<Member> connectedMember(SRTSOCKET group, SRTSOCKET id) {
+  const auto deadline = Clock::now() + std::chrono::seconds(2);
+  while (Clock::now() < deadline) {
+    if (srt_getsockstate(id) == SRTS_CONNECTED) {
+      std::array<SRT_SOCKGROUPDATA, 4> data{};
+      std::size_t n = data.size();
+      if (srt_group_data(group, data.data(), &n) == SRT_ERROR || n != 1)
+        return std::nullopt;
+      return Member{id, SRTS_CONNECTED, data[0].memberstate};
+    }
+    std::this_thread::yield();
+  }
+  return std::nullopt;
+}
+
+TEST(GroupConnect, AMemberConnectedBeforeSrtConnectGroupReturnsIsNotLeftPending) {
+  Runtime runtime;
+  Socket listener(srt_create_socket());
+  const int yes = 1;
+  ASSERT_NE(srt_setsockflag(listener.get(), SRTO_GROUPCONNECT, &yes, sizeof yes), SRT_ERROR);
+  auto any = resolve("127.0.0.1", 0, true);
+  ASSERT_TRUE(any);
+  ASSERT_NE(srt_bind(listener.get(), any->get(), any->len), SRT_ERROR) << srt_getlasterror_str();
+  ASSERT_NE(srt_listen(listener.get(), 64), SRT_ERROR);
+  auto to = resolve("127.0.0.1", portOf(listener.get()), false);
+  ASSERT_TRUE(to);
+
+  // Accepts the listener's side of every group and keeps the last few open (closing one
+  // at once would break the caller's member before the test looks at it); closing the
+  // listener ends it.
+  std::thread acceptor([&] {
+    std::deque<Socket> open;
+    for (;;) {
+      sockaddr_storage from{};
+      int len = sizeof from;
+      const SRTSOCKET accepted =
+          srt_accept(listener.get(), reinterpret_cast<sockaddr*>(&from), &len);
+      if (accepted == SRT_INVALID_SOCK)
+        return;
+      open.emplace_back(accepted);
+      if (open.size() > 8)
+        open.pop_front();
+    }
+  });
+
+  constexpr int kGroups = 1500;
+  constexpr auto kBound = std::chrono::seconds(60);
+  int connected = 0;
+  std::vector<std::string> pending;
+  const auto start = Clock::now();
+  for (int i = 0; i < kGroups && Clock::now() - start < kBound; ++i) {
+    const SRTSOCKET group = srt_create_group(SRT_GTYPE_BROADCAST);
+    ASSERT_NE(group, SRT_INVALID_SOCK) << srt_getlasterror_str();
+    const bool no = false;
+    srt_setsockflag(group, SRTO_RCVSYN, &no, sizeof no);  // non-blocking connect, as senders do
+    // A thread that keeps taking the group's lock (srt_group_data locks it) while the
+    // member connects.
+    std::atomic<bool> connecting{true};
+    std::thread busy([&] {
+      std::array<SRT_SOCKGROUPDATA, 4> data{};
+      while (connecting) {
+        std::size_t n = data.size();
+        srt_group_data(group, data.data(), &n);
+      }
+    });
+    SRT_SOCKGROUPCONFIG cfg = srt_prepare_endpoint(nullptr, to->get(), to->len);
+    const int rc = srt_connect_group(group, &cfg, 1);
+    std::optional<Member> m;
+    if (rc != SRT_ERROR)
+      m = connectedMember(group, cfg.id);
+    connecting = false;
+    busy.join();
+    if (m) {
+      ++connected;
+      if (m->in_group == SRT_GST_PENDING)
+        pending.push_back("connection " + std::to_string(i));
+    }
+    srt_close(group);
+  }
+  listener.reset();
+  acceptor.join();
+
+  // Nearly every connection must connect for the check to mean anything.
+  EXPECT_GE(connected, 500) << "too few group connections connected to test the race";
+  EXPECT_TRUE(pending.empty()) << pending.size() << " of " << connected
+                               << " connected members were left PENDING (never sent over), "
+                                  "the first: "
+                               << pending.front();
+}
+
+}  // namespace
+}  // namespace bondcast::srt
