@@ -222,6 +222,19 @@ Status SendSession::run(Input& input) {
   transport_->drain(options_.srt.latency * 4 + std::chrono::milliseconds(2000));
   auto final_stats = statsJson(false);
   final_stats["final"] = true;
+  // What the run came to, in the log too: a run whose links took none of its payloads
+  // (a member libsrt never sent over, patches/libsrt/0008) ended looking like any other.
+  // (SRTLA mode counts SRT packets, not payloads: its stats say what it forwarded.)
+  if (final_stats.contains("payloads_sent")) {
+    const auto sent = final_stats.value("payloads_sent", std::uint64_t{0});
+    const auto dropped = final_stats.value("payloads_dropped", std::uint64_t{0});
+    if (dropped == 0) {
+      spdlog::info("sent {} of {} payloads", sent, payloads_.load());
+    } else {
+      spdlog::warn("sent {} of {} payloads; {} dropped: no link could take them in time", sent,
+                   payloads_.load(), dropped);
+    }
+  }
   stopping_ = true;
   stats_thread.join();
   if (options_.stats)

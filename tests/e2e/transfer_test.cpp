@@ -60,6 +60,10 @@ TEST_P(LoopbackTransfer, FileArrivesByteIdenticalAndDecodesCleanly) {
   ASSERT_TRUE(send_final.is_object()) << "no final sender stats line";
   EXPECT_EQ(send_final["payloads_dropped"], 0);
   EXPECT_EQ(send_final["links"].size(), static_cast<std::size_t>(link_count));
+  // The log says what the run came to, as the stats do.
+  const std::string all = std::to_string(send_final["payloads"].get<std::uint64_t>());
+  EXPECT_TRUE(sender.stderrContains("sent " + all + " of " + all + " payloads\n"))
+      << sender.stderrText();
   auto recv_final = finalLine(path("recv.jsonl"));
   ASSERT_TRUE(recv_final.is_object()) << "no final receiver stats line";
   ASSERT_EQ(recv_final["streams"].size(), 1u);
