@@ -42,14 +42,6 @@ std::int64_t srtTimeToSteadyMicros(std::int64_t srctime) {
 // missing one is reported lost (its links differ in delay).
 constexpr int kSrtlaLossMaxTtl = 40;
 
-std::uint16_t listeningPort(SRTSOCKET s) {
-  sockaddr_storage ss{};
-  int len = sizeof ss;
-  srt_getsockname(s, reinterpret_cast<sockaddr*>(&ss), &len);
-  return ss.ss_family == AF_INET6 ? ntohs(reinterpret_cast<const sockaddr_in6*>(&ss)->sin6_port)
-                                  : ntohs(reinterpret_cast<const sockaddr_in*>(&ss)->sin_port);
-}
-
 // Where a handshake came from, for the log: "127.0.0.1:5000", "[::1]:5000".
 std::string peerText(const sockaddr* peer) {
   return srt::addressText(peer);
@@ -245,7 +237,7 @@ Result<std::unique_ptr<Receiver>> Receiver::create(ReceiverOptions options) {
       self->listen_ports_.push_back((*relay)->port());
       self->srtla_.push_back(std::move(*relay));
     } else {
-      self->listen_ports_.push_back(listeningPort(s));
+      self->listen_ports_.push_back(srt::boundPort(s));
     }
     self->listeners_.push_back(std::move(l));
   }

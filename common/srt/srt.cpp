@@ -285,6 +285,15 @@ Status bindSrt(SRTSOCKET s, const SockAddr& addr) {
   return okStatus();
 }
 
+std::uint16_t boundPort(SRTSOCKET s) {
+  sockaddr_storage ss{};
+  int len = sizeof ss;
+  if (srt_getsockname(s, reinterpret_cast<sockaddr*>(&ss), &len) == SRT_ERROR)
+    return 0;
+  return ss.ss_family == AF_INET6 ? ntohs(reinterpret_cast<const sockaddr_in6*>(&ss)->sin6_port)
+                                  : ntohs(reinterpret_cast<const sockaddr_in*>(&ss)->sin_port);
+}
+
 std::string addressText(const sockaddr* addr) {
   char host[INET6_ADDRSTRLEN] = "?";
   if (addr != nullptr && addr->sa_family == AF_INET) {

@@ -132,6 +132,8 @@ Status bindSrt(SRTSOCKET s, const SockAddr& addr);
 // "127.0.0.1:5000", "[::1]:5000"; an IPv4-mapped IPv6 address (an IPv4 peer of a dual-stack
 // listener) reads as the IPv4 address it is.
 std::string addressText(const sockaddr* addr);
+// The local port socket `s` is bound to (IPv4 or IPv6); 0 when it is not bound.
+std::uint16_t boundPort(SRTSOCKET s);
 
 // The common SRT options from a URI's query (latency=MS, passphrase=, streamid=,
 // pbkeylen=, maxbw=, oheadbw=). Unknown keys are left to the caller.

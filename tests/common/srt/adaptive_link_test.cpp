@@ -34,13 +34,6 @@ using Clock = std::chrono::steady_clock;
 
 constexpr int kMessages = 3000;
 
-std::uint16_t portOf(SRTSOCKET s) {
-  sockaddr_storage ss{};
-  int len = sizeof ss;
-  srt_getsockname(s, reinterpret_cast<sockaddr*>(&ss), &len);
-  return ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
-}
-
 struct Outcome {
   int read = 0;
   int last = -1;  // the highest message index read
@@ -73,7 +66,7 @@ Outcome sendThroughLoss(std::chrono::milliseconds ttl) {
 
   emu::EmulatorConfig config;
   config.seed = 3;
-  auto link = emu::parseLinkSpec("to=127.0.0.1:" + std::to_string(portOf(listener.get())) +
+  auto link = emu::parseLinkSpec("to=127.0.0.1:" + std::to_string(boundPort(listener.get())) +
                                  ",delay=20ms,loss=10%");
   EXPECT_TRUE(link) << link.error().message;
   config.links.push_back(*link);  // the loss is one way: acknowledgements come back

@@ -30,13 +30,6 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-std::uint16_t portOf(SRTSOCKET s) {
-  sockaddr_storage ss{};
-  int len = sizeof ss;
-  srt_getsockname(s, reinterpret_cast<sockaddr*>(&ss), &len);
-  return ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
-}
-
 TEST(BandwidthProbe, AnAdaptiveLinkCarryingAPacedShareReadsTheLinksCapacity) {
   constexpr double kLinkMbps = 5;
   constexpr int kCycles = 16;
@@ -55,7 +48,7 @@ TEST(BandwidthProbe, AnAdaptiveLinkCarryingAPacedShareReadsTheLinksCapacity) {
 
   emu::EmulatorConfig config;
   config.seed = 5;
-  auto link = emu::parseLinkSpec("to=127.0.0.1:" + std::to_string(portOf(listener.get())) +
+  auto link = emu::parseLinkSpec("to=127.0.0.1:" + std::to_string(boundPort(listener.get())) +
                                  ",rate=5mbit,delay=10ms,queue=500ms");
   ASSERT_TRUE(link) << link.error().message;
   config.links.push_back(*link);

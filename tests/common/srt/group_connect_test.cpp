@@ -14,7 +14,6 @@
 // group's lock busy (which delays the connecting thread). Without the patch 5, 18, 12 and
 // 14 of its 1500 connections were left PENDING (four runs, about 16 s each); with it none
 // in three runs.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
 
 #include <array>
@@ -34,23 +33,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::uint16_t portOf(SRTSOCKET s) {
-  sockaddr_storage ss{};
-  int len = sizeof ss;
-  srt_getsockname(s, reinterpret_cast<sockaddr*>(&ss), &len);
-  return ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
-}
-
-// A member's own socket state and its state in the group.
-struct Member {
-  SRTSOCKET id = SRT_INVALID_SOCK;
-  SRT_SOCKSTATUS socket = SRTS_NONEXIST;
-  SRT_MEMBERSTATUS in_group = SRT_GST_BROKEN;
-};
-
-// Member `id` of `group` once its socket is connected (waits up to 2 s), or nullopt when it
-// never connected.
-std::optional<Member> connectedMember(SRTSOCKET group, SRTSOCKET id) {
+// The group state of member `id` of `group` once the member's own socket is connected
+// (waits up to 2 s), or nullopt when it never connected.
+std::optional<SRT_MEMBERSTATUS> stateOnceConnected(SRTSOCKET group, SRTSOCKET id) {
   const auto deadline = Clock::now() + std::chrono::seconds(2);
   while (Clock::now() < deadline) {
     if (srt_getsockstate(id) == SRTS_CONNECTED) {
@@ -58,7 +43,7 @@ std::optional<Member> connectedMember(SRTSOCKET group, SRTSOCKET id) {
       std::size_t n = data.size();
       if (srt_group_data(group, data.data(), &n) == SRT_ERROR || n != 1)
         return std::nullopt;
-      return Member{id, SRTS_CONNECTED, data[0].memberstate};
+      return data[0].memberstate;
     }
     std::this_thread::yield();
   }
@@ -74,7 +59,7 @@ TEST(GroupConnect, AMemberConnectedBeforeSrtConnectGroupReturnsIsNotLeftPending)
   ASSERT_TRUE(any);
   ASSERT_NE(srt_bind(listener.get(), any->get(), any->len), SRT_ERROR) << srt_getlasterror_str();
   ASSERT_NE(srt_listen(listener.get(), 64), SRT_ERROR);
-  auto to = resolve("127.0.0.1", portOf(listener.get()), false);
+  auto to = resolve("127.0.0.1", boundPort(listener.get()), false);
   ASSERT_TRUE(to);
 
   // Accepts the listener's side of every group and keeps the last few open (closing one
@@ -117,14 +102,14 @@ TEST(GroupConnect, AMemberConnectedBeforeSrtConnectGroupReturnsIsNotLeftPending)
     });
     SRT_SOCKGROUPCONFIG cfg = srt_prepare_endpoint(nullptr, to->get(), to->len);
     const int rc = srt_connect_group(group, &cfg, 1);
-    std::optional<Member> m;
+    std::optional<SRT_MEMBERSTATUS> state;
     if (rc != SRT_ERROR)
-      m = connectedMember(group, cfg.id);
+      state = stateOnceConnected(group, cfg.id);
     connecting = false;
     busy.join();
-    if (m) {
+    if (state) {
       ++connected;
-      if (m->in_group == SRT_GST_PENDING)
+      if (*state == SRT_GST_PENDING)
         pending.push_back("connection " + std::to_string(i));
     }
     srt_close(group);

@@ -6,7 +6,6 @@
 // the life of the process (found by LeakSanitizer in `tools/run test --sanitize
 // address,undefined`, ending_test's refused broadcast and backup senders). A receiver on the
 // internet meets callers without its passphrase again and again.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -16,13 +15,6 @@
 
 namespace bondcast::srt {
 namespace {
-
-std::uint16_t portOf(SRTSOCKET s) {
-  sockaddr_storage ss{};
-  int len = sizeof ss;
-  srt_getsockname(s, reinterpret_cast<sockaddr*>(&ss), &len);
-  return ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
-}
 
 // One broadcast group caller without the listener's passphrase: refused, then closed.
 // (With a wrong one, libsrt refuses at the key material, before the group extension.)
@@ -56,7 +48,7 @@ TEST(RefusedGroup, GroupConnectionsWithoutThePassphraseLeaveNoMirrorGroupBehind)
     ASSERT_TRUE(any);
     ASSERT_NE(srt_bind(listener.get(), any->get(), any->len), SRT_ERROR) << srt_getlasterror_str();
     ASSERT_NE(srt_listen(listener.get(), 16), SRT_ERROR);
-    auto to = resolve("127.0.0.1", portOf(listener.get()), false);
+    auto to = resolve("127.0.0.1", boundPort(listener.get()), false);
     ASSERT_TRUE(to);
     for (int i = 0; i < 100; ++i) {
       refusedGroupConnection(*to);
