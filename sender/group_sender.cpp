@@ -6,11 +6,14 @@
 #include <algorithm>
 #include <thread>
 
+#include "common/srt/callback_targets.h"
+
 namespace bondcast::sender {
 
 using std::chrono::milliseconds;
 
 namespace {
+using Callbacks = srt::CallbackTargets<GroupSender>;
 constexpr milliseconds kFirstBackoff{250};
 constexpr milliseconds kMaxBackoff{5000};
 // A removed member is closed once another link has been up this long beyond the
@@ -21,6 +24,10 @@ constexpr milliseconds kRemovalMargin{500};
 constexpr milliseconds kRemovalBound{10000};
 // More than a group ever has (removed members still closing included).
 constexpr std::size_t kMaxMembers = 64;
+// srt_connect_group() can fail because the member was refused before it returned; the
+// reason (wrong passphrase, ...) reaches onConnect from libsrt's receive thread a moment
+// later, and connect() waits this long for it before reporting the bare failure.
+constexpr milliseconds kReasonWait{1000};
 }  // namespace
 
 const char* toString(GroupMode m) {
@@ -35,6 +42,9 @@ struct GroupSender::Link {
   bool attempted = false;
   bool ever_connected = false;
   std::string last_error;
+  // srt_connect_group() failed because the member broke at once; onConnect's reason
+  // for it is due (kReasonWait).
+  std::optional<Clock::time_point> reason_due_since;
   Clock::time_point next_attempt{};
   milliseconds backoff = kFirstBackoff;
   srt::LinkState state = srt::LinkState::kDown;
@@ -43,11 +53,13 @@ struct GroupSender::Link {
   std::optional<Clock::time_point> removed_at;  // setLinks() left it out then
 };
 
-GroupSender::GroupSender(GroupSenderConfig config) : config_(std::move(config)) {}
+GroupSender::GroupSender(GroupSenderConfig config)
+    : config_(std::move(config)), callback_key_(Callbacks::instance().add(this)) {}
 
 GroupSender::~GroupSender() {
-  // Close the group first so that libsrt stops calling onConnect on us.
   group_.reset();
+  // Not before: closing the group may still report a member to onConnect.
+  Callbacks::instance().remove(callback_key_);
 }
 
 Result<std::unique_ptr<GroupSender>> GroupSender::create(GroupSenderConfig config) {
@@ -105,7 +117,7 @@ Result<srt::Socket> GroupSender::makeGroup() {
   if (auto st = srt::setOption(g, SRTO_SNDTIMEO, send_timeout_ms, "send timeout"); !st) {
     return st.error();
   }
-  srt_connect_callback(g, &GroupSender::onConnect, this);
+  srt_connect_callback(g, &GroupSender::onConnect, callback_key_);
   return group;
 }
 
@@ -138,10 +150,9 @@ void GroupSender::replaceGroup() {
   old.reset();  // without mu_: closing may call onConnect
 }
 
-void GroupSender::onConnect(void* opaque, SRTSOCKET ns, int errorcode, const sockaddr*, int token) {
+void GroupSender::onConnect(void* key, SRTSOCKET ns, int errorcode, const sockaddr*, int token) {
   if (errorcode == SRT_SUCCESS)
     return;
-  auto* self = static_cast<GroupSender*>(opaque);
   std::string reason = srt_strerror(errorcode, 0);
   bool group_refused = false;
   if (errorcode == SRT_ECONNREJ) {
@@ -149,14 +160,21 @@ void GroupSender::onConnect(void* opaque, SRTSOCKET ns, int errorcode, const soc
     reason = srt::rejectionText(why);
     group_refused = why == SRT_REJ_GROUP;
   }
-  std::lock_guard lock(self->mu_);
-  self->group_refused_ = self->group_refused_ || group_refused;
-  for (auto& link : self->links_) {
+  Callbacks::instance().with(
+      key, [&](GroupSender& self) { self.memberFailed(ns, token, reason, group_refused); });
+}
+
+void GroupSender::memberFailed(SRTSOCKET ns, int token, const std::string& reason,
+                               bool group_refused) {
+  std::lock_guard lock(mu_);
+  group_refused_ = group_refused_ || group_refused;
+  for (auto& link : links_) {
     if (link->member == ns || (token >= 0 && link->token == token)) {
       if (link->last_error != reason) {
         spdlog::warn("link {}: {}", link->spec.text, reason);
       }
       link->last_error = reason;
+      link->reason_due_since.reset();
       link->member = SRT_INVALID_SOCK;
       break;
     }
@@ -173,13 +191,19 @@ Status GroupSender::connectLink(Link& link) {
   if (srt_connect_group(group_id_.load(), &cfg, 1) == SRT_ERROR) {
     link.member = SRT_INVALID_SOCK;
     link.state = srt::LinkState::kDown;
+    const bool broke_at_once =
+        cfg.errorcode == SRT_SUCCESS && srt_getlasterror(nullptr) == SRT_ECONNLOST;
     std::string err =
         cfg.errorcode != SRT_SUCCESS ? srt_strerror(cfg.errorcode, 0) : srt_getlasterror_str();
+    if (broke_at_once) {
+      link.reason_due_since = Clock::now();
+    }
     if (link.last_error.empty())
       link.last_error = err;
     return Error{"link '" + link.spec.text + "': " + err};
   }
   link.member = cfg.id;
+  link.reason_due_since.reset();
   return okStatus();
 }
 
@@ -215,8 +239,10 @@ Status GroupSender::connect(milliseconds timeout, const std::atomic<bool>* cance
       return okStatus();
     }
     std::lock_guard lock(mu_);
-    bool all_failed = std::all_of(links_.begin(), links_.end(), [](const auto& l) {
-      return l->member == SRT_INVALID_SOCK && !l->last_error.empty();
+    const auto now = Clock::now();
+    bool all_failed = std::all_of(links_.begin(), links_.end(), [&](const auto& l) {
+      const bool reason_due = l->reason_due_since && now - *l->reason_due_since < kReasonWait;
+      return l->member == SRT_INVALID_SOCK && !l->last_error.empty() && !reason_due;
     });
     if (all_failed)
       break;

@@ -88,10 +88,14 @@ class GroupSender final : public Transport {
   // Replaces the group by a new one and connects every link again (maintain()).
   void replaceGroup();
   std::vector<SRT_SOCKGROUPDATA> members();
-  static void onConnect(void* self, SRTSOCKET ns, int errorcode, const sockaddr* peer, int token);
+  // libsrt's connect callback; `key` finds the sender (srt::CallbackTargets).
+  static void onConnect(void* key, SRTSOCKET ns, int errorcode, const sockaddr* peer, int token);
+  // onConnect for this sender: member `ns` (or the link with `token`) failed.
+  void memberFailed(SRTSOCKET ns, int token, const std::string& reason, bool group_refused);
 
   GroupSenderConfig config_;
-  srt::Socket group_;  // replaced only by maintain(), with group_id_
+  void* callback_key_;  // onConnect's opaque
+  srt::Socket group_;   // replaced only by maintain(), with group_id_
   // The group's id for send() and drain() on the sending thread while maintain() may
   // replace the group on the stats thread (a send on the old, closed id fails and counts).
   std::atomic<SRTSOCKET> group_id_{SRT_INVALID_SOCK};
