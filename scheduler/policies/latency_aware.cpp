@@ -191,7 +191,7 @@ PolicyBase::Decision LatencyAwarePolicy::decide(const Packet& packet, TimePoint 
 }
 
 LinkSet LatencyAwarePolicy::resendTargets(const Packet& packet, LinkId failed, TimePoint now) {
-  if (!canBorrow(packet)) {
+  if (!canBorrow(packet, config().resend_debt_bytes)) {
     return {};
   }
   std::optional<Option> best;
@@ -215,10 +215,11 @@ LinkSet LatencyAwarePolicy::resendTargets(const Packet& packet, LinkId failed, T
 
 namespace bondcast::sched {
 
-// Re-sends of what a failed or silent link held may run the credit into debt, but only so
-// far: when links keep failing under overload, re-sends must not feed it.
-bool LatencyAwarePolicy::canBorrow(const Packet& packet) const {
-  return credit_bytes_ - packet.size_bytes >= -static_cast<double>(config().resend_debt_bytes);
+// Re-sends of what a failed, silent or saturated link held may run the credit into debt,
+// down to `debt_bytes` (SchedulerConfig): when links keep failing under overload, re-sends
+// must not feed it.
+bool LatencyAwarePolicy::canBorrow(const Packet& packet, std::uint64_t debt_bytes) const {
+  return credit_bytes_ - packet.size_bytes >= -static_cast<double>(debt_bytes);
 }
 
 bool LatencyAwarePolicy::isSilent(const LinkModel& link, TimePoint now) const {
@@ -283,7 +284,7 @@ void LatencyAwarePolicy::rescueLate(TimePoint now, std::vector<Resend>& out) {
       // merely not saturated (a real run lost 11 payloads waiting for a spare one). Silent
       // links' copies keep to spare links: in the simulator, letting them take unsaturated
       // ones too cost S6 at 300 ms 204 missed payloads instead of 57.
-      if (!canBorrow(record.packet)) {
+      if (!canBorrow(record.packet, config().rescue_debt_bytes)) {
         continue;
       }
       if (coveredElsewhere(record, id)) {

@@ -47,7 +47,8 @@ class LatencyAwarePolicy final : public PolicyBase {
   void addProbes(Decision& decision, TimePoint now);
   void sendDeferred(TimePoint now, std::vector<Resend>& out);
   bool isSilent(const LinkModel& link, TimePoint now) const;
-  bool canBorrow(const Packet& packet) const;
+  // Whether `packet`'s copy leaves the credit no deeper in debt than `debt_bytes`.
+  bool canBorrow(const Packet& packet, std::uint64_t debt_bytes) const;
 
   double credit_bytes_ = 0;
   std::vector<TimePoint> last_probe_;

@@ -287,6 +287,46 @@ TEST(LatencyAware, ResendsWhatACollapsedLinkWillDeliverLateEvenInDebt) {
   EXPECT_TRUE(f.s->link(0).isUp());
 }
 
+// Copies re-sent because a link went silent or saturated borrow only down to
+// rescue_debt_bytes; a link that then fails outright still finds credit for what it
+// held (down to resend_debt_bytes). In the demo (real processes) cell-B's losses and
+// jitter kept the rescues at the one shared limit, and none of the copies cell-B held
+// when it dropped out went again.
+TEST(LatencyAware, AFailedLinksCopiesGoAgainWhenRescuesHaveSpentTheirShareOfTheDebt) {
+  SchedulerConfig config;
+  config.overhead_budget = 0;  // no credit ever in hand
+  config.rescue_debt_bytes = 5 * 1316;
+  Fixture f("latency-aware", {{20, 10e6}, {60, 10e6}}, config, {1.0, 5.0});
+  for (std::uint64_t seq = 0; seq < 40; ++seq) {
+    ASSERT_EQ(f.pick(seq, at(0), at(400)), (Ids{0})) << seq;
+  }
+  // Link 0's capacity collapses (as above): its back copies would arrive late.
+  LinkStats s = healthyStats(20, 10e6, 40);
+  std::set<std::uint64_t> rescued;
+  for (std::int64_t t = 10; t <= 100; t += 10) {
+    s.send_buffer_packets -= 1;
+    s.send_buffer_bytes -= 1316;
+    s.send_buffer_time = milliseconds(t);
+    f.s->onLinkStats(0, s, at(t));
+    f.s->onLinkStats(1, healthyStats(60, 10e6), at(t));
+    for (const Resend& r : f.s->takeResends(at(t))) {
+      rescued.insert(r.packet.seq);
+    }
+  }
+  EXPECT_EQ(rescued.size(), 5u);  // the rescues' share of the debt, and no more
+  // Link 0 fails holding 30 copies (10 were acknowledged), 5 of them rescued already.
+  f.s->setLinkState(0, LinkState::kDown, at(101));
+  std::set<std::uint64_t> resent;
+  for (const Resend& r : f.s->takeResends(at(101))) {
+    EXPECT_FALSE(rescued.contains(r.packet.seq)) << r.packet.seq << " went twice";
+    ASSERT_EQ(r.links.size(), 1u);
+    EXPECT_EQ(r.links[0], 1u);
+    resent.insert(r.packet.seq);
+  }
+  EXPECT_EQ(resent.size(), 25u);
+  EXPECT_EQ(*resent.begin(), 10u);
+}
+
 TEST(LatencyAware, FindsAStalledLinkFromItsStatsAndProbesIt) {
   SchedulerConfig config;
   Fixture f("latency-aware", {{20, 10e6}, {40, 10e6}}, config);
