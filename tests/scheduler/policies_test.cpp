@@ -323,7 +323,7 @@ TEST(LatencyAware, AFailedLinksCopiesGoAgainWhenRescuesHaveSpentTheirShareOfTheD
     EXPECT_EQ(r.links[0], 1u);
     resent.insert(r.packet.seq);
   }
-  EXPECT_EQ(resent.size(), 25u);
+  ASSERT_EQ(resent.size(), 25u);
   EXPECT_EQ(*resent.begin(), 10u);
 }
 
