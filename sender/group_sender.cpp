@@ -153,7 +153,7 @@ void GroupSender::replaceGroup() {
 void GroupSender::onConnect(void* key, SRTSOCKET ns, int errorcode, const sockaddr*, int token) {
   if (errorcode == SRT_SUCCESS)
     return;
-  std::string reason = srt_strerror(errorcode, 0);
+  std::string reason = srt::errorText(errorcode);
   bool group_refused = false;
   if (errorcode == SRT_ECONNREJ) {
     int why = srt_getrejectreason(ns);
@@ -194,7 +194,7 @@ Status GroupSender::connectLink(Link& link) {
     const bool broke_at_once =
         cfg.errorcode == SRT_SUCCESS && srt_getlasterror(nullptr) == SRT_ECONNLOST;
     std::string err =
-        cfg.errorcode != SRT_SUCCESS ? srt_strerror(cfg.errorcode, 0) : srt_getlasterror_str();
+        cfg.errorcode != SRT_SUCCESS ? srt::errorText(cfg.errorcode) : srt_getlasterror_str();
     if (broke_at_once) {
       link.reason_due_since = Clock::now();
     }

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
+#include <mutex>
 #include <string_view>
 
 #include <arpa/inet.h>
@@ -92,6 +93,12 @@ void Epoll::remove(SRTSOCKET s) {
 
 std::string lastError(const std::string& what) {
   return what + ": " + srt_getlasterror_str();
+}
+
+std::string errorText(int code) {
+  static std::mutex mu;
+  std::lock_guard lock(mu);
+  return srt_strerror(code, 0);
 }
 
 std::string rejectionText(int reason) {

@@ -91,6 +91,12 @@ class Epoll {
 // "what: <libsrt's last error>" for the calling thread.
 std::string lastError(const std::string& what);
 
+// libsrt's text for an SRT_E* code (srt_strerror). srt_strerror formats into one static
+// object for the whole process: two threads calling it at once (libsrt's receive workers
+// reporting two group members' failures to the group sender) race on it
+// (ThreadSanitizer). Here the call and the copy are one at a time.
+std::string errorText(int code);
+
 // Fails with a clear message when this libsrt cannot create socket groups.
 Status checkBonding();
 
