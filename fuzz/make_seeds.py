@@ -250,6 +250,17 @@ def main():
     for name, text in uris.items():
         write("uri", name, text)
         write("link_spec", name, text)
+    # Found by fuzz_run (2026-12-05): a host ending in "passphrase=X" and a passphrase
+    # "X]:8421?latye=t"; kept so that the target's leak check is run on it every time.
+    write("link_spec", "shown_host_spells_a_passphrase", bytes.fromhex(
+        "9372743a2f2f00343a9affffff35343434343434347e34343434343073737068726173653d612d6c"
+        "6f6e672d736563726579d77265742662696ee43d653d7426706173737068726173653d7274bd6469"
+        "6e672d736563727365637265742662696ee43d653d7426706173737068726173653d7274bd64696f"
+        "3a383432313f6e6379653d7426706173737068726173653d7274bd64696f5d3a383432313f6c6174"
+        "79653d74266e6379653d742670266c617479653d7426706173737068726173653d612d6c6f020000"
+        "0000000000796f3a383432313f6e6379653d7426706173737068726173653d612d6c6f6e672d7365"
+        "63723432313f6e3031"
+    ))
 
     # emulator_config: mode (0 link, 1 event, 2 JSON scenario), then the text
     write("emulator_config", "link", b"\x00" + b"listen=127.0.0.1:7001,to=127.0.0.1:9000,rate=10mbit,delay=15ms,jitter=2ms,loss=0.5%,queue=200ms,rev-delay=10ms,rev-rate=1mbit")
