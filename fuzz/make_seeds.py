@@ -250,6 +250,11 @@ def main():
     for name, text in uris.items():
         write("uri", name, text)
         write("link_spec", name, text)
+    # Written by hand (2026-12-05) when fuzz_run stopped on the old leak check again: a host
+    # "passphrase=X..." and a port with a leading 0, which the error message writes without
+    # it, spelled "passphrase=SECRET" with no byte of the secret shown.
+    write("link_spec", "shown_port_spells_a_passphrase",
+          "srt://passphrase=Xabcdefghi:08421?passphrase=Xabcdefghi:8421&zz=1")
     # Found by fuzz_run (2026-12-05): a host ending in "passphrase=X" and a passphrase
     # "X]:8421?latye=t"; kept so that the target's leak check is run on it every time.
     write("link_spec", "shown_host_spells_a_passphrase", bytes.fromhex(
