@@ -93,11 +93,12 @@ nlohmann::json linkStats(const nlohmann::json& record, int index) {
 TEST_F(AdaptiveIntrusion,
        MalformedAndForeignPacketsAndBadLinksAreRefusedAndCountedTheStreamUnharmed) {
   const std::vector<std::uint16_t> ports = {freeUdpPort(), freeUdpPort()};
-  Process receiver =
-      startReceiver(ports, path("out.ts"), {"--latency", "300", "--passphrase", kPassphrase});
-  Process sender = startSender({"--mode", "adaptive", "--input", sampleTs().string(), "--latency",
-                                "300", "--passphrase", kPassphrase, "--link", srtLink(ports[0]),
-                                "--link", srtLink(ports[1]), "--stats", path("send.jsonl")});
+  Process receiver = startReceiver(ports, path("out.ts"),
+                                   {"--latency", latencyMs(300), "--passphrase", kPassphrase});
+  Process sender =
+      startSender({"--mode", "adaptive", "--input", sampleTs().string(), "--latency",
+                   latencyMs(300), "--passphrase", kPassphrase, "--link", srtLink(ports[0]),
+                   "--link", srtLink(ports[1]), "--stats", path("send.jsonl")});
   std::string session_hex;
   ASSERT_TRUE(
       waitUntil([&] { return !(session_hex = sessionOf(path("recv.jsonl"))).empty(); }, 10s))
@@ -147,7 +148,7 @@ TEST_F(AdaptiveIntrusion,
 // over, and a link of the old session that tries to come back is refused.
 TEST_F(AdaptiveIntrusion, ANewSessionTakesTheStreamOverAndTheOldSessionsLinksAreRefused) {
   const std::vector<std::uint16_t> ports = {freeUdpPort()};
-  Process receiver = startReceiver(ports, path("out.ts"), {"--latency", "200"});
+  Process receiver = startReceiver(ports, path("out.ts"), {"--latency", latencyMs(200)});
   const std::uint32_t old_session = 0x0badcafe;
   {
     RogueLink old_link(ports[0], wire::linkStreamId("cam", old_session, 0), "");
@@ -159,7 +160,7 @@ TEST_F(AdaptiveIntrusion, ANewSessionTakesTheStreamOverAndTheOldSessionsLinksAre
     ASSERT_TRUE(waitUntil([&] { return !sessionOf(path("recv.jsonl")).empty(); }, 10s));
   }
   Process sender = startSender({"--mode", "adaptive", "--input", sampleTs().string(), "--latency",
-                                "200", "--stream-id", "cam", "--link", srtLink(ports[0])});
+                                latencyMs(200), "--stream-id", "cam", "--link", srtLink(ports[0])});
   ASSERT_TRUE(waitUntil(
       [&] {
         return sessionOf(path("recv.jsonl")) != "0badcafe" &&

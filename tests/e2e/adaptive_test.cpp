@@ -111,7 +111,7 @@ class Adaptive : public BondcastTest {
     std::vector<std::uint16_t> ports;
     for (std::size_t i = 0; i < links.size(); ++i)
       ports.push_back(freeUdpPort());
-    const std::string latency = std::to_string(latency_ms);
+    const std::string latency = latencyMs(latency_ms);
     Process receiver = startReceiver(
         ports, path(name + ".ts"),
         {"--latency", latency, "--packet-log", path(name + "-packets.csv")}, name + "-recv");
@@ -312,9 +312,9 @@ TEST_F(Adaptive, OutputDelayStaysConstantWhileTheFastestLinksDelaySpikes) {
   const auto input = readBytes(input_path);
   UdpCapture capture;
   const std::vector<std::uint16_t> ports = {freeUdpPort(), freeUdpPort()};
-  Process receiver = startReceiver(ports, "udp://127.0.0.1:" + std::to_string(capture.port()),
-                                   {"--latency", "300", "--packet-log", path("spikes-packets.csv")},
-                                   "spikes-recv");
+  Process receiver = startReceiver(
+      ports, "udp://127.0.0.1:" + std::to_string(capture.port()),
+      {"--latency", latencyMs(300), "--packet-log", path("spikes-packets.csv")}, "spikes-recv");
   emu::EmulatorConfig config;
   config.seed = 13;
   const std::vector<std::string> links = {"rate=20mbit,delay=20ms", "rate=20mbit,delay=40ms"};
@@ -334,7 +334,7 @@ TEST_F(Adaptive, OutputDelayStaysConstantWhileTheFastestLinksDelaySpikes) {
   emulator_ = std::make_unique<emu::Emulator>(config);
   ASSERT_TRUE(emulator_->start());
   Process sender = startSender(
-      {"--mode", "adaptive", "--input", input_path.string(), "--latency", "300", "--link",
+      {"--mode", "adaptive", "--input", input_path.string(), "--latency", latencyMs(300), "--link",
        srtLink(emulator_->listenPort(0)), "--link", srtLink(emulator_->listenPort(1))},
       "spikes-send");
   ASSERT_EQ(sender.waitExit(60s), 0) << sender.stderrText();
@@ -381,10 +381,12 @@ TEST_F(Adaptive, OutputDelayStaysConstantWhileTheFastestLinksDelaySpikes) {
   }
   std::cout << "output delay " << lowest / 1000.0 << " to " << highest / 1000.0 << " ms over "
             << datagrams.size() << " payloads\n";
-  EXPECT_LE(highest - lowest, 20'000) << "the output's delay moved by more than 20 ms";
+  EXPECT_LE(highest - lowest, 20'000 * kDeadlineScale)
+      << "the output's delay moved by more than " << 20 * kDeadlineScale << " ms";
   // 300 ms behind the fastest link's 20 ms, not the slower one's 40 ms or a spike.
-  EXPECT_GE(lowest, 318'000);
-  EXPECT_LE(lowest, 335'000);
+  const std::int64_t latency_us = 300'000 * kDeadlineScale;
+  EXPECT_GE(lowest, latency_us + 18'000);
+  EXPECT_LE(lowest, latency_us + 35'000 * kDeadlineScale);
   std::cout << "receiver: " << finalLine(path("spikes-recv.jsonl")).dump() << "\n";
 }
 
@@ -393,14 +395,16 @@ TEST_F(Adaptive, OutputDelayStaysConstantWhileTheFastestLinksDelaySpikes) {
 // to a device needs root, so without root that link is given without it).
 TEST_F(Adaptive, TwoSessionsIntoOneReceiverPortEachRebuildTheirOwnStream) {
   const std::uint16_t port = freeUdpPort();
-  Process receiver = startReceiver({port}, path("out-{id}.ts"), {"--latency", "200"});
+  Process receiver = startReceiver({port}, path("out-{id}.ts"), {"--latency", latencyMs(200)});
   const std::string dev = geteuid() == 0 ? "dev=lo" : "";
-  Process a = startSender({"--mode", "adaptive", "--input", sampleTs().string(), "--stream-id",
-                           "camA", "--link", srtLink(port), "--link", srtLink(port, dev)},
-                          "sendA");
-  Process b = startSender({"--mode", "adaptive", "--input", sampleTs().string(), "--stream-id",
-                           "camB", "--link", srtLink(port), "--link", srtLink(port)},
-                          "sendB");
+  Process a = startSender(
+      {"--mode", "adaptive", "--input", sampleTs().string(), "--stream-id", "camA", "--latency",
+       latencyMs(200), "--link", srtLink(port), "--link", srtLink(port, dev)},
+      "sendA");
+  Process b =
+      startSender({"--mode", "adaptive", "--input", sampleTs().string(), "--stream-id", "camB",
+                   "--latency", latencyMs(200), "--link", srtLink(port), "--link", srtLink(port)},
+                  "sendB");
   ASSERT_EQ(a.waitExit(40s), 0) << a.stderrText();
   ASSERT_EQ(b.waitExit(40s), 0) << b.stderrText();
   const auto input = readBytes(sampleTs());

@@ -44,7 +44,7 @@ class LinkReload : public BondcastTest {
     for (std::size_t i = 0; i < kLinks; ++i) {
       ports.push_back(freeUdpPort());
     }
-    receiver_ = startReceiver(ports, output(), {"--latency", "200"});
+    receiver_ = startReceiver(ports, output(), {"--latency", latencyMs(200)});
     emu::EmulatorConfig config;
     config.seed = 15;
     for (std::size_t i = 0; i < kLinks; ++i) {
@@ -72,7 +72,7 @@ class LinkReload : public BondcastTest {
       list += (list.empty() ? "\"" : ", \"") + link(i) + "\"";
     }
     writeFile("mode = \"" + mode_ + "\"\ninput = \"" + sampleTs().string() +
-              "\"\nlatency = " + std::to_string(latency_ms) + "\nstats = \"" +
+              "\"\nlatency = " + latencyMs(latency_ms) + "\nstats = \"" +
               path("send.jsonl").string() + "\"\nlink = [" + list + "]\n");
   }
   void writeFile(const std::string& text) {

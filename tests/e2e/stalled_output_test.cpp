@@ -51,10 +51,11 @@ TEST_P(StalledOutput, OneStreamsBlockedOutputHoldsUpNoOtherStream) {
   const auto& input = longSampleTs();
   const std::vector<std::uint16_t> ports = {freeUdpPort(), freeUdpPort()};
   ASSERT_EQ(::mkfifo(path("out-A.ts").c_str(), 0600), 0);
-  Process receiver = startReceiver(ports, path("out.ts"), {"--latency", "300"});
+  Process receiver = startReceiver(ports, path("out.ts"), {"--latency", latencyMs(300)});
   auto links = [&](const std::string& mode) {
-    std::vector<std::string> args = {"--mode",          mode,     "--latency",      "300", "--link",
-                                     srtLink(ports[0]), "--link", srtLink(ports[1])};
+    std::vector<std::string> args = {
+        "--mode",          mode,     "--latency",      latencyMs(300), "--link",
+        srtLink(ports[0]), "--link", srtLink(ports[1])};
     return args;
   };
   auto args_a = links(mode_a);

@@ -14,6 +14,24 @@
 
 namespace bondcast::e2e {
 
+// The real-time deadlines an end-to-end test sets (a stream's --latency) and the bounds
+// that follow from them are multiplied by this. It is 1 except under ThreadSanitizer,
+// which runs bondcast and its libsrt 5-15 times slower: at the plain build's deadlines
+// the 9 adaptive tests that assert one failed, run one at a time on an idle machine, every
+// time by payloads played out late or dropped by a starved process, never by a race
+// (2026-12-05). Under TSan these tests look for races; the other builds check the timing.
+inline constexpr int kDeadlineScale =
+#if defined(__SANITIZE_THREAD__)
+    4;
+#else
+    1;
+#endif
+
+// `ms` times kDeadlineScale, as text for --latency.
+inline std::string latencyMs(int ms) {
+  return std::to_string(ms * kDeadlineScale);
+}
+
 // Polls `condition` every `poll` until it holds (true) or `timeout` passes (false).
 bool waitUntil(const std::function<bool()>& condition, std::chrono::milliseconds timeout,
                std::chrono::milliseconds poll = std::chrono::milliseconds(20));
