@@ -82,8 +82,8 @@ std::optional<std::string> withCanaryPassphrases(std::string_view text, char can
   return replaced ? std::optional(out) : std::nullopt;
 }
 
-std::string shownFor(std::string_view text) {
-  const auto link = bondcast::sender::parseLinkSpec(text);
+// What the parser shows for `text`: the accepted link's text or the error message.
+std::string shownFor(const Result<sender::LinkSpec>& link) {
   return link ? link->text : link.error().message;
 }
 
@@ -92,11 +92,10 @@ std::string shownFor(std::string_view text) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text = fz::asText({data, size});
   const auto link = sender::parseLinkSpec(text);
-  const std::string& shown = link ? link->text : link.error().message;
-  FUZZ_CHECK(!shown.empty());
+  FUZZ_CHECK(!shownFor(link).empty());
   if (const auto canary = unusedByte(text)) {
     if (const auto secret_text = withCanaryPassphrases(text, *canary)) {
-      const std::string secret_shown = shownFor(*secret_text);
+      const std::string secret_shown = shownFor(sender::parseLinkSpec(*secret_text));
       const bool leaked = secret_shown.find(*canary) != std::string::npos;
       if (leaked) {
         std::fprintf(stderr, "a passphrase byte (0x%02x) shown in: %s\n",
