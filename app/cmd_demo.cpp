@@ -134,6 +134,9 @@ int runDemo(const DemoCli& cli) {
   auto bitrate = parseBitrateBps(cli.bitrate);
   if (!bitrate)
     return fail("demo", kExitUsage, "--bitrate: " + bitrate.error().message);
+  auto mode = sender::parseSendMode(cli.mode);
+  if (!mode)
+    return fail("demo", kExitUsage, "--mode: " + mode.error().message);
   std::shared_ptr<StatsSink> sink;
   if (!cli.stats.empty()) {
     auto s = StatsSink::open(cli.stats);
@@ -191,7 +194,7 @@ int runDemo(const DemoCli& cli) {
     return fail("demo", kExitFailure, st.error().message);
 
   sender::SendOptions so;
-  so.mode = cli.mode;
+  so.mode = *mode;
   std::map<std::string, std::string> link_names;  // the table calls links by their profile
   for (std::size_t i = 0; i < std::size(kProfiles); ++i) {
     so.links.push_back("srt://127.0.0.1:" + std::to_string(emulator.listenPort(i)) +
@@ -220,7 +223,8 @@ int runDemo(const DemoCli& cli) {
   std::fflush(stdout);
 
   sender::SendSession* s = session->get();
-  std::thread rx_thread([&] { (void)(*rx)->run(); });
+  Status received = okStatus();
+  std::thread rx_thread([&] { received = (*rx)->run(); });
   std::thread timer([&, s] {
     std::unique_lock lock(mu);
     cv.wait_for(lock, *duration, [&] { return stop_requested; });
@@ -239,6 +243,8 @@ int runDemo(const DemoCli& cli) {
   terminal_view->stop();  // the final table stays, the summary goes below it
   if (!sent)
     return fail("demo", kExitFailure, sent.error().message);
+  if (!received)
+    return fail("demo", kExitFailure, "receiver: " + received.error().message);
   view.summary(last_receiver, cli.output);
   return kExitOk;
 }

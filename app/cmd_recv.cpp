@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MPL-2.0
 // `bondcast recv`: accepts the senders' links and writes each stream to its output.
 #include <atomic>
+#include <condition_variable>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -116,12 +118,18 @@ int runRecv(const RecvCli& cli) {
   }
   receiver::Receiver* r = rx->get();
   StopTarget<receiver::Receiver>::Scope stoppable(stop_target, *r);
+  // --duration: a timer that asks the receiver to stop, or ends with the run.
+  std::mutex timer_mu;
+  std::condition_variable timer_cv;
+  bool run_over = false;
+  std::thread timer;
   if (duration) {
-    // Detached: it may outlive the receiver, and reaches it only through stop_target.
-    std::thread([d = *duration] {
-      std::this_thread::sleep_for(d);
-      stop_target.request();
-    }).detach();
+    timer = std::thread([&, d = *duration] {
+      std::unique_lock lock(timer_mu);
+      if (!timer_cv.wait_for(lock, d, [&] { return run_over; })) {
+        stop_target.request();
+      }
+    });
   }
   std::vector<std::string> listeners_text;
   for (std::size_t i = 0; i < ports.size(); ++i) {
@@ -131,6 +139,14 @@ int runRecv(const RecvCli& cli) {
   table->setListeners(std::move(listeners_text));  // run() draws, on this thread
   auto st = r->run();
   *listening = false;
+  {
+    std::lock_guard lock(timer_mu);
+    run_over = true;
+  }
+  timer_cv.notify_all();
+  if (timer.joinable()) {
+    timer.join();
+  }
   if (view) {
     view->stop();  // the final table, before the line that says why the run ended
   }

@@ -23,7 +23,10 @@ namespace {
 int runSend(const SendCli& cli) {
   auto view = setupViewAndLogging(cli.view, cli.verbosity, cli.stats, "send");
   sender::SendOptions o;
-  o.mode = cli.mode;
+  auto mode = sender::parseSendMode(cli.mode);
+  if (!mode)
+    return fail("send", kExitUsage, mode.error().message);
+  o.mode = *mode;
   o.links = cli.links;
   o.srt = {std::chrono::milliseconds(cli.latency_ms), cli.passphrase, cli.stream_id};
   o.policy = cli.policy;

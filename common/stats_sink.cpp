@@ -5,20 +5,21 @@
 #include <chrono>
 #include <cstring>
 
+#include <unistd.h>
+
 namespace bondcast {
 
 Result<std::shared_ptr<StatsSink>> StatsSink::open(const std::string& path) {
-  if (path.empty() || path == "-")
-    return std::shared_ptr<StatsSink>(new StatsSink(stderr, false));
-  std::FILE* f = std::fopen(path.c_str(), "w");
+  if (path.empty() || path == "-") {
+    File err = openDuplicate(STDERR_FILENO);
+    if (!err)
+      return Error{std::string("cannot write stats to stderr: ") + std::strerror(errno)};
+    return std::shared_ptr<StatsSink>(new StatsSink(std::move(err)));
+  }
+  File f(std::fopen(path.c_str(), "w"));
   if (!f)
     return Error{"cannot open stats file '" + path + "': " + std::strerror(errno)};
-  return std::shared_ptr<StatsSink>(new StatsSink(f, true));
-}
-
-StatsSink::~StatsSink() {
-  if (owned_)
-    std::fclose(file_);
+  return std::shared_ptr<StatsSink>(new StatsSink(std::move(f)));
 }
 
 nlohmann::json stampRecord(const std::string& type, nlohmann::json record) {
@@ -31,8 +32,8 @@ nlohmann::json stampRecord(const std::string& type, nlohmann::json record) {
 void StatsSink::write(const std::string& type, nlohmann::json record) {
   std::string line = stampRecord(type, std::move(record)).dump() + "\n";
   std::lock_guard lock(mu_);
-  std::fwrite(line.data(), 1, line.size(), file_);
-  std::fflush(file_);
+  std::fwrite(line.data(), 1, line.size(), file_.get());
+  std::fflush(file_.get());
 }
 
 }  // namespace bondcast

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "common/file.h"
 #include "common/result.h"
 
 namespace bondcast {
@@ -21,7 +22,6 @@ class StatsSink {
  public:
   // path empty or "-": stderr. Otherwise the file is created or truncated.
   static Result<std::shared_ptr<StatsSink>> open(const std::string& path);
-  ~StatsSink();
   StatsSink(const StatsSink&) = delete;
   StatsSink& operator=(const StatsSink&) = delete;
 
@@ -29,10 +29,9 @@ class StatsSink {
   void write(const std::string& type, nlohmann::json record);
 
  private:
-  StatsSink(std::FILE* f, bool owned) : file_(f), owned_(owned) {}
+  explicit StatsSink(File f) : file_(std::move(f)) {}
   std::mutex mu_;
-  std::FILE* file_;
-  bool owned_;
+  File file_;
 };
 
 }  // namespace bondcast

@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/fd.h"
 #include "common/srt/srt.h"
 #include "common/srt_uri.h"
 #include "common/uri.h"
@@ -31,28 +32,26 @@ namespace {
 // at the first write (opening it for writing blocks until a reader comes).
 class FdOutput : public Output {
  public:
-  FdOutput(int fd, bool owned, std::string what) : fd_(fd), owned_(owned), what_(std::move(what)) {
+  // `sync`: a file of the user's, flushed to disk at the end (not a duplicated stdout).
+  FdOutput(Fd fd, std::string what, bool sync)
+      : fd_(std::move(fd)), sync_(sync), what_(std::move(what)) {
     struct stat st {};
-    regular_ = ::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode);
+    regular_ = ::fstat(fd_.get(), &st) == 0 && S_ISREG(st.st_mode);
   }
-  // A FIFO to open (non-blocking, owned) at the first write.
+  // A FIFO to open (non-blocking) at the first write.
   static std::unique_ptr<Output> deferred(std::string path, std::string what) {
-    auto out = std::unique_ptr<FdOutput>(new FdOutput(-1, true, std::move(what)));
+    auto out = std::unique_ptr<FdOutput>(new FdOutput(Fd(), std::move(what), true));
     out->deferred_path_ = std::move(path);
     return out;
   }
   ~FdOutput() override {
-    if (owned_ && fd_ >= 0) {
-      if (regular_)
-        ::fsync(fd_);
-      ::close(fd_);
+    if (sync_ && regular_ && fd_) {
+      ::fsync(fd_.get());
     }
   }
-  FdOutput(const FdOutput&) = delete;
-  FdOutput& operator=(const FdOutput&) = delete;
 
   Status write(std::span<const std::uint8_t> p) override {
-    if (fd_ < 0) {
+    if (!fd_) {
       if (auto st = openDeferred(); !st)
         return st;
     }
@@ -62,7 +61,7 @@ class FdOutput : public Output {
         return Error{"output " + what_ + ": closed while it took no data"};
       std::size_t chunk = p.size() - done;
       if (!regular_) {
-        pollfd pfd{fd_, POLLOUT, 0};
+        pollfd pfd{fd_.get(), POLLOUT, 0};
         const int ready = ::poll(&pfd, 1, 100);
         if (ready < 0 && errno != EINTR)
           return Error{"writing " + what_ + ": " + std::strerror(errno)};
@@ -70,7 +69,7 @@ class FdOutput : public Output {
           continue;
         chunk = std::min<std::size_t>(chunk, PIPE_BUF);
       }
-      const ssize_t n = ::write(fd_, p.data() + done, chunk);
+      const ssize_t n = ::write(fd_.get(), p.data() + done, chunk);
       if (n < 0 && (errno == EINTR || errno == EAGAIN))
         continue;
       if (n < 0)
@@ -86,8 +85,8 @@ class FdOutput : public Output {
  private:
   Status openDeferred() {
     while (!interrupted_) {
-      fd_ = ::open(deferred_path_.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-      if (fd_ >= 0) {
+      fd_.reset(::open(deferred_path_.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC));
+      if (fd_) {
         spdlog::info("output {}: a reader opened it", what_);
         return okStatus();
       }
@@ -98,8 +97,8 @@ class FdOutput : public Output {
     return Error{"output " + what_ + ": closed before a reader opened it"};
   }
 
-  int fd_;
-  bool owned_;
+  Fd fd_;
+  bool sync_;
   bool regular_ = false;
   std::string what_;
   std::string deferred_path_;
@@ -112,21 +111,18 @@ class UdpOutput : public Output {
     auto addr = srt::resolve(uri.host, uri.port, false);
     if (!addr)
       return Error{"output '" + maskSecrets(text) + "': " + addr.error().message};
-    int fd = ::socket(addr->storage.ss_family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0 || ::connect(fd, addr->get(), static_cast<socklen_t>(addr->len)) < 0) {
-      std::string err = std::strerror(errno);
-      if (fd >= 0)
-        ::close(fd);
-      return Error{"output '" + maskSecrets(text) + "': " + err};
+    Fd fd(::socket(addr->storage.ss_family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    if (!fd || ::connect(fd.get(), addr->get(), static_cast<socklen_t>(addr->len)) < 0) {
+      return Error{"output '" + maskSecrets(text) + "': " + std::strerror(errno)};
     }
+    // Best effort: the kernel's default still works, with more drops at high rates.
     int sndbuf = 4 * 1024 * 1024;
-    ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
-    return std::unique_ptr<Output>(new UdpOutput(fd, text));
+    ::setsockopt(fd.get(), SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+    return std::unique_ptr<Output>(new UdpOutput(std::move(fd), text));
   }
-  ~UdpOutput() override { ::close(fd_); }
   Status write(std::span<const std::uint8_t> p) override {
     // A receiver that is not there yet (ECONNREFUSED) is not an error for live UDP.
-    if (::send(fd_, p.data(), p.size(), 0) < 0 && errno != ECONNREFUSED && errno != EAGAIN) {
+    if (::send(fd_.get(), p.data(), p.size(), 0) < 0 && errno != ECONNREFUSED && errno != EAGAIN) {
       return Error{"sending to " + what_ + ": " + std::strerror(errno)};
     }
     return okStatus();
@@ -135,8 +131,8 @@ class UdpOutput : public Output {
   bool mayBlock() const override { return false; }
 
  private:
-  UdpOutput(int fd, std::string what) : fd_(fd), what_(std::move(what)) {}
-  int fd_;
+  UdpOutput(Fd fd, std::string what) : fd_(std::move(fd)), what_(std::move(what)) {}
+  Fd fd_;
   std::string what_;
 };
 
@@ -194,7 +190,8 @@ class SrtOutput : public Output {
           !st)
         return Error{"output '" + what_ + "': " + st.error().message};
       bool no = false;
-      (void)srt::setOption(listener_.get(), SRTO_RCVSYN, no, "non-blocking");
+      if (auto st = srt::setOption(listener_.get(), SRTO_RCVSYN, no, "non-blocking"); !st)
+        return Error{"output '" + what_ + "': " + st.error().message};
       auto addr = srt::resolve(uri_.host, uri_.port, true);
       if (!addr)
         return Error{"output '" + what_ + "': " + addr.error().message};
@@ -215,16 +212,26 @@ class SrtOutput : public Output {
 
   void run() {
     auto backoff = std::chrono::milliseconds(250);
+    srt::Epoll ep;
+    if (listener_.valid()) {
+      if (auto st = ep.add(listener_.get(), SRT_EPOLL_IN); !st) {
+        spdlog::error("output {}: {}; no player can connect", what_, st.error().message);
+        return;
+      }
+    }
     while (!stop_) {
       if (listener_.valid()) {
-        srt::Epoll ep;
-        (void)ep.add(listener_.get(), SRT_EPOLL_IN);
         SRT_EPOLL_EVENT ev[1];
         if (srt_epoll_uwait(ep.id(), ev, 1, 100) > 0) {
           SRTSOCKET s = srt_accept(listener_.get(), nullptr, nullptr);
           if (s != SRT_INVALID_SOCK) {
             bool no = false;
-            (void)srt::setOption(s, SRTO_SNDSYN, no, "non-blocking send");
+            if (auto st = srt::setOption(s, SRTO_SNDSYN, no, "non-blocking send"); !st) {
+              // A blocking send to one slow player would hold up the stream.
+              spdlog::warn("output {}: refused a player: {}", what_, st.error().message);
+              srt_close(s);
+              continue;
+            }
             spdlog::info("output {}: player connected", what_);
             std::lock_guard lock(mu_);
             peers_.emplace_back(s);
@@ -254,7 +261,10 @@ class SrtOutput : public Output {
       }
       backoff = std::chrono::milliseconds(250);
       bool no = false;
-      (void)srt::setOption(s.get(), SRTO_SNDSYN, no, "non-blocking send");
+      if (auto st = srt::setOption(s.get(), SRTO_SNDSYN, no, "non-blocking send"); !st) {
+        spdlog::error("output {}: {}", what_, st.error().message);
+        return;  // as for the options above: trying again would fail the same way
+      }
       spdlog::info("output {}: connected", what_);
       std::lock_guard lock(mu_);
       peers_.push_back(std::move(s));
@@ -375,8 +385,12 @@ Result<OutputSpec> parseOutputSpec(const std::string& text) {
 
 Result<std::unique_ptr<Output>> openOutput(const OutputSpec& spec, const std::string& stream_id) {
   switch (spec.kind) {
-    case OutputKind::kStdout:
-      return std::unique_ptr<Output>(new FdOutput(STDOUT_FILENO, false, "stdout"));
+    case OutputKind::kStdout: {
+      Fd out = Fd::dupOf(STDOUT_FILENO);
+      if (!out)
+        return Error{std::string("output '-': stdout: ") + std::strerror(errno)};
+      return std::unique_ptr<Output>(new FdOutput(std::move(out), "stdout", false));
+    }
     case OutputKind::kUdp:
     case OutputKind::kSrtListener:
     case OutputKind::kSrtCaller: {
@@ -391,12 +405,12 @@ Result<std::unique_ptr<Output>> openOutput(const OutputSpec& spec, const std::st
       std::string path = fileNameFor(spec.text, stream_id);
       // Non-blocking: a FIFO without a reader fails with ENXIO instead of blocking the
       // receiver; its writer thread opens it when a reader comes (FdOutput::deferred).
-      int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NONBLOCK, 0644);
-      if (fd < 0 && errno == ENXIO)
+      Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NONBLOCK, 0644));
+      if (!fd && errno == ENXIO)
         return FdOutput::deferred(path, "'" + path + "' (a FIFO)");
-      if (fd < 0)
+      if (!fd)
         return Error{"cannot open output '" + path + "': " + std::strerror(errno)};
-      return std::unique_ptr<Output>(new FdOutput(fd, true, "file '" + path + "'"));
+      return std::unique_ptr<Output>(new FdOutput(std::move(fd), "file '" + path + "'", true));
     }
   }
   return Error{"unknown output"};

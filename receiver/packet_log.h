@@ -25,6 +25,7 @@
 #include <memory>
 #include <string>
 
+#include "common/file.h"
 #include "common/result.h"
 
 namespace bondcast::receiver {
@@ -33,7 +34,6 @@ class PacketLog {
  public:
   // Creates or truncates `path` and writes the header line.
   static Result<std::unique_ptr<PacketLog>> open(const std::string& path);
-  ~PacketLog();
   PacketLog(const PacketLog&) = delete;
   PacketLog& operator=(const PacketLog&) = delete;
 
@@ -44,8 +44,8 @@ class PacketLog {
             std::uint64_t count);
 
  private:
-  explicit PacketLog(std::FILE* f) : file_(f) {}
-  std::FILE* file_;
+  explicit PacketLog(File f) : file_(std::move(f)) {}
+  File file_;
 };
 
 }  // namespace bondcast::receiver

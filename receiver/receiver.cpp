@@ -208,7 +208,9 @@ Result<std::unique_ptr<Receiver>> Receiver::create(ReceiverOptions options) {
     if (auto st = srt::setOption(s, SRTO_GROUPCONNECT, yes, "group connect"); !st) {
       return st.error();
     }
-    (void)srt::setOption(s, SRTO_RCVSYN, no, "non-blocking");
+    if (auto st = srt::setOption(s, SRTO_RCVSYN, no, "non-blocking"); !st) {
+      return st.error();
+    }
     if (uri->srtla) {
       // One connection's packets come over several links: reordered, not lost.
       int reorder = kSrtlaLossMaxTtl;
@@ -397,7 +399,10 @@ void Receiver::acceptFrom(SRTSOCKET listener) {
     stream->sock.reset(s);
     stream->is_group = (s & SRTGROUP_MASK) != 0;
     bool no = false;
-    (void)srt::setOption(s, SRTO_RCVSYN, no, "non-blocking");
+    if (auto st = srt::setOption(s, SRTO_RCVSYN, no, "non-blocking"); !st) {
+      spdlog::warn("refused a connection: {}", st.error().message);
+      return;  // closes the socket: a blocking read would stall every stream
+    }
     char sid[513] = {};
     int sid_len = sizeof sid - 1;
     SRTSOCKET member = s;
@@ -430,7 +435,10 @@ void Receiver::acceptFrom(SRTSOCKET listener) {
     stream->output = *out;
     spdlog::info("accepted {} stream '{}'", stream->is_group ? "group" : "single-link",
                  stream->name);
-    (void)epoll_.add(s, SRT_EPOLL_IN | SRT_EPOLL_ERR);
+    if (auto st = epoll_.add(s, SRT_EPOLL_IN | SRT_EPOLL_ERR); !st) {
+      spdlog::warn("stream '{}': {}; closing it", stream->name, st.error().message);
+      return;  // nothing would ever read it
+    }
     std::lock_guard lock(mu_);
     streams_.emplace(s, std::move(stream));
   }
@@ -530,7 +538,9 @@ void Receiver::acceptLink(srt::Socket sock, const std::string& stream_id,
     // this link's socket inherited it) and the sender's.
     int listener_ms = static_cast<int>(options_.srt.latency.count());
     int len = sizeof listener_ms;
-    (void)srt_getsockflag(sock.get(), SRTO_RCVLATENCY, &listener_ms, &len);
+    if (srt_getsockflag(sock.get(), SRTO_RCVLATENCY, &listener_ms, &len) == SRT_ERROR) {
+      listener_ms = static_cast<int>(options_.srt.latency.count());  // as configured
+    }
     const auto latency = std::max(std::chrono::milliseconds(listener_ms),
                                   std::chrono::milliseconds(identity.latency_ms));
     auto created = std::make_unique<Session>(session, playout::sessionOptions(latency));
@@ -554,7 +564,11 @@ void Receiver::acceptLink(srt::Socket sock, const std::string& stream_id,
   conn->sock = std::move(sock);
   conn->session = &sess;
   conn->link = link;
-  (void)epoll_.add(s, SRT_EPOLL_IN | SRT_EPOLL_ERR);
+  if (auto st = epoll_.add(s, SRT_EPOLL_IN | SRT_EPOLL_ERR); !st) {
+    spdlog::warn("adaptive session {:08x}: link {}: {}; closing it", session, link,
+                 st.error().message);
+    return;  // nothing would ever read it; the sender reconnects it
+  }
   links_.emplace(s, std::move(conn));
 }
 
@@ -729,7 +743,7 @@ nlohmann::json Receiver::sessionJson(Session& s) {
   nlohmann::json links = nlohmann::json::array();
   for (auto& [index, c] : s.links) {
     if (!c.connected)
-      c.srt.state = srt::LinkState::kDown;
+      c.srt.state = LinkState::kDown;
     nlohmann::json j = srt::toJson(c.srt);
     j["index"] = index;
     j["connections"] = c.connections;

@@ -44,55 +44,55 @@ void fillRandom(std::span<std::uint8_t> out) {
 
 struct SrtlaRelay::GroupState {
   std::uint64_t number = 0;
-  int fd = -1;  // connected to the SRT listener; -1 until the group's first SRT packet
+  Fd fd;  // connected to the SRT listener; none until the group's first SRT packet
   Registry::Address last_active;
-  ~GroupState() {
-    if (fd >= 0)
-      ::close(fd);
-  }
 };
 
 Result<std::unique_ptr<SrtlaRelay>> SrtlaRelay::create(const srt::SockAddr& listen,
                                                        const srt::SockAddr& srt_listener) {
-  int fd = ::socket(listen.storage.ss_family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (fd < 0)
+  Fd fd(::socket(listen.storage.ss_family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!fd)
     return Error{std::string("srtla: socket: ") + std::strerror(errno)};
-  if (listen.isIpv6Any()) {
+  if (listen.isIpv6Any()) {  // [::] takes IPv4 senders too
     int off = 0;
-    ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);
+    if (::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off) != 0) {
+      return Error{"cannot take IPv4 senders on " + srt::addressText(listen.get()) + ": " +
+                   std::strerror(errno)};
+    }
   }
+  // Best effort: the kernel's default still works, with more drops in bursts.
   int rcvbuf = 4 * 1024 * 1024;
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
-  if (::bind(fd, listen.get(), static_cast<socklen_t>(listen.len)) != 0) {
-    std::string err = std::strerror(errno);
-    ::close(fd);
-    return Error{"cannot listen on " + srt::addressText(listen.get()) + ": " + err};
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+  if (::bind(fd.get(), listen.get(), static_cast<socklen_t>(listen.len)) != 0) {
+    return Error{"cannot listen on " + srt::addressText(listen.get()) + ": " +
+                 std::strerror(errno)};
   }
   sockaddr_storage bound{};
   socklen_t len = sizeof bound;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len);
+  if (::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&bound), &len) != 0) {
+    return Error{"srtla: the port bound on " + srt::addressText(listen.get()) + ": " +
+                 std::strerror(errno)};
+  }
   const std::uint16_t port = bound.ss_family == AF_INET6
                                  ? ntohs(reinterpret_cast<const sockaddr_in6*>(&bound)->sin6_port)
                                  : ntohs(reinterpret_cast<const sockaddr_in*>(&bound)->sin_port);
-  std::unique_ptr<SrtlaRelay> relay(new SrtlaRelay(fd, port, srt_listener));
+  std::unique_ptr<SrtlaRelay> relay(new SrtlaRelay(std::move(fd), port, srt_listener));
   relay->thread_ = std::thread([r = relay.get()] { r->run(); });
   return relay;
 }
 
-SrtlaRelay::SrtlaRelay(int fd, std::uint16_t port, const srt::SockAddr& srt_listener)
-    : fd_(fd), port_(port), srt_listener_(srt_listener), registry_(&fillRandom) {}
+SrtlaRelay::SrtlaRelay(Fd fd, std::uint16_t port, const srt::SockAddr& srt_listener)
+    : fd_(std::move(fd)), port_(port), srt_listener_(srt_listener), registry_(&fillRandom) {}
 
 SrtlaRelay::~SrtlaRelay() {
   stop_ = true;
   if (thread_.joinable())
     thread_.join();
   states_.clear();
-  if (fd_ >= 0)
-    ::close(fd_);
 }
 
 void SrtlaRelay::sendTo(const Registry::Address& to, std::span<const std::uint8_t> data) {
-  if (::sendto(fd_, data.data(), data.size(), 0, reinterpret_cast<const sockaddr*>(to.data()),
+  if (::sendto(fd_.get(), data.data(), data.size(), 0, reinterpret_cast<const sockaddr*>(to.data()),
                static_cast<socklen_t>(to.size())) < 0) {
     ++send_errors_;
   }
@@ -104,19 +104,17 @@ SrtlaRelay::GroupState* SrtlaRelay::stateFor(std::uint64_t number) {
     s = std::make_unique<GroupState>();
     s->number = number;
   }
-  if (s->fd < 0) {
-    int fd =
-        ::socket(srt_listener_.storage.ss_family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0)
+  if (!s->fd) {
+    Fd fd(::socket(srt_listener_.storage.ss_family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    if (!fd)
       return nullptr;
-    int buf = 4 * 1024 * 1024;
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
-    ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof buf);
-    if (::connect(fd, srt_listener_.get(), static_cast<socklen_t>(srt_listener_.len)) != 0) {
-      ::close(fd);
+    int buf = 4 * 1024 * 1024;  // best effort, as the public socket's
+    ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
+    ::setsockopt(fd.get(), SOL_SOCKET, SO_SNDBUF, &buf, sizeof buf);
+    if (::connect(fd.get(), srt_listener_.get(), static_cast<socklen_t>(srt_listener_.len)) != 0) {
       return nullptr;
     }
-    s->fd = fd;
+    s->fd = std::move(fd);
   }
   return s.get();
 }
@@ -167,7 +165,7 @@ void SrtlaRelay::onPublic(const Registry::Address& from, std::span<const std::ui
         return;
       }
       s->last_active = from;
-      if (::send(s->fd, data.data(), data.size(), 0) < 0)
+      if (::send(s->fd.get(), data.data(), data.size(), 0) < 0)
         ++send_errors_;
       ++forwarded_;
       if (p.kind == srtla::Kind::kSrtData) {
@@ -218,13 +216,13 @@ void SrtlaRelay::run() {
   while (!stop_) {
     fds.clear();
     owners.clear();
-    fds.push_back({fd_, POLLIN, 0});
+    fds.push_back({fd_.get(), POLLIN, 0});
     owners.push_back(nullptr);
     {
       std::lock_guard lock(mu_);
       for (auto& [number, s] : states_) {
-        if (s->fd >= 0) {
-          fds.push_back({s->fd, POLLIN, 0});
+        if (s->fd) {
+          fds.push_back({s->fd.get(), POLLIN, 0});
           owners.push_back(s.get());
         }
       }
@@ -241,14 +239,14 @@ void SrtlaRelay::run() {
           if (owners[i] == nullptr) {
             sockaddr_storage from{};
             socklen_t len = sizeof from;
-            const ssize_t got = ::recvfrom(fd_, buf.data(), buf.size(), 0,
+            const ssize_t got = ::recvfrom(fd_.get(), buf.data(), buf.size(), 0,
                                            reinterpret_cast<sockaddr*>(&from), &len);
             if (got < 0)
               break;
             onPublic(addressKey(from, len),
                      std::span<const std::uint8_t>(buf.data(), static_cast<std::size_t>(got)), now);
           } else {
-            const ssize_t got = ::recv(owners[i]->fd, buf.data(), buf.size(), 0);
+            const ssize_t got = ::recv(owners[i]->fd.get(), buf.data(), buf.size(), 0);
             if (got < 0)
               break;
             onGroup(*owners[i],

@@ -27,6 +27,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/fd.h"
 #include "common/result.h"
 #include "common/srt/srt.h"
 #include "common/srtla/registry.h"
@@ -53,7 +54,7 @@ class SrtlaRelay {
     std::size_t count = 0;
   };
 
-  SrtlaRelay(int fd, std::uint16_t port, const srt::SockAddr& srt_listener);
+  SrtlaRelay(Fd fd, std::uint16_t port, const srt::SockAddr& srt_listener);
   void run();
   void onPublic(const srtla::Registry::Address& from, std::span<const std::uint8_t> data,
                 srtla::Registry::TimePoint now);
@@ -62,7 +63,7 @@ class SrtlaRelay {
   GroupState* stateFor(std::uint64_t number);
   void expire(srtla::Registry::TimePoint now);
 
-  int fd_ = -1;
+  Fd fd_;
   std::uint16_t port_ = 0;
   srt::SockAddr srt_listener_;
   std::atomic<bool> stop_{false};

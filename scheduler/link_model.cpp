@@ -23,20 +23,6 @@ double seconds(std::chrono::duration<Rep, Period> d) {
 
 }  // namespace
 
-std::string_view toString(LinkState state) {
-  switch (state) {
-    case LinkState::kConnecting:
-      return "connecting";
-    case LinkState::kUp:
-      return "up";
-    case LinkState::kStalled:
-      return "stalled";
-    case LinkState::kDown:
-      return "down";
-  }
-  return "unknown";
-}
-
 LinkModel::LinkModel(LinkId id, LinkConfig config, LinkModelTuning tuning)
     : id_(id),
       config_(std::move(config)),

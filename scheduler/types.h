@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/link_state.h"
+
 namespace bondcast::sched {
 
 // Only the time_point type of steady_clock is used: the scheduler never calls now().
@@ -73,11 +75,10 @@ class LinkSet {
   std::size_t size_ = 0;
 };
 
-// Connecting, Up and Down are set by the caller (SRT connection events). Stalled is
-// derived by the link model from feedback: the send buffer keeps growing with no
-// acknowledgement (the RTT freezes on a dead SRT link and loss stays 0).
-enum class LinkState : std::uint8_t { kConnecting, kUp, kStalled, kDown };
-std::string_view toString(LinkState state);
+// A link's state (common/link_state.h): kConnecting, kUp and kDown are set by the caller
+// (SRT connection events); kStalled is derived by the link model from feedback (nothing
+// acknowledged for a round trip and more: the RTT freezes on a dead SRT link and loss stays
+// 0). The model never uses kIdle or kBroken.
 
 // What the user says about a link.
 struct LinkConfig {

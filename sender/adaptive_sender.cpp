@@ -12,6 +12,7 @@
 #include "common/wire.h"
 #include "scheduler/factory.h"
 #include "sender/input.h"
+#include "sender/link_engine.h"
 
 namespace bondcast::sender {
 
@@ -22,8 +23,6 @@ using std::chrono::milliseconds;
 
 namespace {
 
-constexpr milliseconds kFirstBackoff{250};
-constexpr milliseconds kMaxBackoff{5000};
 constexpr std::size_t kMaxQueued = 4096;  // payloads waiting for the worker
 constexpr int kMaxDatagram = static_cast<int>(wire::kHeaderBytes + kPayloadBytes);
 // Share of the measured capacity recommended to an encoder: headroom for the variation
@@ -99,11 +98,8 @@ struct AdaptiveSender::Link {
   srt::SockAddr peer;
   std::optional<srt::SockAddr> bind;
   srt::Socket sock;
-  enum class Phase { kIdle, kConnecting, kUp } phase = Phase::kIdle;
+  LinkConnection conn;
   std::int64_t connected_srt_us = 0;  // libsrt's clock when the connection was seen up
-  std::string last_error;
-  Clock::time_point next_attempt{};
-  milliseconds backoff = kFirstBackoff;
   std::uint64_t copies = 0;
   std::uint64_t refused = 0;
   srt::LinkStats last_stats;  // for the stats record
@@ -185,35 +181,13 @@ Result<std::unique_ptr<AdaptiveSender::Link>> AdaptiveSender::makeLink(const Lin
 }
 
 Result<LinkChanges> AdaptiveSender::setLinks(const std::vector<LinkSpec>& specs) {
-  if (specs.empty()) {
-    return Error{"at least one link is needed"};
-  }
   std::lock_guard one_at_a_time(set_links_mu_);
-  std::vector<std::string> running;  // the URIs of the links not removed
-  {
-    std::lock_guard lock(mu_);
-    for (const auto& l : links_) {
-      if (!l->removed_at) {
-        running.push_back(l->spec.uri);
-      }
-    }
+  auto prepared =
+      prepareLinks(links_, mu_, specs, [this](const LinkSpec& spec) { return makeLink(spec); });
+  if (!prepared) {
+    return prepared.error();
   }
-  // Everything that can fail first, without mu_ (names may take a while to resolve): an
-  // error changes nothing.
-  LinkChanges changes;
-  std::vector<std::unique_ptr<Link>> added;
-  for (const auto& spec : specs) {
-    if (std::find(running.begin(), running.end(), spec.uri) != running.end()) {
-      changes.unchanged.push_back(spec.text);
-      continue;
-    }
-    auto link = makeLink(spec);
-    if (!link) {
-      return link.error();
-    }
-    changes.added.push_back(spec.text);
-    added.push_back(std::move(*link));
-  }
+  auto& [plan, changes, added] = *prepared;
   std::lock_guard lock(mu_);
   const auto now = Clock::now();
   // Ids: new ones while the scheduler has fewer than kMaxLinks, then those of links closed
@@ -231,14 +205,7 @@ Result<LinkChanges> AdaptiveSender::setLinks(const std::vector<LinkSpec>& specs)
                  "twice the latency and a second, links just removed: " +
                  std::to_string(added.size()) + " more do not fit now; try again soon"};
   }
-  for (auto& link : links_) {
-    const bool kept = std::any_of(specs.begin(), specs.end(),
-                                  [&](const LinkSpec& s) { return s.uri == link->spec.uri; });
-    if (kept || link->removed_at) {
-      continue;
-    }
-    link->removed_at = now;
-    changes.removed.push_back(link->spec.text);
+  for (const Link* link : markRemoved(links_, plan, now, changes)) {
     spdlog::info("link {}: removed; moving its traffic to the others before closing it",
                  link->spec.text);
   }
@@ -262,15 +229,12 @@ Result<LinkChanges> AdaptiveSender::setLinks(const std::vector<LinkSpec>& specs)
 // ---- connections (worker thread, mu_ held) ----
 
 void AdaptiveSender::startConnect(Link& link, sched::TimePoint now) {
-  link.phase = Link::Phase::kConnecting;
-  link.next_attempt = now + link.backoff;
-  link.backoff = std::min(link.backoff * 2, kMaxBackoff);
+  link.conn.attempt(now);
   link.sock.reset(srt_create_socket());
   const SRTSOCKET s = link.sock.get();
   auto fail = [&](const std::string& why) {
-    link.last_error = why;
+    link.conn.failed(why);
     link.sock.reset();
-    link.phase = Link::Phase::kIdle;
   };
   srt::CommonOptions o = srt::withUri(config_.srt, link.spec.srt);
   o.stream_id = wire::linkStreamId(config_.srt.stream_id, config_.session, link.id,
@@ -288,8 +252,13 @@ void AdaptiveSender::startConnect(Link& link, sched::TimePoint now) {
   if (auto st = srt::setOption(s, SRTO_PAYLOADSIZE, payload_size, "payload size"); !st) {
     return fail(st.error().message);
   }
-  (void)srt::setOption(s, SRTO_RCVSYN, no, "non-blocking connect");
-  (void)srt::setOption(s, SRTO_SNDSYN, no, "non-blocking send");
+  if (auto st = srt::setOption(s, SRTO_RCVSYN, no, "non-blocking connect"); !st) {
+    return fail(st.error().message);
+  }
+  // A blocking send would hold the worker, and with it every link, on this one.
+  if (auto st = srt::setOption(s, SRTO_SNDSYN, no, "non-blocking send"); !st) {
+    return fail(st.error().message);
+  }
   if (!link.spec.device.empty()) {
     if (auto st = srt::setOption(s, SRTO_BINDTODEVICE, link.spec.device, "dev"); !st) {
       return fail(st.error().message);
@@ -308,38 +277,36 @@ void AdaptiveSender::linkFailed(Link& link, const std::string& why, sched::TimeP
     spdlog::info("link {}: {}", link.spec.text, why);
     return closeRemoved(link);
   }
-  if (link.phase == Link::Phase::kUp && draining_) {
+  const LinkConnection::Failure failure = link.conn.failed(why);
+  if (failure == LinkConnection::Failure::kLost && draining_) {
     // The stream has ended and everything was delivered: the receiver closing is no news.
     spdlog::info("link {}: {} at the end of the stream", link.spec.text, why);
     links_up_--;
-  } else if (link.phase == Link::Phase::kUp) {
+  } else if (failure == LinkConnection::Failure::kLost) {
     spdlog::warn("link {}: {}; re-sending what it held on the others, reconnecting", link.spec.text,
                  why);
     links_up_--;
-  } else if (link.last_error != why) {
+  } else if (failure == LinkConnection::Failure::kNew) {
     spdlog::warn("link {}: {}", link.spec.text, why);
   }
-  link.last_error = why;
-  link.phase = Link::Phase::kIdle;
   link.sock.reset();
-  scheduler_->setLinkState(link.id, sched::LinkState::kDown, now);
-  ++reconnects_;
+  scheduler_->setLinkState(link.id, LinkState::kDown, now);
 }
 
 void AdaptiveSender::pollRemoved(Link& link, sched::TimePoint now) {
-  if (link.phase != Link::Phase::kUp) {
+  if (!link.conn.isUp()) {
     return closeRemoved(link);  // it carries nothing
   }
   if (!link.drain_from) {
     const bool other_up = std::any_of(links_.begin(), links_.end(), [&](const auto& l) {
-      return !l->removed_at && l->phase == Link::Phase::kUp;
+      return !l->removed_at && l->conn.isUp();
     });
     if (!other_up && now - *link.removed_at < kRemovalBound) {
       return;  // it still carries the stream alone
     }
     // Down for the scheduler: what it holds unacknowledged is re-sent on the others.
     link.drain_from = now;
-    scheduler_->setLinkState(link.id, sched::LinkState::kDown, now);
+    scheduler_->setLinkState(link.id, LinkState::kDown, now);
     return;
   }
   std::size_t blocks = 0, bytes = 0;
@@ -354,13 +321,13 @@ void AdaptiveSender::pollRemoved(Link& link, sched::TimePoint now) {
 }
 
 void AdaptiveSender::closeRemoved(Link& link) {
-  if (link.phase == Link::Phase::kUp) {
+  if (link.conn.isUp()) {
     links_up_--;
   }
   if (!link.drain_from) {
-    scheduler_->setLinkState(link.id, sched::LinkState::kDown, Clock::now());
+    scheduler_->setLinkState(link.id, LinkState::kDown, Clock::now());
   }
-  link.phase = Link::Phase::kIdle;
+  link.conn.failed("removed");
   link.sock.reset();
   link.closed = true;
   link.closed_at = Clock::now();
@@ -377,22 +344,21 @@ void AdaptiveSender::pollLink(Link& link, sched::TimePoint now) {
       return;  // a draining link's stats must not bring it back up in the scheduler
     }
   }
-  if (link.phase == Link::Phase::kIdle) {
-    if (now >= link.next_attempt && !draining_) {
+  if (link.conn.phase() == LinkConnection::Phase::kIdle) {
+    if (link.conn.isDue(now) && !draining_) {
       startConnect(link, now);
     }
     return;
   }
   const SRT_SOCKSTATUS st = srt_getsockstate(link.sock.get());
-  if (link.phase == Link::Phase::kConnecting) {
+  if (link.conn.phase() == LinkConnection::Phase::kConnecting) {
     if (st == SRTS_CONNECTED) {
-      link.phase = Link::Phase::kUp;
+      reconnects_ += link.conn.everConnected() ? 1 : 0;
+      link.conn.connected();
       link.connected_srt_us = srt_time_now();
-      link.backoff = kFirstBackoff;
-      link.last_error.clear();
       links_up_++;
       spdlog::info("link {}: connected", link.spec.text);
-      scheduler_->setLinkState(link.id, sched::LinkState::kUp, now);
+      scheduler_->setLinkState(link.id, LinkState::kUp, now);
     } else if (st != SRTS_CONNECTING && st != SRTS_OPENED && st != SRTS_INIT) {
       const int why = srt_getrejectreason(link.sock.get());
       std::string reason = why == SRT_REJ_TIMEOUT   ? kNoAnswer
@@ -410,10 +376,10 @@ void AdaptiveSender::pollLink(Link& link, sched::TimePoint now) {
   if (srt_bistats(link.sock.get(), &bs, 0, 1) == SRT_ERROR) {
     return;
   }
-  const bool was_up = scheduler_->link(link.id).state() == sched::LinkState::kUp;
+  const bool was_up = scheduler_->link(link.id).state() == LinkState::kUp;
   scheduler_->onLinkStats(link.id, feedbackFrom(bs), now);
   const sched::LinkModel& model = scheduler_->link(link.id);
-  const bool up = model.state() == sched::LinkState::kUp;
+  const bool up = model.state() == LinkState::kUp;
   if (was_up && !up) {
     spdlog::info(
         "link {}: stalled (nothing acknowledged for {} ms, RTT {} ms); re-sending its "
@@ -444,7 +410,7 @@ void AdaptiveSender::prune(sched::TimePoint now) {
 void AdaptiveSender::transmit(const Stored& p, sched::LinkId id, std::uint8_t flags,
                               sched::TimePoint now) {
   Link& link = *links_[id];
-  if (link.phase != Link::Phase::kUp) {
+  if (!link.conn.isUp()) {
     return;
   }
   std::uint8_t buf[kMaxDatagram];
@@ -605,8 +571,9 @@ Status AdaptiveSender::connect(milliseconds timeout, const std::atomic<bool>* ca
     {
       std::lock_guard lock(mu_);
       const bool all_failed = std::all_of(links_.begin(), links_.end(), [](const auto& l) {
-        return l->phase == Link::Phase::kIdle && !l->last_error.empty() &&
-               l->last_error != kNoAnswer;
+        const std::string& error = l->conn.lastError();
+        return l->conn.phase() == LinkConnection::Phase::kIdle && !error.empty() &&
+               error != kNoAnswer;
       });
       if (all_failed) {
         break;
@@ -617,7 +584,7 @@ Status AdaptiveSender::connect(milliseconds timeout, const std::atomic<bool>* ca
   std::lock_guard lock(mu_);
   std::vector<std::pair<std::string, std::string>> errors;
   for (const auto& link : links_) {
-    errors.emplace_back(link->spec.text, link->last_error);
+    errors.emplace_back(link->spec.text, link->conn.lastError());
   }
   return noLinkConnected(errors);
 }
@@ -651,14 +618,13 @@ nlohmann::json AdaptiveSender::statsJson(bool clear_interval) {
     }
     srt::LinkStats& ls = link->last_stats;
     const sched::LinkModel& m = scheduler_->link(link->id);
-    if (link->phase == Link::Phase::kUp) {
+    if (link->conn.isUp()) {
       srt::readLinkStats(link->sock.get(), ls, clear_interval);
-      ls.state = m.state() == sched::LinkState::kStalled
-                     ? srt::LinkState::kStalled
-                     : srt::withStall(srt::LinkState::kUp, ls, latency_ms);
+      ls.state = m.state() == LinkState::kStalled ? LinkState::kStalled
+                                                  : srt::withStall(LinkState::kUp, ls, latency_ms);
     } else {
-      ls.state = link->phase == Link::Phase::kConnecting ? srt::LinkState::kConnecting
-                                                         : srt::LinkState::kDown;
+      ls.state = link->conn.phase() == LinkConnection::Phase::kConnecting ? LinkState::kConnecting
+                                                                          : LinkState::kDown;
       ls.send_rate_mbps = ls.recv_rate_mbps = 0;
     }
     nlohmann::json j = srt::toJson(ls);
@@ -671,8 +637,8 @@ nlohmann::json AdaptiveSender::statsJson(bool clear_interval) {
                   {"capacity_mbps", m.bandwidthBps() / 1e6},
                   {"delivery_mbps", m.deliveryRateBps() / 1e6},
                   {"loss", m.lossRate()}};
-    if (!link->last_error.empty() && link->phase != Link::Phase::kUp) {
-      j["error"] = link->last_error;
+    if (!link->conn.lastError().empty() && !link->conn.isUp()) {
+      j["error"] = link->conn.lastError();
     }
     if (link->removed_at) {
       j["removing"] = true;
@@ -700,33 +666,28 @@ nlohmann::json AdaptiveSender::statsJson(bool clear_interval) {
 }
 
 void AdaptiveSender::drain(milliseconds timeout) {
-  const auto deadline = Clock::now() + timeout;
+  // What the receiver has acknowledged it plays out after its latency, then its merge
+  // may still wait for stragglers.
+  Drain drain(Clock::now(), timeout, config_.srt.latency * 2 + milliseconds(100));
   // First the worker's queue, then what the links hold unacknowledged.
-  while (Clock::now() < deadline) {
-    bool empty = false;
+  const auto holding = [&] {
     {
       std::lock_guard lock(queue_mu_);
-      empty = queue_.empty();
+      if (!queue_.empty()) {
+        return true;
+      }
     }
-    if (empty) {
-      std::lock_guard lock(mu_);
-      empty = std::all_of(links_.begin(), links_.end(), [](const auto& l) {
-        std::size_t blocks = 0, bytes = 0;
-        return l->phase != Link::Phase::kUp ||
-               srt_getsndbuffer(l->sock.get(), &blocks, &bytes) != 0 || blocks == 0;
-      });
-    }
-    if (empty) {
-      break;
-    }
+    std::lock_guard lock(mu_);
+    return std::any_of(links_.begin(), links_.end(), [](const auto& l) {
+      std::size_t blocks = 0, bytes = 0;
+      return l->conn.isUp() && srt_getsndbuffer(l->sock.get(), &blocks, &bytes) == 0 && blocks > 0;
+    });
+  };
+  while (drain.step(Clock::now(), holding()) == Drain::Step::kHolding) {
     std::this_thread::sleep_for(milliseconds(10));
   }
   draining_ = true;  // no new connections from here on
-  // What the receiver has acknowledged it plays out after its latency, then its merge
-  // may still wait for stragglers.
-  const auto remaining = duration_cast<milliseconds>(deadline - Clock::now());
-  std::this_thread::sleep_for(std::clamp(config_.srt.latency * 2 + milliseconds(100),
-                                         milliseconds(0), std::max(remaining, milliseconds(0))));
+  std::this_thread::sleep_until(drain.playoutEnds());
 }
 
 }  // namespace bondcast::sender

@@ -5,8 +5,8 @@
 // (SRT_MSGCTRL.srctime), the same on every link.
 //
 // Threads: one worker thread owns the sockets and the scheduler. It connects and
-// reconnects links (backoff 250 ms doubling to 5 s), reads every link's srt_bistats
-// each feedback interval (10 ms) into the scheduler, sends what the scheduler re-sends
+// reconnects links (backoff 250 ms doubling to 5 s: sender/link_engine.h), reads every link's
+// srt_bistats each feedback interval (10 ms) into the scheduler, sends what the scheduler re-sends
 // (packets a failed or stalled link still held), and sends the payloads that send()
 // queued. send() only queues; statsJson() and setLinks() may be called from any thread.
 //
@@ -62,12 +62,16 @@ class AdaptiveSender final : public Transport {
   void drain(std::chrono::milliseconds timeout) override;
   Result<LinkChanges> setLinks(const std::vector<LinkSpec>& links) override;
 
-  std::uint32_t session() const { return config_.session; }
+  bool usesImportance() const override { return true; }
   // What an encoder should produce now: the capacity the links are measured to deliver,
   // less the redundancy budget and a safety margin; while packets are being dropped as
   // too late (overload), at most 80% of what got through in the last second. 0 until a
   // link was measured.
-  std::uint64_t recommendedBitrateBps() const { return recommended_bps_; }
+  std::optional<std::uint64_t> recommendedBitrateBps() const override {
+    return recommended_bps_.load();
+  }
+
+  std::uint32_t session() const { return config_.session; }
 
  private:
   struct Link;

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "common/srt/callback_targets.h"
+#include "sender/link_engine.h"
 
 namespace bondcast::sender {
 
@@ -14,8 +15,6 @@ using std::chrono::milliseconds;
 
 namespace {
 using Callbacks = srt::CallbackTargets<GroupSender>;
-constexpr milliseconds kFirstBackoff{250};
-constexpr milliseconds kMaxBackoff{5000};
 // A removed member is closed once another link has been up this long beyond the
 // latency, so that the receiver has every packet the removed one delivered from another
 // member too...
@@ -39,15 +38,11 @@ struct GroupSender::Link {
   srt::SockAddr peer;
   std::optional<srt::SockAddr> bind;
   SRTSOCKET member = SRT_INVALID_SOCK;
-  bool attempted = false;
-  bool ever_connected = false;
-  std::string last_error;
+  LinkConnection conn;
   // srt_connect_group() failed because the member broke at once; onConnect's reason
   // for it is due (kReasonWait).
   std::optional<Clock::time_point> reason_due_since;
-  Clock::time_point next_attempt{};
-  milliseconds backoff = kFirstBackoff;
-  srt::LinkState state = srt::LinkState::kDown;
+  LinkState state = LinkState::kDown;
   int token = 0;                                // its token in the group, for its life
   std::optional<Clock::time_point> up_since;    // connected (running or idle) since
   std::optional<Clock::time_point> removed_at;  // setLinks() left it out then
@@ -142,9 +137,8 @@ void GroupSender::replaceGroup() {
     ++groups_replaced_;
     for (auto& link : links_) {
       link->member = SRT_INVALID_SOCK;
-      link->state = srt::LinkState::kDown;
-      link->next_attempt = {};
-      link->backoff = kFirstBackoff;
+      link->state = LinkState::kDown;
+      link->conn.retryAtOnce();
     }
   }
   old.reset();  // without mu_: closing may call onConnect
@@ -170,10 +164,9 @@ void GroupSender::memberFailed(SRTSOCKET ns, int token, const std::string& reaso
   group_refused_ = group_refused_ || group_refused;
   for (auto& link : links_) {
     if (link->member == ns || (token >= 0 && link->token == token)) {
-      if (link->last_error != reason) {
+      if (link->conn.noteError(reason)) {
         spdlog::warn("link {}: {}", link->spec.text, reason);
       }
-      link->last_error = reason;
       link->reason_due_since.reset();
       link->member = SRT_INVALID_SOCK;
       break;
@@ -181,16 +174,16 @@ void GroupSender::memberFailed(SRTSOCKET ns, int token, const std::string& reaso
   }
 }
 
-Status GroupSender::connectLink(Link& link) {
+Status GroupSender::connectLink(Link& link, Clock::time_point now) {
   SRT_SOCKGROUPCONFIG cfg =
       srt_prepare_endpoint(link.bind ? link.bind->get() : nullptr, link.peer.get(), link.peer.len);
   cfg.weight = static_cast<std::uint16_t>(link.spec.weight);
   cfg.token = link.token;
-  link.attempted = true;
-  link.state = srt::LinkState::kConnecting;
+  link.conn.attempt(now);
+  link.state = LinkState::kConnecting;
   if (srt_connect_group(group_id_.load(), &cfg, 1) == SRT_ERROR) {
     link.member = SRT_INVALID_SOCK;
-    link.state = srt::LinkState::kDown;
+    link.state = LinkState::kDown;
     const bool broke_at_once =
         cfg.errorcode == SRT_SUCCESS && srt_getlasterror(nullptr) == SRT_ECONNLOST;
     std::string err =
@@ -198,8 +191,8 @@ Status GroupSender::connectLink(Link& link) {
     if (broke_at_once) {
       link.reason_due_since = Clock::now();
     }
-    if (link.last_error.empty())
-      link.last_error = err;
+    // A reason onConnect() gave already says more than the bare failure.
+    link.conn.failed(link.conn.lastError().empty() ? err : link.conn.lastError());
     return Error{"link '" + link.spec.text + "': " + err};
   }
   link.member = cfg.id;
@@ -219,8 +212,9 @@ std::vector<SRT_SOCKGROUPDATA> GroupSender::members() {
 Status GroupSender::connect(milliseconds timeout, const std::atomic<bool>* cancel) {
   {
     std::lock_guard lock(mu_);
+    const auto now = Clock::now();
     for (auto& link : links_) {
-      if (auto st = connectLink(*link); !st) {
+      if (auto st = connectLink(*link, now); !st) {
         spdlog::warn("{}", st.error().message);
       }
     }
@@ -242,7 +236,7 @@ Status GroupSender::connect(milliseconds timeout, const std::atomic<bool>* cance
     const auto now = Clock::now();
     bool all_failed = std::all_of(links_.begin(), links_.end(), [&](const auto& l) {
       const bool reason_due = l->reason_due_since && now - *l->reason_due_since < kReasonWait;
-      return l->member == SRT_INVALID_SOCK && !l->last_error.empty() && !reason_due;
+      return l->member == SRT_INVALID_SOCK && !l->conn.lastError().empty() && !reason_due;
     });
     if (all_failed)
       break;
@@ -250,7 +244,7 @@ Status GroupSender::connect(milliseconds timeout, const std::atomic<bool>* cance
   std::lock_guard lock(mu_);
   std::vector<std::pair<std::string, std::string>> errors;
   for (const auto& link : links_)
-    errors.emplace_back(link->spec.text, link->last_error);
+    errors.emplace_back(link->spec.text, link->conn.lastError());
   return noLinkConnected(errors);
 }
 
@@ -276,7 +270,7 @@ void GroupSender::maintain() {
   {
     std::lock_guard lock(mu_);
     replace = group_refused_ && std::none_of(links_.begin(), links_.end(), [](const auto& l) {
-                return l->state == srt::LinkState::kUp || l->state == srt::LinkState::kIdle;
+                return l->state == LinkState::kUp || l->state == LinkState::kIdle;
               });
   }
   if (replace)
@@ -295,14 +289,15 @@ void GroupSender::maintain() {
         link.member = it->id;
         link.state = srt::linkStateFrom(it->sockstate, it->memberstate, true);
         if (it->sockstate == SRTS_CONNECTED) {
-          if (!link.ever_connected || !link.last_error.empty()) {
-            spdlog::info("link {}: connected", link.spec.text);
-            spdlog::debug("link {}: SRT options in effect: {}", link.spec.text,
-                          srt::optionsInEffect(it->id));
+          if (!link.conn.isUp()) {
+            const bool again = link.conn.everConnected();
+            if (link.conn.connected()) {
+              spdlog::info("link {}: connected", link.spec.text);
+              spdlog::debug("link {}: SRT options in effect: {}", link.spec.text,
+                            srt::optionsInEffect(it->id));
+            }
+            reconnects_ += again ? 1 : 0;
           }
-          link.ever_connected = true;
-          link.last_error.clear();
-          link.backoff = kFirstBackoff;
           if (!link.up_since) {
             link.up_since = now;
           }
@@ -316,18 +311,20 @@ void GroupSender::maintain() {
         link.member = SRT_INVALID_SOCK;  // gone: takeRetired() drops it
         continue;
       }
-      if (link.state == srt::LinkState::kUp || link.state == srt::LinkState::kIdle) {
-        spdlog::warn("link {}: broken; reconnecting", link.spec.text);
+      if (link.conn.phase() != LinkConnection::Phase::kIdle) {
+        // The reason, when libsrt gave one (onConnect), is kept.
+        const auto failure = link.conn.failed(
+            link.conn.lastError().empty() ? "connection broken" : link.conn.lastError());
+        if (failure == LinkConnection::Failure::kLost) {
+          spdlog::warn("link {}: broken; reconnecting", link.spec.text);
+        }
       }
       link.member = SRT_INVALID_SOCK;
-      link.state = srt::LinkState::kDown;
-      if (now < link.next_attempt) {
+      link.state = LinkState::kDown;
+      if (!link.conn.isDue(now)) {
         continue;
       }
-      link.next_attempt = now + link.backoff;
-      link.backoff = std::min(link.backoff * 2, kMaxBackoff);
-      ++reconnects_;
-      if (auto st = connectLink(link); !st) {
+      if (auto st = connectLink(link, now); !st) {
         spdlog::debug("{}", st.error().message);
       }
     }
@@ -373,52 +370,23 @@ std::vector<SRTSOCKET> GroupSender::takeRetired(const std::vector<SRT_SOCKGROUPD
 }
 
 Result<LinkChanges> GroupSender::setLinks(const std::vector<LinkSpec>& specs) {
-  if (specs.empty()) {
-    return Error{"at least one link is needed"};
-  }
   std::lock_guard one_at_a_time(set_links_mu_);
-  std::vector<std::string> running;  // the URIs of the links not removed
-  {
-    std::lock_guard lock(mu_);
-    for (const auto& l : links_) {
-      if (!l->removed_at) {
-        running.push_back(l->spec.uri);
-      }
-    }
+  auto prepared =
+      prepareLinks(links_, mu_, specs, [this](const LinkSpec& spec) { return makeLink(spec); });
+  if (!prepared) {
+    return prepared.error();
   }
-  // Everything that can fail first, without mu_ (names may take a while to resolve): an
-  // error changes nothing.
-  LinkChanges changes;
-  std::vector<std::unique_ptr<Link>> added;
-  for (const auto& spec : specs) {
-    if (std::find(running.begin(), running.end(), spec.uri) != running.end()) {
-      changes.unchanged.push_back(spec.text);
-      continue;
-    }
-    auto link = makeLink(spec);
-    if (!link) {
-      return link.error();
-    }
-    changes.added.push_back(spec.text);
-    added.push_back(std::move(*link));
-  }
+  auto& [plan, changes, added] = *prepared;
   std::lock_guard lock(mu_);
   const auto now = Clock::now();
-  for (auto& link : links_) {
-    const bool kept = std::any_of(specs.begin(), specs.end(),
-                                  [&](const LinkSpec& s) { return s.uri == link->spec.uri; });
-    if (kept || link->removed_at) {
-      continue;
-    }
-    link->removed_at = now;
-    changes.removed.push_back(link->spec.text);
+  for (const Link* link : markRemoved(links_, plan, now, changes)) {
     spdlog::info("link {}: removed; closing it once another link carries the stream",
                  link->spec.text);
   }
   for (auto& link : added) {
     link->token = next_token_++;
     spdlog::info("link {}: added; connecting", link->spec.text);
-    if (auto st = connectLink(*link); !st) {
+    if (auto st = connectLink(*link, now); !st) {
       spdlog::warn("{}", st.error().message);
     }
     links_.push_back(std::move(link));
@@ -442,11 +410,11 @@ GroupStats GroupSender::stats(bool clear_interval) {
     srt::LinkStats ls;
     ls.name = link.spec.text;
     ls.state = link.state;
-    if (link.member != SRT_INVALID_SOCK && link.state != srt::LinkState::kConnecting) {
+    if (link.member != SRT_INVALID_SOCK && link.state != LinkState::kConnecting) {
       srt::readLinkStats(link.member, ls, clear_interval);
     }
     ls.state = srt::withStall(ls.state, ls, latency_ms);
-    if (config_.mode == GroupMode::kBackup && ls.state == srt::LinkState::kUp) {
+    if (config_.mode == GroupMode::kBackup && ls.state == LinkState::kUp) {
       const auto* best = out.active_link >= 0 ? &out.links[out.active_link] : nullptr;
       bool better = !best || ls.send_buffer_ms < best->send_buffer_ms ||
                     (ls.send_buffer_ms == best->send_buffer_ms &&
@@ -480,24 +448,20 @@ nlohmann::json GroupSender::statsJson(bool clear_interval) {
 }
 
 void GroupSender::drain(milliseconds timeout) {
-  auto deadline = Clock::now() + timeout;
-  while (Clock::now() < deadline) {
-    bool empty = true;
-    for (const auto& d : members()) {
+  // What the receiver has acknowledged it delivers after its latency.
+  Drain drain(Clock::now(), timeout, config_.srt.latency + milliseconds(100));
+  const auto holding = [&] {
+    const std::vector<SRT_SOCKGROUPDATA> data = members();
+    return std::any_of(data.begin(), data.end(), [](const SRT_SOCKGROUPDATA& d) {
       size_t blocks = 0, bytes = 0;
-      if (d.sockstate == SRTS_CONNECTED && srt_getsndbuffer(d.id, &blocks, &bytes) == 0 &&
-          blocks > 0) {
-        empty = false;
-      }
-    }
-    if (empty)
-      break;
+      return d.sockstate == SRTS_CONNECTED && srt_getsndbuffer(d.id, &blocks, &bytes) == 0 &&
+             blocks > 0;
+    });
+  };
+  while (drain.step(Clock::now(), holding()) == Drain::Step::kHolding) {
     std::this_thread::sleep_for(milliseconds(10));
   }
-  // What the receiver has acknowledged it delivers after its latency.
-  auto remaining = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
-  std::this_thread::sleep_for(std::clamp(config_.srt.latency + milliseconds(100), milliseconds(0),
-                                         std::max(remaining, milliseconds(0))));
+  std::this_thread::sleep_until(drain.playoutEnds());
 }
 
 }  // namespace bondcast::sender

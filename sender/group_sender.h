@@ -5,7 +5,8 @@
 // Threads: send() is called by one thread (the sender loop); maintain() and stats()
 // by another (the stats thread, about once a second). Both may run concurrently.
 // Links that fail to connect, or whose member breaks, are connected again with
-// exponential backoff (250 ms doubling to 5 s) while the others carry the stream.
+// exponential backoff (250 ms doubling to 5 s; sender/link_engine.h, shared with adaptive
+// mode) while the others carry the stream.
 // setLinks() (any thread) adds members to the running group (srt_connect_group) and
 // removes members: a removed member is closed by maintain() once another link has been
 // up for the latency and a bit (what the receiver holds of the removed member, it holds
@@ -78,7 +79,8 @@ class GroupSender final : public Transport {
   explicit GroupSender(GroupSenderConfig config);
   // A link for `spec`, its addresses resolved; no token, no socket yet.
   Result<std::unique_ptr<Link>> makeLink(const LinkSpec& spec) const;
-  Status connectLink(Link& link);
+  // Starts connecting `link` now (LinkConnection::attempt).
+  Status connectLink(Link& link, Clock::time_point now);
   // maintain(), mu_ held: the removed links that may go now, taken out of links_; their
   // members are to be closed (without mu_).
   std::vector<SRTSOCKET> takeRetired(const std::vector<SRT_SOCKGROUPDATA>& data,

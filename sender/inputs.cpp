@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/fd.h"
 #include "common/srt/srt.h"
 #include "common/srt_uri.h"
 #include "common/uri.h"
@@ -29,32 +30,33 @@ constexpr std::size_t kReadBytes = 64 * 1024;
 class Wakeup {
  public:
   Wakeup() : fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
-  ~Wakeup() { ::close(fd_); }
-  Wakeup(const Wakeup&) = delete;
-  Wakeup& operator=(const Wakeup&) = delete;
+  bool valid() const { return fd_.valid(); }
   void fire() {
     std::uint64_t one = 1;
-    [[maybe_unused]] auto n = ::write(fd_, &one, sizeof one);
+    // Fails only when the counter is already near its maximum: readable all the same.
+    [[maybe_unused]] auto n = ::write(fd_.get(), &one, sizeof one);
   }
-  int fd() const { return fd_; }
+  int fd() const { return fd_.get(); }
 
  private:
-  int fd_;
+  Fd fd_;
 };
 
 // Reads from fd whenever it is readable; datagram or stream alike.
 class FdInput : public Input {
  public:
-  FdInput(int fd, bool owned, std::string what) : fd_(fd), owned_(owned), what_(std::move(what)) {}
-  ~FdInput() override {
-    if (owned_)
-      ::close(fd_);
+  // Without its wakeup (no eventfd), stop() could not end a read: an error.
+  static Result<std::unique_ptr<Input>> create(Fd fd, std::string what) {
+    std::unique_ptr<FdInput> in(new FdInput(std::move(fd), std::move(what)));
+    if (!in->wakeup_.valid())
+      return Error{"input " + in->what_ + ": eventfd: " + std::strerror(errno)};
+    return std::unique_ptr<Input>(std::move(in));
   }
   Result<InputChunk> read() override {
     for (;;) {
       if (stopped_)
         return InputChunk{{}, true};
-      pollfd fds[2] = {{fd_, POLLIN, 0}, {wakeup_.fd(), POLLIN, 0}};
+      pollfd fds[2] = {{fd_.get(), POLLIN, 0}, {wakeup_.fd(), POLLIN, 0}};
       int n = ::poll(fds, 2, -1);
       if (n < 0 && errno == EINTR)
         continue;
@@ -65,7 +67,7 @@ class FdInput : public Input {
       if (!(fds[0].revents & (POLLIN | POLLHUP | POLLERR)))
         continue;
       std::vector<std::uint8_t> buf(kReadBytes);
-      ssize_t got = ::read(fd_, buf.data(), buf.size());
+      ssize_t got = ::read(fd_.get(), buf.data(), buf.size());
       if (got < 0 && (errno == EINTR || errno == EAGAIN))
         continue;
       if (got < 0)
@@ -83,8 +85,9 @@ class FdInput : public Input {
   std::string describe() const override { return what_; }
 
  private:
-  int fd_;
-  bool owned_;
+  FdInput(Fd fd, std::string what) : fd_(std::move(fd)), what_(std::move(what)) {}
+
+  Fd fd_;
   std::string what_;
   Wakeup wakeup_;
   std::atomic<bool> stopped_{false};
@@ -94,35 +97,36 @@ Result<std::unique_ptr<Input>> openUdp(const Uri& uri, const std::string& text) 
   auto addr = srt::resolve(uri.host, uri.port, true);
   if (!addr)
     return Error{"input '" + text + "': " + addr.error().message};
-  int fd = ::socket(addr->storage.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd < 0)
+  Fd owner(::socket(addr->storage.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!owner)
     return Error{"input '" + text + "': socket: " + std::strerror(errno)};
+  const int fd = owner.get();
   int yes = 1;
   ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
   int rcvbuf = 4 * 1024 * 1024;
   ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
   if (addr->isIpv6Any()) {  // udp://@:PORT takes IPv4 senders too
     int v6only = 0;
-    ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only);
+    if (::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only) < 0) {
+      return Error{"input '" + text + "': cannot take IPv4 senders on " + uri.hostPort() + ": " +
+                   std::strerror(errno)};
+    }
   }
   auto* sin = reinterpret_cast<sockaddr_in*>(&addr->storage);
   bool multicast = addr->storage.ss_family == AF_INET && IN_MULTICAST(ntohl(sin->sin_addr.s_addr));
   if (::bind(fd, addr->get(), static_cast<socklen_t>(addr->len)) < 0) {
-    std::string err = std::strerror(errno);
-    ::close(fd);
-    return Error{"input '" + text + "': cannot bind " + uri.hostPort() + ": " + err};
+    return Error{"input '" + text + "': cannot bind " + uri.hostPort() + ": " +
+                 std::strerror(errno)};
   }
   if (multicast) {
     ip_mreq mreq{};
     mreq.imr_multiaddr = sin->sin_addr;
     mreq.imr_interface.s_addr = htonl(INADDR_ANY);
     if (::setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mreq, sizeof mreq) < 0) {
-      std::string err = std::strerror(errno);
-      ::close(fd);
-      return Error{"input '" + text + "': cannot join multicast group: " + err};
+      return Error{"input '" + text + "': cannot join multicast group: " + std::strerror(errno)};
     }
   }
-  return std::unique_ptr<Input>(new FdInput(fd, true, text));
+  return FdInput::create(std::move(owner), text);
 }
 
 // srt://:PORT: waits for one caller (OBS, ffmpeg, a hardware encoder) at a time and
@@ -142,7 +146,8 @@ class SrtListenerInput : public Input {
     if (auto st = srt::applyCommonOptions(l, common, what); !st)
       return Error{what + ": " + st.error().message};
     bool no = false;
-    (void)srt::setOption(l, SRTO_RCVSYN, no, "non-blocking");
+    if (auto st = srt::setOption(l, SRTO_RCVSYN, no, "non-blocking"); !st)
+      return Error{what + ": " + st.error().message};
     auto addr = srt::resolve(uri.host, uri.port, true);
     if (!addr)
       return Error{what + ": " + addr.error().message};
@@ -199,7 +204,11 @@ class SrtListenerInput : public Input {
       return;
     }
     client_.reset(s);
-    (void)epoll_.add(s, SRT_EPOLL_IN | SRT_EPOLL_ERR);
+    if (auto st = epoll_.add(s, SRT_EPOLL_IN | SRT_EPOLL_ERR); !st) {
+      spdlog::warn("input {}: {}; closing the encoder's connection", what_, st.error().message);
+      client_.reset();
+      return;
+    }
     spdlog::info("input {}: encoder connected", what_);
   }
 
@@ -247,10 +256,10 @@ Result<std::unique_ptr<Input>> openInput(const InputOptions& o) {
   if (auto st = checkInputSource(src); !st)
     return st.error();
   if (src == "-") {
-    int fd = ::fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 0);
-    if (fd < 0)
+    Fd in = Fd::dupOf(STDIN_FILENO);
+    if (!in)
       return Error{std::string("input '-': stdin: ") + std::strerror(errno)};
-    return std::unique_ptr<Input>(new FdInput(fd, true, "stdin"));
+    return FdInput::create(std::move(in), "stdin");
   }
   if (src == "testsrc")
     return openTestSource(o.bitrate_bps);

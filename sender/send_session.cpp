@@ -49,12 +49,12 @@ Result<std::unique_ptr<Transport>> makeTransport(const SendOptions& o) {
   auto links = linkSpecs(o);
   if (!links)
     return links.error();
-  if (o.mode == "adaptive")
+  if (o.mode == SendMode::kAdaptive)
     return makeScheduled<AdaptiveSender, AdaptiveSenderConfig>(o, std::move(*links));
-  if (o.mode == "srtla")
+  if (o.mode == SendMode::kSrtla)
     return makeScheduled<SrtlaSender, SrtlaSenderConfig>(o, std::move(*links));
   GroupSenderConfig cfg;
-  cfg.mode = o.mode == "backup" ? GroupMode::kBackup : GroupMode::kBroadcast;
+  cfg.mode = o.mode == SendMode::kBackup ? GroupMode::kBackup : GroupMode::kBroadcast;
   cfg.links = std::move(*links);
   cfg.srt = o.srt;
   auto group = GroupSender::create(std::move(cfg));
@@ -63,12 +63,39 @@ Result<std::unique_ptr<Transport>> makeTransport(const SendOptions& o) {
   return std::unique_ptr<Transport>(std::move(*group));
 }
 
+constexpr SendMode kModes[] = {SendMode::kBroadcast, SendMode::kBackup, SendMode::kAdaptive,
+                               SendMode::kSrtla};
+
 }  // namespace
 
+const char* toString(SendMode mode) {
+  switch (mode) {
+    case SendMode::kBroadcast:
+      return "broadcast";
+    case SendMode::kBackup:
+      return "backup";
+    case SendMode::kAdaptive:
+      return "adaptive";
+    case SendMode::kSrtla:
+      return "srtla";
+  }
+  return "?";
+}
+
+Result<SendMode> parseSendMode(std::string_view name) {
+  std::string known;
+  for (SendMode m : kModes) {
+    if (name == toString(m)) {
+      return m;
+    }
+    known += std::string(known.empty() ? "" : ", ") + toString(m);
+  }
+  return Error{"unknown mode '" + std::string(name) + "' (known: " + known + ")"};
+}
+
 Status checkSendOptions(const SendOptions& o) {
-  if (o.mode != "broadcast" && o.mode != "backup" && o.mode != "adaptive" && o.mode != "srtla")
-    return Error{"unknown mode '" + o.mode + "' (known: broadcast, backup, adaptive, srtla)"};
-  const bool srtla = o.mode == "srtla";
+  const bool srtla = o.mode == SendMode::kSrtla;
+  const bool adaptive = o.mode == SendMode::kAdaptive;
   auto links = linkSpecs(o);
   if (!links)
     return links.error();
@@ -87,23 +114,23 @@ Status checkSendOptions(const SendOptions& o) {
     }
     // A group member bound to a device (srt_config_add SRTO_BINDTODEVICE) broke at its
     // first packet in the one run tried; group modes refuse dev= until that is understood.
-    if (!link.device.empty() && o.mode != "adaptive" && !srtla)
+    if (!link.device.empty() && !adaptive && !srtla)
       return Error{"link '" + link.text + "': dev= works in adaptive and srtla modes only"};
     // A socket group has one set of SRT options for every member; an adaptive session has
     // one latency (its deadline) for every link.
-    if (o.mode != "adaptive" && !srtla && !link.srt.empty()) {
+    if (!adaptive && !srtla && !link.srt.empty()) {
       return Error{"link '" + link.text +
                    "': SRT options in a link apply to adaptive links "
                    "only; in " +
-                   o.mode + " mode --latency, --passphrase apply to the whole group"};
+                   toString(o.mode) + " mode --latency, --passphrase apply to the whole group"};
     }
-    if (o.mode == "adaptive" && link.srt.latency) {
+    if (adaptive && link.srt.latency) {
       return Error{"link '" + link.text +
                    "': latency= does not apply to one link: the "
                    "session has one latency, --latency"};
     }
   }
-  if (o.mode == "adaptive" || srtla) {
+  if (adaptive || srtla) {
     if (auto s = sched::makeScheduler(o.policy); !s)
       return Error{"--policy: " + s.error().message};
     if (o.redundancy_budget < 0 || o.redundancy_budget > 1)
@@ -120,7 +147,6 @@ Result<std::unique_ptr<SendSession>> SendSession::create(SendOptions options) {
   if (!transport)
     return transport.error();
   self->transport_ = std::move(*transport);
-  self->adaptive_ = dynamic_cast<AdaptiveSender*>(self->transport_.get());
   return self;
 }
 
@@ -149,15 +175,15 @@ Result<LinkChanges> SendSession::setLinks(const std::vector<std::string>& links)
 }
 
 nlohmann::json SendSession::statsJson(bool clear_interval) {
-  nlohmann::json j = {{"mode", options_.mode},
+  nlohmann::json j = {{"mode", toString(options_.mode)},
                       {"input_bytes", input_bytes_.load()},
                       {"payloads", payloads_.load()}};
   j.update(transport_->statsJson(clear_interval));
   return j;
 }
 
-std::uint64_t SendSession::recommendedBitrateBps() const {
-  return adaptive_ ? adaptive_->recommendedBitrateBps() : 0;
+std::optional<std::uint64_t> SendSession::recommendedBitrateBps() const {
+  return transport_->recommendedBitrateBps();
 }
 
 void SendSession::statsLoop() {
@@ -181,7 +207,7 @@ Status SendSession::run(Input& input) {
   input_ = &input;
   if (stopping_)
     return okStatus();
-  spdlog::info("sending {} in {} mode over {} link(s)", input.describe(), options_.mode,
+  spdlog::info("sending {} in {} mode over {} link(s)", input.describe(), toString(options_.mode),
                options_.links.size());
   if (auto st = transport_->connect(options_.connect_timeout, &stopping_); !st) {
     return stopping_ ? okStatus() : st;
@@ -190,6 +216,8 @@ Status SendSession::run(Input& input) {
   std::thread stats_thread([this] { statsLoop(); });
   Packetizer packetizer;
   TsInspector inspector;
+  // Only a scheduler that protects important packets needs to know which they are.
+  const bool classify = transport_->usesImportance();
   Status result = okStatus();
   while (!stopping_) {
     auto chunk = input.read();
@@ -205,8 +233,7 @@ Status SendSession::run(Input& input) {
     }
     const auto source_time = std::chrono::steady_clock::now();
     for (const auto& p : payloads) {
-      // Only adaptive mode's scheduler treats important packets differently.
-      const auto importance = adaptive_ ? inspector.classify(p) : sched::Importance::kNone;
+      const auto importance = classify ? inspector.classify(p) : sched::Importance::kNone;
       transport_->send({p, source_time, importance});
       ++payloads_;
     }

@@ -7,7 +7,9 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -23,8 +25,14 @@
 
 namespace bondcast::sender {
 
+enum class SendMode { kBroadcast, kBackup, kAdaptive, kSrtla };
+const char* toString(SendMode mode);
+// A mode by its name (broadcast, backup, adaptive, srtla); any other name is an error
+// that lists them.
+Result<SendMode> parseSendMode(std::string_view name);
+
 struct SendOptions {
-  std::string mode = "broadcast";  // broadcast | backup | adaptive
+  SendMode mode = SendMode::kBroadcast;
   std::vector<std::string> links;  // link URIs as given
   srt::CommonOptions srt;
   // adaptive mode: the scheduling policy (scheduler/factory.h) and the bytes it may
@@ -38,7 +46,7 @@ struct SendOptions {
   std::function<void(const nlohmann::json&)> on_stats;
 };
 
-// Validates the options (mode, link URIs, policy) without touching the network.
+// Validates the options (link URIs for the mode, policy) without touching the network.
 Status checkSendOptions(const SendOptions& o);
 
 class SendSession {
@@ -60,9 +68,9 @@ class SendSession {
   Result<LinkChanges> setLinks(const std::vector<std::string>& links);
   // Payload statistics so far, as JSON (the same record the stats file gets).
   nlohmann::json statsJson(bool clear_interval);
-  // Adaptive mode: the encoder bitrate the links can carry now (0 in other modes, or
-  // before a link was measured).
-  std::uint64_t recommendedBitrateBps() const;
+  // Adaptive mode: the encoder bitrate the links are measured to carry now (0 before a
+  // link was measured); none in modes that do not measure it.
+  std::optional<std::uint64_t> recommendedBitrateBps() const;
 
  private:
   explicit SendSession(SendOptions o) : options_(std::move(o)) {}
@@ -70,7 +78,6 @@ class SendSession {
 
   SendOptions options_;
   std::unique_ptr<Transport> transport_;
-  AdaptiveSender* adaptive_ = nullptr;  // transport_, in adaptive mode
   std::atomic<bool> stopping_{false};
   std::atomic<bool> connected_{false};  // run() has connected the transport
   std::atomic<Input*> input_{nullptr};

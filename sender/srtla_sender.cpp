@@ -17,6 +17,7 @@
 #include <random>
 #include <unordered_map>
 
+#include "common/fd.h"
 #include "common/srt/link_stats.h"
 #include "scheduler/factory.h"
 
@@ -58,31 +59,6 @@ bool seqBefore(std::uint32_t a, std::uint32_t b) {
   return d != 0 && d < 0x40000000u;
 }
 
-class UdpFd {
- public:
-  UdpFd() = default;
-  explicit UdpFd(int fd) : fd_(fd) {}
-  ~UdpFd() {
-    if (fd_ >= 0)
-      ::close(fd_);
-  }
-  UdpFd(UdpFd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
-  UdpFd& operator=(UdpFd&& o) noexcept {
-    if (this != &o) {
-      if (fd_ >= 0)
-        ::close(fd_);
-      fd_ = std::exchange(o.fd_, -1);
-    }
-    return *this;
-  }
-  UdpFd(const UdpFd&) = delete;
-  UdpFd& operator=(const UdpFd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_ = -1;
-};
-
 std::string sysError(const std::string& what) {
   return what + ": " + std::strerror(errno);
 }
@@ -111,7 +87,7 @@ struct SrtlaSender::Link {
 
   LinkSpec spec;
   srt::SockAddr peer;
-  UdpFd fd;
+  Fd fd;
   sched::LinkId id = 0;
   Reg reg = Reg::kNone;
   Clock::time_point last_heard{};
@@ -158,7 +134,7 @@ struct SrtlaSender::Relay {
   SrtlaSenderConfig config;
   std::unique_ptr<sched::Scheduler> scheduler;
   std::vector<std::unique_ptr<Link>> links;
-  UdpFd local;  // libsrt's peer
+  Fd local;  // libsrt's peer
   std::uint16_t local_port = 0;
   sockaddr_storage srt_addr{};
   socklen_t srt_addr_len = 0;
@@ -240,7 +216,7 @@ Result<std::unique_ptr<SrtlaSender>> SrtlaSender::create(SrtlaSenderConfig confi
     link->peer = *peer;
     if (auto st = checkLinkDevice(spec); !st)
       return st.error();
-    UdpFd fd(::socket(link->peer.storage.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    Fd fd(::socket(link->peer.storage.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
     if (fd.get() < 0)
       return Error{"link '" + spec.text + "': " + sysError("socket")};
     if (!spec.device.empty() && ::setsockopt(fd.get(), SOL_SOCKET, SO_BINDTODEVICE,
@@ -267,7 +243,7 @@ Result<std::unique_ptr<SrtlaSender>> SrtlaSender::create(SrtlaSenderConfig confi
     relay->links.push_back(std::move(link));
   }
   // libsrt's peer: a UDP socket on loopback.
-  UdpFd local(::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  Fd local(::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (local.get() < 0)
     return Error{sysError("srtla relay socket")};
   sockaddr_in lo{};
@@ -448,11 +424,9 @@ nlohmann::json SrtlaSender::statsJson(bool clear_interval) {
     srt::LinkStats ls;
     ls.name = l.spec.text;
     ls.state = l.reg == Link::Reg::kUp
-                   ? (r.scheduler->link(l.id).state() == sched::LinkState::kStalled
-                          ? srt::LinkState::kStalled
-                          : srt::LinkState::kUp)
-                   : (l.reg == Link::Reg::kRegistering ? srt::LinkState::kConnecting
-                                                       : srt::LinkState::kDown);
+                   ? (r.scheduler->link(l.id).state() == LinkState::kStalled ? LinkState::kStalled
+                                                                             : LinkState::kUp)
+                   : (l.reg == Link::Reg::kRegistering ? LinkState::kConnecting : LinkState::kDown);
     ls.rtt_ms = l.have_rtt ? l.srtt.count() / 1000.0 : 0;
     ls.send_rate_mbps = l.interval_bytes_sent * 8 / secs / 1e6;
     ls.recv_rate_mbps = l.interval_bytes_received * 8 / secs / 1e6;
@@ -775,7 +749,7 @@ void SrtlaSender::Relay::onLink(Link& l, std::span<const std::uint8_t> d, Clock:
         ++l.registrations;
         l.pings.clear();
         spdlog::info("link {}: registered with the SRTLA receiver", l.spec.text);
-        scheduler->setLinkState(l.id, sched::LinkState::kUp, now);
+        scheduler->setLinkState(l.id, LinkState::kUp, now);
       }
       return;
     case srtla::Kind::kRegErr:
@@ -823,7 +797,7 @@ void SrtlaSender::Relay::linkDown(Link& l, const std::string& why, Clock::time_p
   spdlog::warn("link {}: {}; registering it again", l.spec.text, why);
   l.reg = l.reg == Link::Reg::kUp ? Link::Reg::kRegistering : l.reg;
   l.last_error = why;
-  scheduler->setLinkState(l.id, sched::LinkState::kDown, now);
+  scheduler->setLinkState(l.id, LinkState::kDown, now);
   l.held.clear();
   l.held_bytes = l.held_packets = 0;
 }

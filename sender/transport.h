@@ -11,6 +11,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <utility>
@@ -66,6 +67,12 @@ class Transport {
   // passed (its stats row goes then). Checks every new link first (its address
   // resolves, the mode's limit on links): an error changes nothing.
   virtual Result<LinkChanges> setLinks(const std::vector<LinkSpec>& links) = 0;
+  // Whether send() uses OutPacket::importance (a scheduler that protects keyframes,
+  // parameter sets and audio): the session inspects the TS only then.
+  virtual bool usesImportance() const { return false; }
+  // The encoder bitrate the transport measures its links can carry now (0 before a link
+  // was measured); none when it does not measure one.
+  virtual std::optional<std::uint64_t> recommendedBitrateBps() const { return std::nullopt; }
 };
 
 // What connect() says when no link connected in time: each link as the user gave it and

@@ -5,24 +5,6 @@
 
 namespace bondcast::srt {
 
-const char* toString(LinkState s) {
-  switch (s) {
-    case LinkState::kConnecting:
-      return "connecting";
-    case LinkState::kUp:
-      return "up";
-    case LinkState::kStalled:
-      return "stalled";
-    case LinkState::kIdle:
-      return "idle";
-    case LinkState::kBroken:
-      return "broken";
-    case LinkState::kDown:
-      return "down";
-  }
-  return "?";
-}
-
 LinkState linkStateFrom(SRT_SOCKSTATUS sock, SRT_MEMBERSTATUS member, bool is_member) {
   if (sock == SRTS_CONNECTING || sock == SRTS_INIT || sock == SRTS_OPENED) {
     return LinkState::kConnecting;
@@ -78,7 +60,7 @@ LinkState withStall(LinkState state, const LinkStats& s, int latency_ms) {
 
 nlohmann::json toJson(const LinkStats& s) {
   return {{"link", s.name},
-          {"state", toString(s.state)},
+          {"state", std::string(toString(s.state))},
           {"rtt_ms", s.rtt_ms},
           {"send_mbps", s.send_rate_mbps},
           {"recv_mbps", s.recv_rate_mbps},

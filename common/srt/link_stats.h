@@ -9,13 +9,12 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "common/link_state.h"
+
 namespace bondcast::srt {
 
-// kStalled: connected and sending, but the peer has stopped acknowledging (the send
-// buffer holds more than the latency); libsrt still reports such a member as running
-// for seconds (broadcast: about 5 s) before it breaks.
-enum class LinkState { kConnecting, kUp, kStalled, kIdle, kBroken, kDown };
-const char* toString(LinkState s);
+// A link's state (common/link_state.h); kStalled here: the send buffer holds more than
+// the latency (withStall).
 LinkState linkStateFrom(SRT_SOCKSTATUS sock, SRT_MEMBERSTATUS member, bool is_member);
 
 struct LinkStats {

@@ -21,6 +21,7 @@
 
 #include <cstring>
 
+#include "common/fd.h"
 #include "common/watchdog.h"
 
 namespace bondcast::srt {
@@ -71,11 +72,20 @@ void Socket::reset(SRTSOCKET s) {
 
 Epoll::Epoll() : eid_(srt_epoll_create()) {
   // Sockets may be removed while waiting; an empty container must not be an error.
-  srt_epoll_set(eid_, SRT_EPOLL_ENABLE_EMPTY);
+  if (eid_ >= 0)
+    srt_epoll_set(eid_, SRT_EPOLL_ENABLE_EMPTY);
 }
 Epoll::~Epoll() {
   if (eid_ >= 0)
     srt_epoll_release(eid_);
+}
+Epoll& Epoll::operator=(Epoll&& other) noexcept {
+  if (this != &other) {
+    if (eid_ >= 0)
+      srt_epoll_release(eid_);
+    eid_ = std::exchange(other.eid_, -1);
+  }
+  return *this;
 }
 Status Epoll::add(SRTSOCKET s, int events) {
   if (srt_epoll_add_usock(eid_, s, &events) == SRT_ERROR)
@@ -233,15 +243,13 @@ namespace {
 // Whether this host can open an IPv6 socket (a kernel booted with ipv6.disable=1 cannot).
 bool hostHasIpv6() {
   static const bool has = [] {
-    int fd = ::socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
+    const Fd fd(::socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    if (!fd)
       return false;
     sockaddr_in6 any{};
     any.sin6_family = AF_INET6;
     any.sin6_addr = in6addr_any;
-    const bool ok = ::bind(fd, reinterpret_cast<const sockaddr*>(&any), sizeof any) == 0;
-    ::close(fd);
-    return ok;
+    return ::bind(fd.get(), reinterpret_cast<const sockaddr*>(&any), sizeof any) == 0;
   }();
   return has;
 }

@@ -78,6 +78,10 @@ class Epoll {
   ~Epoll();
   Epoll(const Epoll&) = delete;
   Epoll& operator=(const Epoll&) = delete;
+  Epoll(Epoll&& other) noexcept : eid_(std::exchange(other.eid_, -1)) {}
+  Epoll& operator=(Epoll&& other) noexcept;
+  // libsrt made the container (when it could not, every add() fails saying why).
+  bool valid() const { return eid_ >= 0; }
   int id() const { return eid_; }
   Status add(SRTSOCKET s, int events);
   // Changes what a subscribed socket reports (SRT_EPOLL_ET: each change once).

@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/fd.h"
 #include "eval/emulator/link_model.h"
 
 namespace bondcast::emu {
@@ -38,31 +39,6 @@ constexpr std::uint64_t kTagSocket = 2;
 std::string sysError(const std::string& what) {
   return what + ": " + std::strerror(errno);
 }
-
-// One owner for every file descriptor (STYLE.md rule 6).
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(Fd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
-  Fd& operator=(Fd&& o) noexcept {
-    if (this != &o) {
-      reset();
-      fd_ = std::exchange(o.fd_, -1);
-    }
-    return *this;
-  }
-  ~Fd() { reset(); }
-  int get() const { return fd_; }
-  void reset() {
-    if (fd_ >= 0)
-      ::close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  int fd_ = -1;
-};
 
 sockaddr_in toSockaddr(const Endpoint& e) {
   sockaddr_in a{};

@@ -11,6 +11,7 @@
 
 #include "common/srt/srt.h"
 #include "plugins/gstreamer/adapters.h"
+#include "plugins/gstreamer/element_members.h"
 #include "plugins/gstreamer/encoder_bitrate.h"
 #include "plugins/gstreamer/stats_structure.h"
 #include "sender/send_session.h"
@@ -23,8 +24,11 @@ namespace {
 using bondcast::gst::ByteQueue;
 
 enum Mode { kBroadcast, kBackup, kAdaptive };
-const char* modeName(int m) {
-  return m == kBackup ? "backup" : m == kAdaptive ? "adaptive" : "broadcast";
+bondcast::sender::SendMode sendMode(int m) {
+  using bondcast::sender::SendMode;
+  return m == kBackup     ? SendMode::kBackup
+         : m == kAdaptive ? SendMode::kAdaptive
+                          : SendMode::kBroadcast;
 }
 
 // User settings; each default is defined here once.
@@ -121,7 +125,7 @@ static GstStructure* statsStructure(GstBondcastSink* self, State* st) {
   }
   if (j.is_null()) {
     std::lock_guard lock(self->settings_mu);
-    j = {{"mode", modeName(self->settings.mode)},
+    j = {{"mode", bondcast::sender::toString(sendMode(self->settings.mode))},
          {"input_bytes", 0u},
          {"payloads", 0u},
          {"payloads_sent", 0u},
@@ -154,9 +158,8 @@ static void onStats(GstBondcastSink* self, State* st, const nlohmann::json& j) {
   // Adaptive mode recommends from the capacity its links are measured to deliver; the
   // group modes by AIMD on send-buffer growth and drops.
   std::uint64_t rec = 0;
-  if (j.value("mode", "") == "adaptive") {
-    const std::uint64_t measured = j.value("recommended_bitrate_bps", std::uint64_t{0});
-    rec = measured > 0 ? std::clamp(measured, lo, hi) : 0;
+  if (const auto measured = st->session->recommendedBitrateBps()) {
+    rec = *measured > 0 ? std::clamp(*measured, lo, hi) : 0;
   } else {
     rec = st->controller.update(j, latency_ms, lo, hi, now);
   }
@@ -194,7 +197,7 @@ static gboolean gst_bondcast_sink_start(GstBaseSink* sink) {
     return FALSE;
   }
   bondcast::sender::SendOptions o;
-  o.mode = modeName(s.mode);
+  o.mode = sendMode(s.mode);
   o.links = bondcast::splitCommaList(s.links);
   o.srt.latency = std::chrono::milliseconds(s.latency_ms);
   o.srt.passphrase = s.passphrase;
@@ -236,10 +239,10 @@ static gboolean gst_bondcast_sink_start(GstBaseSink* sink) {
 
 static gboolean gst_bondcast_sink_stop(GstBaseSink* sink) {
   auto* self = GST_BONDCAST_SINK(sink);
-  State* st;
+  std::unique_ptr<State> st;  // start() made it; it goes here
   {
     std::lock_guard lock(self->state_mu);
-    st = std::exchange(self->state, nullptr);
+    st.reset(std::exchange(self->state, nullptr));
   }
   if (!st)
     return TRUE;
@@ -254,7 +257,6 @@ static gboolean gst_bondcast_sink_stop(GstBaseSink* sink) {
   if (st->thread.joinable())
     st->thread.join();
   st->session.reset();
-  delete st;
   return TRUE;
 }
 
@@ -411,17 +413,12 @@ static void gst_bondcast_sink_get_property(GObject* object, guint prop_id, GValu
 
 static void gst_bondcast_sink_finalize(GObject* object) {
   auto* self = GST_BONDCAST_SINK(object);
-  self->settings.~Settings();
-  self->settings_mu.~mutex();
-  self->state_mu.~mutex();
+  bondcast::gst::destroyMembers(self);
   G_OBJECT_CLASS(gst_bondcast_sink_parent_class)->finalize(object);
 }
 
 static void gst_bondcast_sink_init(GstBondcastSink* self) {
-  new (&self->settings_mu) std::mutex();
-  new (&self->state_mu) std::mutex();
-  new (&self->settings) Settings();
-  self->state = nullptr;
+  bondcast::gst::constructMembers(self);
 }
 
 static void gst_bondcast_sink_class_init(GstBondcastSinkClass* klass) {

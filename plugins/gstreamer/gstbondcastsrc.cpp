@@ -10,6 +10,7 @@
 
 #include "common/srt/srt.h"
 #include "plugins/gstreamer/adapters.h"
+#include "plugins/gstreamer/element_members.h"
 #include "plugins/gstreamer/stats_structure.h"
 #include "receiver/receiver.h"
 
@@ -143,10 +144,10 @@ static gboolean gst_bondcast_src_start(GstBaseSrc* src) {
 
 static gboolean gst_bondcast_src_stop(GstBaseSrc* src) {
   auto* self = GST_BONDCAST_SRC(src);
-  State* st;
+  std::unique_ptr<State> st;  // start() made it; it goes here
   {
     std::lock_guard lock(self->state_mu);
-    st = std::exchange(self->state, nullptr);
+    st.reset(std::exchange(self->state, nullptr));
   }
   if (!st)
     return TRUE;
@@ -155,7 +156,6 @@ static gboolean gst_bondcast_src_stop(GstBaseSrc* src) {
   if (st->thread.joinable())
     st->thread.join();
   st->receiver.reset();
-  delete st;
   return TRUE;
 }
 
@@ -245,17 +245,12 @@ static void gst_bondcast_src_get_property(GObject* object, guint prop_id, GValue
 
 static void gst_bondcast_src_finalize(GObject* object) {
   auto* self = GST_BONDCAST_SRC(object);
-  self->settings.~Settings();
-  self->settings_mu.~mutex();
-  self->state_mu.~mutex();
+  bondcast::gst::destroyMembers(self);
   G_OBJECT_CLASS(gst_bondcast_src_parent_class)->finalize(object);
 }
 
 static void gst_bondcast_src_init(GstBondcastSrc* self) {
-  new (&self->settings_mu) std::mutex();
-  new (&self->state_mu) std::mutex();
-  new (&self->settings) Settings();
-  self->state = nullptr;
+  bondcast::gst::constructMembers(self);
   gst_base_src_set_live(GST_BASE_SRC(self), TRUE);
   gst_base_src_set_format(GST_BASE_SRC(self), GST_FORMAT_TIME);
   gst_base_src_set_do_timestamp(GST_BASE_SRC(self), TRUE);

@@ -38,7 +38,7 @@ class Simulator {
           [this, i](std::uint64_t seq, SimTime t) { deliver(seq, i, t); }));
       const LinkSpec& spec = scenario.links[i];
       scheduler_->addLink({spec.name, spec.cost}, at(0));
-      scheduler_->setLinkState(i, sched::LinkState::kUp, at(0));
+      scheduler_->setLinkState(i, LinkState::kUp, at(0));
     }
   }
 
