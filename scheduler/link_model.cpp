@@ -45,7 +45,7 @@ LinkModel::Transition LinkModel::setState(LinkState state, TimePoint now) {
   return Transition::kNone;
 }
 
-LinkModel::Transition LinkModel::onStats(const LinkStats& stats, TimePoint now) {
+LinkModel::Transition LinkModel::onStats(const LinkFeedback& stats, TimePoint now) {
   const bool first = !have_stats_;
   updateRtt(stats.rtt, now);
   if (stats.bandwidth_bps > 0)
@@ -127,7 +127,7 @@ Micros LinkModel::trendRtt(TimePoint now) const {
                      slope * static_cast<double>(tuning_.rtt_trend_lead.count())));
 }
 
-void LinkModel::updateLoss(const LinkStats& stats) {
+void LinkModel::updateLoss(const LinkFeedback& stats) {
   last_lost_delta_ =
       stats.lost_packets_total > lost_total_ ? stats.lost_packets_total - lost_total_ : 0;
   lost_total_ = std::max(lost_total_, stats.lost_packets_total);
@@ -141,7 +141,7 @@ void LinkModel::updateLoss(const LinkStats& stats) {
 
 // Bytes that left the send buffer since the last reading, less those dropped as too
 // late, over the time between readings: what the link delivered.
-void LinkModel::updateDeliveryRate(const LinkStats& stats, TimePoint now) {
+void LinkModel::updateDeliveryRate(const LinkFeedback& stats, TimePoint now) {
   const std::uint64_t dropped = stats.dropped_packets_total > dropped_total_
                                     ? stats.dropped_packets_total - dropped_total_
                                     : 0;
@@ -183,7 +183,7 @@ bool LinkModel::lostRecently(TimePoint now) const {
 // The excess over the base RTT of the RTT's trend is the queue a copy met a one-way
 // delay ago (the RTT crosses the forward queue). From then on the queue drains at the
 // capacity estimate, never below empty, and every copy sent since adds its bytes.
-void LinkModel::resetQueue(const LinkStats& stats, TimePoint now) {
+void LinkModel::resetQueue(const LinkFeedback& stats, TimePoint now) {
   if (last_lost_delta_ > 0) {
     ever_lost_ = true;
     last_loss_at_ = now;

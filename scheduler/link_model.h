@@ -48,7 +48,7 @@ class LinkModel {
   LinkModel(LinkId id, LinkConfig config, LinkModelTuning tuning = {});
 
   // Events. Each returns whether the link just failed (Up -> Stalled/Down) or recovered.
-  Transition onStats(const LinkStats& stats, TimePoint now);
+  Transition onStats(const LinkFeedback& stats, TimePoint now);
   Transition setState(LinkState state, TimePoint now);
   void onSent(std::uint32_t bytes, TimePoint now);        // the scheduler put a copy here
   void onSendFailed(std::uint32_t bytes, TimePoint now);  // ... and the send was refused
@@ -141,9 +141,9 @@ class LinkModel {
  private:
   void updateRtt(Micros rtt, TimePoint now);
   Micros trendRtt(TimePoint now) const;
-  void updateLoss(const LinkStats& stats);
-  void resetQueue(const LinkStats& stats, TimePoint now);
-  void updateDeliveryRate(const LinkStats& stats, TimePoint now);
+  void updateLoss(const LinkFeedback& stats);
+  void resetQueue(const LinkFeedback& stats, TimePoint now);
+  void updateDeliveryRate(const LinkFeedback& stats, TimePoint now);
   std::optional<double> recentDeliveryBps() const;
   double queuedBytes(TimePoint now) const;
   Micros sojournDelay(TimePoint now) const;

@@ -36,7 +36,7 @@ void PolicyBase::setLinkCost(LinkId link, double cost) {
   links_.at(link).setCost(cost);
 }
 
-void PolicyBase::onLinkStats(LinkId link, const LinkStats& stats, TimePoint now) {
+void PolicyBase::onLinkStats(LinkId link, const LinkFeedback& stats, TimePoint now) {
   noteTransition(link, links_.at(link).onStats(stats, now));
   afterStats(link, now);
 }

@@ -23,7 +23,7 @@ class PolicyBase : public Scheduler {
   void resetLink(LinkId link, const LinkConfig& config, TimePoint now) override;
   void setLinkState(LinkId link, LinkState state, TimePoint now) override;
   void setLinkCost(LinkId link, double cost) override;
-  void onLinkStats(LinkId link, const LinkStats& stats, TimePoint now) override;
+  void onLinkStats(LinkId link, const LinkFeedback& stats, TimePoint now) override;
   void onSendFailed(LinkId link, const Packet& packet, TimePoint now) override;
   [[nodiscard]] LinkSet pick(const Packet& packet, TimePoint now) override;
   [[nodiscard]] std::vector<Resend> takeResends(TimePoint now) override;

@@ -49,7 +49,7 @@ class Scheduler {
   virtual void setLinkCost(LinkId link, double cost) = 0;
   // Feedback: one srt_bistats reading of this link, typically every 10-20 ms. The
   // model may find the link stalled (then as kDown above) or recovered.
-  virtual void onLinkStats(LinkId link, const LinkStats& stats, TimePoint now) = 0;
+  virtual void onLinkStats(LinkId link, const LinkFeedback& stats, TimePoint now) = 0;
   // A send result: srt_sendmsg2 refused `packet` on `link` (buffer full or broken).
   // The scheduler forgets that copy; a broken connection is reported with kDown.
   virtual void onSendFailed(LinkId link, const Packet& packet, TimePoint now) = 0;

@@ -88,7 +88,7 @@ struct LinkConfig {
 
 // Feedback for one link, as srt_bistats(member, &st, 1, 1) reports it at the time of
 // the call. Cumulative counters are totals since the connection started.
-struct LinkStats {
+struct LinkFeedback {
   Micros rtt{0};                                  // msRTT: smoothed RTT (freezes on a dead link)
   std::uint64_t send_buffer_bytes = 0;            // byteSndBuf: sent, not yet acknowledged
   std::uint64_t send_buffer_packets = 0;          // pktSndBuf

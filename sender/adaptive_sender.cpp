@@ -63,8 +63,8 @@ std::int64_t micros(Clock::time_point t) {
   return duration_cast<microseconds>(t.time_since_epoch()).count();
 }
 
-sched::LinkStats feedbackFrom(const SRT_TRACEBSTATS& st) {
-  sched::LinkStats f;
+sched::LinkFeedback feedbackFrom(const SRT_TRACEBSTATS& st) {
+  sched::LinkFeedback f;
   f.rtt = microseconds(static_cast<std::int64_t>(st.msRTT * 1000));
   f.send_buffer_bytes = static_cast<std::uint64_t>(std::max(st.byteSndBuf, 0));
   f.send_buffer_packets = static_cast<std::uint64_t>(std::max(st.pktSndBuf, 0));

@@ -869,7 +869,7 @@ void SrtlaSender::Relay::feedback(Clock::time_point now) {
     Link& l = *lp;
     if (l.reg != Link::Reg::kUp)
       continue;
-    sched::LinkStats st;
+    sched::LinkFeedback st;
     st.rtt = l.have_rtt ? l.srtt : microseconds(0);
     st.send_buffer_bytes = l.held_bytes;
     st.send_buffer_packets = l.held_packets;

@@ -8,7 +8,7 @@
 //   send() --srt_sendmsg2--> libsrt caller --UDP 127.0.0.1--> [relay: registration,
 //   scheduler, per-link feedback] --one UDP socket per link (bind=, dev=)--> receiver
 //
-// What feeds the scheduler, per link (sched::LinkStats, as srt_bistats would give it):
+// What feeds the scheduler, per link (sched::LinkFeedback, as srt_bistats would give it):
 // - held: the SRT data packets the link carried that neither the receiver's SRTLA ACK
 //   (every 10 packets a link carried) nor SRT's cumulative ACK has confirmed: the send
 //   buffer, its age, its size;

@@ -470,7 +470,7 @@ EmulatorStats Emulator::stats() const {
   EmulatorStats out;
   out.elapsed_s = impl_->started ? std::chrono::duration<double>(impl_->modelNow()).count() : 0.0;
   for (const Impl::Link& l : impl_->links) {
-    LinkStats ls;
+    EmulatedLinkStats ls;
     ls.listen =
         Endpoint{l.config.listen.addr, impl_->listen_sockets[l.listen_socket].port}.toString();
     ls.to = l.config.to.toString();

@@ -36,7 +36,7 @@ nlohmann::json toJson(const DirectionStats& s) {
 nlohmann::json toJson(const EmulatorStats& s) {
   nlohmann::json links = nlohmann::json::array();
   for (std::size_t i = 0; i < s.links.size(); ++i) {
-    const LinkStats& l = s.links[i];
+    const EmulatedLinkStats& l = s.links[i];
     links.push_back({{"link", i},
                      {"listen", l.listen},
                      {"to", l.to},

@@ -34,7 +34,9 @@ struct DirectionStats {
   std::uint64_t bytes_forwarded = 0;
 };
 
-struct LinkStats {
+// One emulated link's counters, both directions (not a sender's view of a link:
+// common/srt/link_stats.h).
+struct EmulatedLinkStats {
   std::string listen;
   std::string to;
   DirectionStats fwd;
@@ -43,7 +45,7 @@ struct LinkStats {
 
 struct EmulatorStats {
   double elapsed_s = 0;
-  std::vector<LinkStats> links;
+  std::vector<EmulatedLinkStats> links;
   // Datagrams on a listen socket shared by from= links whose source address is no
   // link's from=: dropped, whichever socket they arrived on.
   std::uint64_t unmatched_source = 0;

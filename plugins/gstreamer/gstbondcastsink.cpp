@@ -436,8 +436,10 @@ static void gst_bondcast_sink_class_init(GstBondcastSinkClass* klass) {
   g_object_class_install_property(
       gobject_class, PROP_MODE,
       g_param_spec_enum("mode", "Mode",
-                        "How the links share the stream: broadcast or backup (adaptive is "
-                        "accepted by name but not available in this build: starting fails)",
+                        "How the links share the stream: broadcast (every packet on every "
+                        "link), backup (one active link, the others standing by) or adaptive "
+                        "(packets split over the links by expected arrival: their summed "
+                        "capacity)",
                         bondcast_mode_get_type(), d.mode, rw));
   g_object_class_install_property(
       gobject_class, PROP_LINKS,

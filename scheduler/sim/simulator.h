@@ -5,7 +5,7 @@
 //
 //   source --pick()--> scheduler --copies--> SrtLink 0..N-1 --> merge (first copy wins)
 //                         ^                      |
-//                         +--- LinkStats every stats_period (as srt_bistats shows them)
+//                         +--- LinkFeedback every stats_period (as srt_bistats shows them)
 #pragma once
 
 #include <optional>

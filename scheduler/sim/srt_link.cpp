@@ -143,8 +143,8 @@ void SrtLink::senderTick() {
   }
 }
 
-sched::LinkStats SrtLink::stats() const {
-  sched::LinkStats s;
+sched::LinkFeedback SrtLink::stats() const {
+  sched::LinkFeedback s;
   s.rtt = sched::Micros(srtt_us_);
   s.send_buffer_bytes = held_bytes_;
   s.send_buffer_packets = held_packets_;

@@ -50,7 +50,7 @@ class SrtLink {
   void onAckAck(SimTime ack_sent_us, SimTime now_us);
   // Every stats period: the receiver acknowledges and re-reports losses.
   void tick(SimTime now_us);
-  sched::LinkStats stats() const;
+  sched::LinkFeedback stats() const;
 
   const LinkSim& path() const { return path_; }
   std::uint64_t retransmissions() const { return retransmitted_; }

@@ -17,8 +17,8 @@ inline TimePoint at(std::int64_t ms) {
 
 // A healthy link: RTT `rtt_ms`, capacity `bps`, `held` packets of 1316 bytes unacked for
 // about one RTT.
-inline LinkStats healthyStats(std::int64_t rtt_ms, double bps, std::uint64_t held = 0) {
-  LinkStats s;
+inline LinkFeedback healthyStats(std::int64_t rtt_ms, double bps, std::uint64_t held = 0) {
+  LinkFeedback s;
   s.rtt = milliseconds(rtt_ms);
   s.bandwidth_bps = bps;
   s.send_buffer_packets = held;

@@ -12,7 +12,7 @@ using namespace testing;
 using std::chrono::milliseconds;
 
 // Identical readings until the RTT variation has settled near zero.
-void settle(LinkModel& link, const LinkStats& s, std::int64_t from_ms) {
+void settle(LinkModel& link, const LinkFeedback& s, std::int64_t from_ms) {
   for (int i = 0; i < 40; ++i)
     link.onStats(s, at(from_ms + i));
 }
@@ -133,7 +133,7 @@ TEST(LinkModel, AReadingReplaysTheCopiesSentSinceTheRttMeasuredTheQueue) {
     link.onSent(1316, at(0));
   // 100 packets held; the 40 ms RTT saw no queue, but it predates them: 132 kB queue
   // at 10 Mbit/s.
-  LinkStats s = healthyStats(40, 10e6, 100);
+  LinkFeedback s = healthyStats(40, 10e6, 100);
   link.onStats(s, at(0));
   EXPECT_NEAR(link.queueDelay(at(0)).count(), 105'000, 1'000);
   EXPECT_EQ(link.unackedPackets(), 100u);
@@ -144,7 +144,7 @@ TEST(LinkModel, AGrowingSendBufferStallsTheLinkAndProgressRecoversIt) {
   LinkModel link = upLink();
   for (int i = 0; i < 20; ++i)
     link.onSent(1316, at(0));
-  LinkStats s = healthyStats(40, 10e6, 10);
+  LinkFeedback s = healthyStats(40, 10e6, 10);
   settle(link, s, -40);
   EXPECT_EQ(link.onStats(s, at(10)), LinkModel::Transition::kNone);
   EXPECT_EQ(link.ackedBelow(), 10u);
@@ -171,7 +171,7 @@ TEST(LinkModel, ALinkWhoseAcknowledgementsStopIsSilentBeforeItLooksStalled) {
   }
   // libsrt's msSndBuf is the span of what the buffer holds: all sent at once, 0, and it
   // does not grow while nothing more is sent. The copies' age comes from the send times.
-  LinkStats s = healthyStats(40, 10e6, 15);
+  LinkFeedback s = healthyStats(40, 10e6, 15);
   s.send_buffer_time = milliseconds(0);
   // A reading at 10 ms acknowledges 5 copies; the oldest left is due after the 40 ms
   // base RTT and two ACK periods, at 60 ms of age.
@@ -197,7 +197,7 @@ TEST(LinkModel, ARecentLossIsCountedAndShowsInTheLossRate) {
   LinkModel link = upLink();
   for (int i = 0; i < 20; ++i)
     link.onSent(1316, at(0));
-  LinkStats s = healthyStats(40, 10e6, 20);
+  LinkFeedback s = healthyStats(40, 10e6, 20);
   settle(link, s, -40);
   s.lost_packets_total = 1;
   link.onStats(s, at(20));
@@ -208,12 +208,12 @@ TEST(LinkModel, ARecentLossIsCountedAndShowsInTheLossRate) {
 
 // A settled 40 ms, 10 Mbit/s link that sent 100 copies over 100 ms and holds them all;
 // returns the reading that says so.
-LinkStats holdHundredCopies(LinkModel& link) {
+LinkFeedback holdHundredCopies(LinkModel& link) {
   settle(link, healthyStats(40, 10e6), -100);
   for (int i = 0; i < 100; ++i) {
     link.onSent(1316, at(i));
   }
-  LinkStats s = healthyStats(40, 10e6, 100);
+  LinkFeedback s = healthyStats(40, 10e6, 100);
   s.send_buffer_time = milliseconds(99);
   return s;
 }
@@ -223,7 +223,7 @@ LinkStats holdHundredCopies(LinkModel& link) {
 // variation, and a margin) after its oldest copy was due.
 TEST(LinkModel, StallsBySilenceNotByAnOldCopy) {
   LinkModel link = upLink();
-  LinkStats s = holdHundredCopies(link);
+  LinkFeedback s = holdHundredCopies(link);
   // Acknowledgements keep coming, one copy every 10 ms: a queue, the link is up.
   for (int t = 100; t <= 400; t += 10) {
     s.send_buffer_packets -= 1;
@@ -252,7 +252,7 @@ TEST(LinkModel, StallsBySilenceNotByAnOldCopy) {
 TEST(LinkModel, ALossReportIsNotSilence) {
   for (const bool reports : {true, false}) {
     LinkModel link = upLink();
-    LinkStats s = holdHundredCopies(link);
+    LinkFeedback s = holdHundredCopies(link);
     bool stalled = false;
     for (int t = 100; t <= 400; t += 10) {
       if (reports && t % 50 == 0)
@@ -299,7 +299,7 @@ TEST(LinkModel, ASaturatedLinkShowsACollapseWithinOneWindow) {
   settle(link, healthyStats(20, 10e6), -100);
   for (int i = 0; i < 60; ++i)
     link.onSent(1316, at(0));
-  LinkStats s = healthyStats(20, 10e6, 60);
+  LinkFeedback s = healthyStats(20, 10e6, 60);
   for (std::int64_t t = 10; t <= 120; t += 10) {
     s.send_buffer_packets -= 1;  // one copy acknowledged per 10 ms: 1.05 Mbit/s
     s.send_buffer_bytes -= 1316;

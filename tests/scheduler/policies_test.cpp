@@ -109,7 +109,7 @@ TEST(Srtla, ScoresWindowOverInFlightPlusOne) {
   EXPECT_EQ(f.pick(1, at(0), at(300)), (Ids{1}));
   EXPECT_EQ(f.pick(2, at(0), at(300)), (Ids{0}));
   // NAKs on link 0 shrink its window; link 1 then carries more.
-  LinkStats lossy = healthyStats(20, 10e6, 2);
+  LinkFeedback lossy = healthyStats(20, 10e6, 2);
   lossy.lost_packets_total = 50;
   f.s->onLinkStats(0, lossy, at(10));
   auto& srtla = dynamic_cast<const SrtlaPolicy&>(*f.s);
@@ -219,7 +219,7 @@ TEST(LatencyAware, ResendsWhatASilentLinkHoldsOnALinkWithRoomToSpare) {
       EXPECT_EQ(f.pick(seq, at(0), at(300)), (Ids{0}));
     }
     // Due after 60 ms of RTT and two ACK periods; stalled only past 150 ms.
-    LinkStats s = healthyStats(60, 10e6, 4);
+    LinkFeedback s = healthyStats(60, 10e6, 4);
     s.send_buffer_time = milliseconds(60);
     f.s->onLinkStats(0, s, at(60));
     s.send_buffer_time = milliseconds(100);  // 20 ms overdue, nothing acknowledged
@@ -244,7 +244,7 @@ TEST(LatencyAware, ResendsWhatAFailedLinkStillHolds) {
   for (std::uint64_t seq = 0; seq < 4; ++seq)
     EXPECT_EQ(f.pick(seq, at(0), at(300)), (Ids{0}));
   // Two of the four were acknowledged before the link died.
-  LinkStats s = healthyStats(20, 10e6, 2);
+  LinkFeedback s = healthyStats(20, 10e6, 2);
   f.s->onLinkStats(0, s, at(5));
   f.s->setLinkState(0, LinkState::kDown, at(6));
   const std::vector<Resend> resends = f.s->takeResends(at(6));
@@ -266,7 +266,7 @@ TEST(LatencyAware, ResendsWhatACollapsedLinkWillDeliverLateEvenInDebt) {
   for (std::uint64_t seq = 0; seq < 40; ++seq) {
     ASSERT_EQ(f.pick(seq, at(0), at(250)), (Ids{0}));
   }
-  LinkStats s = healthyStats(20, 10e6, 40);
+  LinkFeedback s = healthyStats(20, 10e6, 40);
   std::set<std::uint64_t> resent;
   for (std::int64_t t = 10; t <= 140; t += 10) {
     s.send_buffer_packets -= 1;  // 1.05 Mbit/s
@@ -301,7 +301,7 @@ TEST(LatencyAware, AFailedLinksCopiesGoAgainWhenRescuesHaveSpentTheirShareOfTheD
     ASSERT_EQ(f.pick(seq, at(0), at(400)), (Ids{0})) << seq;
   }
   // Link 0's capacity collapses (as above): its back copies would arrive late.
-  LinkStats s = healthyStats(20, 10e6, 40);
+  LinkFeedback s = healthyStats(20, 10e6, 40);
   std::set<std::uint64_t> rescued;
   for (std::int64_t t = 10; t <= 100; t += 10) {
     s.send_buffer_packets -= 1;
@@ -332,7 +332,7 @@ TEST(LatencyAware, FindsAStalledLinkFromItsStatsAndProbesIt) {
   Fixture f("latency-aware", {{20, 10e6}, {40, 10e6}}, config);
   for (std::uint64_t seq = 0; seq < 3; ++seq)
     EXPECT_EQ(f.pick(seq, at(0), at(300)), (Ids{0}));
-  LinkStats dead = healthyStats(20, 10e6, 3);
+  LinkFeedback dead = healthyStats(20, 10e6, 3);
   dead.send_buffer_time = milliseconds(200);
   f.s->onLinkStats(0, dead, at(200));
   EXPECT_EQ(f.s->link(0).state(), LinkState::kStalled);
