@@ -33,7 +33,7 @@ void checkLoss(const LossSpec& loss) {
   FUZZ_CHECK(isProbability(loss.p_loss) && isProbability(loss.p_good_bad) &&
              isProbability(loss.p_bad_good) && isProbability(loss.loss_bad) &&
              isProbability(loss.loss_good));
-  if (loss.kind == LossSpec::Kind::GilbertElliott && loss.p_good_bad > 0) {
+  if (loss.kind == LossSpec::Kind::kGilbertElliott && loss.p_good_bad > 0) {
     FUZZ_CHECK(loss.p_bad_good > 0);
   }
   FUZZ_CHECK(isProbability(loss.meanLoss()));

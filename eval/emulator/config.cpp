@@ -86,44 +86,6 @@ Result<RateSpec> parseRate(const std::string& text, const std::string& base_dir)
   return r;
 }
 
-Result<LossSpec> parseBernoulli(const std::string& text) {
-  auto p = parseProbability(text);
-  if (!p)
-    return p.error();
-  LossSpec l;
-  l.kind = *p > 0 ? LossSpec::Kind::Bernoulli : LossSpec::Kind::None;
-  l.p_loss = *p;
-  return l;
-}
-
-// "p:r[:loss_bad[:loss_good]]", each a probability ("1%", "0.01").
-Result<LossSpec> parseGilbertElliott(const std::string& text) {
-  std::vector<double> v;
-  std::string_view rest = text;
-  while (true) {
-    std::size_t colon = rest.find(':');
-    auto p = parseProbability(rest.substr(0, colon));
-    if (!p)
-      return p.error();
-    v.push_back(*p);
-    if (colon == std::string_view::npos)
-      break;
-    rest = rest.substr(colon + 1);
-  }
-  if (v.size() < 2 || v.size() > 4) {
-    return Error{"expected p:r[:loss_bad[:loss_good]] (e.g. 1%:30%:100%:0%)"};
-  }
-  LossSpec l;
-  l.kind = LossSpec::Kind::GilbertElliott;
-  l.p_good_bad = v[0];
-  l.p_bad_good = v[1];
-  l.loss_bad = v.size() > 2 ? v[2] : 1.0;
-  l.loss_good = v.size() > 3 ? v[3] : 0.0;
-  if (l.p_bad_good == 0 && l.p_good_bad > 0)
-    return Error{"r must be above 0 (else the bad state never ends)"};
-  return l;
-}
-
 Result<bool> parseBool(const std::string& text) {
   if (text == "1" || text == "true" || text == "yes" || text == "on")
     return true;
@@ -187,7 +149,7 @@ Result<bool> applyDirectionField(DirectionConfig* cfg, DirectionChange* change,
     if (change)
       (key == "delay" ? change->delay : change->jitter) = *d;
   } else if (key == "loss" || key == "ge") {
-    auto l = key == "loss" ? parseBernoulli(value) : parseGilbertElliott(value);
+    auto l = key == "loss" ? net::parseBernoulliLoss(value) : net::parseGilbertElliottLoss(value);
     if (!l)
       return l.error();
     if (cfg)
@@ -263,22 +225,6 @@ Result<Endpoint> parseEndpoint(std::string_view text, bool allow_port0) {
                  (allow_port0 ? " (0 to 65535)" : " (1 to 65535)")};
   }
   return Endpoint{*addr, static_cast<std::uint16_t>(port)};
-}
-
-double LossSpec::meanLoss() const {
-  switch (kind) {
-    case Kind::None:
-      return 0;
-    case Kind::Bernoulli:
-      return p_loss;
-    case Kind::GilbertElliott: {
-      if (p_good_bad + p_bad_good == 0)
-        return loss_good;
-      double pi_bad = p_good_bad / (p_good_bad + p_bad_good);
-      return pi_bad * loss_bad + (1 - pi_bad) * loss_good;
-    }
-  }
-  return 0;
 }
 
 Result<LinkConfig> parseLinkSpec(std::string_view spec, const std::string& base_dir) {

@@ -19,6 +19,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "common/netmodel/loss.h"
 #include "common/result.h"
 #include "common/trace.h"
 
@@ -57,19 +58,8 @@ struct QueueLimit {
 };
 inline constexpr Nanos kDefaultQueueTime = std::chrono::milliseconds(1000);
 
-struct LossSpec {
-  enum class Kind { None, Bernoulli, GilbertElliott };
-  Kind kind = Kind::None;
-  double p_loss = 0;  // Bernoulli: per-packet loss probability
-  // Gilbert-Elliott: per packet, first the state moves (good->bad with p_good_bad,
-  // bad->good with p_bad_good), then the packet is lost with the state's probability.
-  double p_good_bad = 0;
-  double p_bad_good = 1;
-  double loss_bad = 1;
-  double loss_good = 0;
-  // Long-run loss rate the parameters give.
-  double meanLoss() const;
-};
+// Random loss: common/netmodel/loss.h, the simulator's too.
+using net::LossSpec;
 
 struct DirectionConfig {
   RateSpec rate;

@@ -36,8 +36,8 @@ LinkModel::LinkModel(const DirectionConfig& config, std::vector<TimedAction> tim
     : config_(config),
       timeline_(std::move(timeline)),
       loss_(config.loss),
-      loss_rng_(Rng::forStream(seed, link, static_cast<std::uint64_t>(dir), kStreamLoss)),
-      jitter_rng_(Rng::forStream(seed, link, static_cast<std::uint64_t>(dir), kStreamJitter)) {
+      loss_rng_(net::Rng::forStream(seed, link, static_cast<std::uint64_t>(dir), kStreamLoss)),
+      jitter_rng_(net::Rng::forStream(seed, link, static_cast<std::uint64_t>(dir), kStreamJitter)) {
   setRate(config.rate, Nanos{0});
 }
 

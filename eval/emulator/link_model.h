@@ -35,9 +35,9 @@
 #include <deque>
 #include <vector>
 
+#include "common/netmodel/loss.h"
+#include "common/netmodel/rng.h"
 #include "eval/emulator/config.h"
-#include "eval/emulator/loss_model.h"
-#include "eval/emulator/rng.h"
 #include "eval/emulator/stats.h"
 
 namespace bondcast::emu {
@@ -101,9 +101,9 @@ class LinkModel {
   DirectionConfig config_;
   std::vector<TimedAction> timeline_;
   std::size_t next_action_ = 0;
-  LossModel loss_;
-  Rng loss_rng_;
-  Rng jitter_rng_;
+  net::LossModel loss_;
+  net::Rng loss_rng_;
+  net::Rng jitter_rng_;
 
   Nanos now_{0};  // the model's time: every event and departure up to here is done
   Nanos down_until_{0};

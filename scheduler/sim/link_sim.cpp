@@ -19,6 +19,7 @@ LinkSim::LinkSim(const LinkSpec& spec, std::uint64_t seed, std::uint32_t index,
       unlimited_(unlimited_capacity),
       delay_us_(spec.delay.count()),
       jitter_us_(spec.jitter.count()),
+      loss_(spec_.loss),
       loss_rng_(seed, index, kLossStream),
       jitter_rng_(seed, index, kJitterStream) {}
 
@@ -62,20 +63,6 @@ bool LinkSim::queueFull(std::uint32_t bytes, SimTime now_us) {
          last_departure_us_ - now_us > spec_.queue_limit_time.count();
 }
 
-bool LinkSim::lose() {
-  const LossSpec& loss = spec_.loss;
-  switch (loss.kind) {
-    case LossSpec::Kind::kNone:
-      return false;
-    case LossSpec::Kind::kBernoulli:
-      return loss_rng_.chance(loss.p_loss);
-    case LossSpec::Kind::kGilbertElliott:
-      ge_bad_ = ge_bad_ ? !loss_rng_.chance(loss.p_bad_good) : loss_rng_.chance(loss.p_good_bad);
-      return loss_rng_.chance(ge_bad_ ? loss.loss_bad : loss.loss_good);
-  }
-  return false;
-}
-
 Transmission LinkSim::transmit(std::uint32_t bytes, SimTime now_us) {
   ++counters_.wire_packets;
   counters_.wire_bytes += bytes;
@@ -94,7 +81,7 @@ Transmission LinkSim::transmit(std::uint32_t bytes, SimTime now_us) {
     tx.fate = Transmission::Fate::kOutage;
     return tx;
   }
-  if (lose()) {
+  if (loss_.lose(loss_rng_)) {
     ++counters_.random_losses;
     tx.fate = Transmission::Fate::kRandomLoss;
     return tx;

@@ -7,7 +7,8 @@
 #include <cstdint>
 #include <deque>
 
-#include "scheduler/sim/rng.h"
+#include "common/netmodel/loss.h"
+#include "common/netmodel/rng.h"
 #include "scheduler/sim/scenario.h"
 
 namespace bondcast::sim {
@@ -53,15 +54,14 @@ class LinkSim {
   SimTime serve(std::uint32_t bytes, SimTime now_us);
   SimTime nextOpportunityUs(SimTime at_or_after_us);
   bool queueFull(std::uint32_t bytes, SimTime now_us);
-  bool lose();
 
   const LinkSpec& spec_;
   bool unlimited_;
   SimTime delay_us_;
   SimTime jitter_us_;
-  Rng loss_rng_;
-  Rng jitter_rng_;
-  bool ge_bad_ = false;
+  net::LossModel loss_;
+  net::Rng loss_rng_;
+  net::Rng jitter_rng_;
   double busy_until_us_ = 0;            // constant rate: when the queue empties
   std::uint64_t next_opportunity_ = 0;  // trace: absolute index of the next free one
   SimTime last_departure_us_ = 0;

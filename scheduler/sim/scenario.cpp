@@ -109,33 +109,6 @@ Status parseRate(const std::string& text, const std::string& field, const std::s
   return okStatus();
 }
 
-// "p:r[:lb[:lg]]": P(good->bad), P(bad->good), loss in bad (default 100%) and good (0%).
-Status parseGilbertElliott(const std::string& text, const std::string& field, LossSpec& loss) {
-  std::vector<double> parts;
-  std::size_t from = 0;
-  while (from <= text.size()) {
-    std::size_t to = text.find(':', from);
-    if (to == std::string::npos)
-      to = text.size();
-    auto p = parseProbability(text.substr(from, to - from));
-    if (!p)
-      return fieldError(field, p.error().message);
-    parts.push_back(*p);
-    from = to + 1;
-  }
-  if (parts.size() < 2 || parts.size() > 4) {
-    return fieldError(field, "expected p:r[:loss_bad[:loss_good]], got '" + text + "'");
-  }
-  loss.kind = LossSpec::Kind::kGilbertElliott;
-  loss.p_good_bad = parts[0];
-  loss.p_bad_good = parts[1];
-  if (parts.size() > 2)
-    loss.loss_bad = parts[2];
-  if (parts.size() > 3)
-    loss.loss_good = parts[3];
-  return okStatus();
-}
-
 Status parseQueue(const std::string& text, const std::string& field, LinkSpec& link) {
   if (text == "unlimited") {
     link.queue_limit_time = Micros(0);
@@ -192,17 +165,19 @@ Result<LinkSpec> parseLink(const json& j, const std::string& where, const std::s
     auto text = stringAt(j, "loss", where);
     if (!text)
       return text.error();
-    auto p = parseProbability(*text);
-    if (!p)
-      return fieldError(where + ".loss", p.error().message);
-    link.loss = {LossSpec::Kind::kBernoulli, *p};
+    auto loss = net::parseBernoulliLoss(*text);
+    if (!loss)
+      return fieldError(where + ".loss", loss.error().message);
+    link.loss = *loss;
   }
   if (j.contains("ge")) {
     auto text = stringAt(j, "ge", where);
     if (!text)
       return text.error();
-    if (auto s = parseGilbertElliott(*text, where + ".ge", link.loss); !s)
-      return s.error();
+    auto loss = net::parseGilbertElliottLoss(*text);
+    if (!loss)
+      return fieldError(where + ".ge", loss.error().message);
+    link.loss = *loss;
   }
   if (j.contains("queue")) {
     auto text = stringAt(j, "queue", where);

@@ -11,6 +11,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "common/netmodel/loss.h"
 #include "common/result.h"
 #include "common/trace.h"
 #include "scheduler/config.h"
@@ -20,15 +21,8 @@ namespace bondcast::sim {
 
 using sched::Micros;
 
-struct LossSpec {
-  enum class Kind { kNone, kBernoulli, kGilbertElliott };
-  Kind kind = Kind::kNone;
-  double p_loss = 0;      // Bernoulli
-  double p_good_bad = 0;  // Gilbert-Elliott: per packet, good -> bad
-  double p_bad_good = 0;  // ... bad -> good
-  double loss_bad = 1;    // loss probability in the bad state
-  double loss_good = 0;   // ... and in the good state
-};
+// Random loss: common/netmodel/loss.h, the emulator's too.
+using net::LossSpec;
 
 struct Outage {  // the link is dark in both directions during [start, end)
   Micros start{0};

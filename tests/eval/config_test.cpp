@@ -29,7 +29,7 @@ TEST(LinkSpec, ParsesEveryField) {
   EXPECT_EQ(l->fwd.rate.bps, 10'000'000u);
   EXPECT_EQ(l->fwd.delay, milliseconds(15));
   EXPECT_EQ(l->fwd.jitter, milliseconds(2));
-  EXPECT_EQ(l->fwd.loss.kind, LossSpec::Kind::Bernoulli);
+  EXPECT_EQ(l->fwd.loss.kind, LossSpec::Kind::kBernoulli);
   EXPECT_DOUBLE_EQ(l->fwd.loss.p_loss, 0.005);
   EXPECT_EQ(l->fwd.queue.time, milliseconds(200));
   EXPECT_TRUE(l->fwd.reorder);
@@ -118,13 +118,13 @@ TEST(LinkSpec, ReverseGetsTheSameDelayAndNothingElse) {
   EXPECT_EQ(l->rev.delay, milliseconds(15));
   EXPECT_EQ(l->rev.jitter, Nanos{0});
   EXPECT_EQ(l->rev.rate.kind, RateSpec::Kind::Unlimited);
-  EXPECT_EQ(l->rev.loss.kind, LossSpec::Kind::None);
+  EXPECT_EQ(l->rev.loss.kind, LossSpec::Kind::kNone);
 }
 
 TEST(LinkSpec, GilbertElliottTakesPRAndStateLosses) {
   auto l = parseLinkSpec("to=127.0.0.1:9,ge=1%:30%:80%:0.1%");
   ASSERT_TRUE(l.ok()) << l.error().message;
-  EXPECT_EQ(l->fwd.loss.kind, LossSpec::Kind::GilbertElliott);
+  EXPECT_EQ(l->fwd.loss.kind, LossSpec::Kind::kGilbertElliott);
   EXPECT_DOUBLE_EQ(l->fwd.loss.p_good_bad, 0.01);
   EXPECT_DOUBLE_EQ(l->fwd.loss.p_bad_good, 0.3);
   EXPECT_DOUBLE_EQ(l->fwd.loss.loss_bad, 0.8);
@@ -189,7 +189,7 @@ TEST(EventSpec, ParsesActions) {
   EXPECT_EQ(change->action, Event::Action::Change);
   EXPECT_EQ(change->fwd_change.rate->bps, 2'000'000u);
   EXPECT_EQ(change->rev_change.delay, milliseconds(40));
-  EXPECT_EQ(change->fwd_change.loss->kind, LossSpec::Kind::GilbertElliott);
+  EXPECT_EQ(change->fwd_change.loss->kind, LossSpec::Kind::kGilbertElliott);
   EXPECT_TRUE(parseEvent("at=0,link=0,up").ok());
   EXPECT_FALSE(parseEvent("at=0,link=0,down").value().down_for.has_value());
 }
@@ -255,7 +255,7 @@ TEST(Scenario, ExampleFileLoads) {
   EXPECT_EQ(s->duration, std::chrono::seconds(60));
   ASSERT_EQ(s->config.links.size(), 3u);
   EXPECT_EQ(s->config.links[1].fwd.rate.kind, RateSpec::Kind::Trace);
-  EXPECT_EQ(s->config.links[2].fwd.loss.kind, LossSpec::Kind::GilbertElliott);
+  EXPECT_EQ(s->config.links[2].fwd.loss.kind, LossSpec::Kind::kGilbertElliott);
   EXPECT_EQ(s->config.events.size(), 3u);
   EXPECT_TRUE(validate(s->config).ok());
 }

@@ -1,28 +1,30 @@
 // SPDX-License-Identifier: MPL-2.0
-// Loss decisions against their expected long-run rates, with bounds from the sample
+// The network models' loss decisions (the simulator's and the emulator's) against their
+// expected long-run rates, with bounds from the sample
 // size (5 standard deviations: a false failure about once in 3.5 million runs).
-#include "eval/emulator/loss_model.h"
+#include "common/netmodel/loss.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <cstdio>
+#include <string>
 
-namespace bondcast::emu {
+namespace bondcast::net {
 namespace {
 
 constexpr int kSamples = 1'000'000;
 
 LossSpec bernoulli(double p) {
   LossSpec l;
-  l.kind = LossSpec::Kind::Bernoulli;
+  l.kind = LossSpec::Kind::kBernoulli;
   l.p_loss = p;
   return l;
 }
 
 LossSpec gilbertElliott(double p, double r, double loss_bad, double loss_good) {
   LossSpec l;
-  l.kind = LossSpec::Kind::GilbertElliott;
+  l.kind = LossSpec::Kind::kGilbertElliott;
   l.p_good_bad = p;
   l.p_bad_good = r;
   l.loss_bad = loss_bad;
@@ -100,6 +102,51 @@ TEST(LossModel, MeanLossOfGilbertElliottIsTheStationaryMix) {
   EXPECT_NEAR(gilbertElliott(0.1, 0.1, 0.5, 0.1).meanLoss(), 0.3, 1e-12);
 }
 
+TEST(LossSpec, ParsesWhatTheSimulatorAndTheEmulatorAccept) {
+  const LossSpec b = parseBernoulliLoss("2%").value();
+  EXPECT_EQ(b.kind, LossSpec::Kind::kBernoulli);
+  EXPECT_DOUBLE_EQ(b.p_loss, 0.02);
+  EXPECT_EQ(parseBernoulliLoss("0").value().kind, LossSpec::Kind::kNone);
+
+  const LossSpec ge = parseGilbertElliottLoss("1%:30%").value();
+  EXPECT_EQ(ge.kind, LossSpec::Kind::kGilbertElliott);
+  EXPECT_DOUBLE_EQ(ge.p_good_bad, 0.01);
+  EXPECT_DOUBLE_EQ(ge.p_bad_good, 0.3);
+  EXPECT_DOUBLE_EQ(ge.loss_bad, 1.0);  // the defaults
+  EXPECT_DOUBLE_EQ(ge.loss_good, 0.0);
+  const LossSpec full = parseGilbertElliottLoss("0.01:0.3:50%:1%").value();
+  EXPECT_DOUBLE_EQ(full.loss_bad, 0.5);
+  EXPECT_DOUBLE_EQ(full.loss_good, 0.01);
+
+  EXPECT_FALSE(parseBernoulliLoss("often"));
+  EXPECT_FALSE(parseBernoulliLoss("150%"));
+  auto one = parseGilbertElliottLoss("1%");
+  ASSERT_FALSE(one);
+  EXPECT_NE(one.error().message.find("p:r"), std::string::npos);
+  EXPECT_NE(one.error().message.find("'1%'"), std::string::npos);
+  EXPECT_FALSE(parseGilbertElliottLoss("1%:2%:3%:4%:5%"));
+  auto stuck = parseGilbertElliottLoss("1%:0");
+  ASSERT_FALSE(stuck);
+  EXPECT_NE(stuck.error().message.find("never ends"), std::string::npos);
+  EXPECT_TRUE(parseGilbertElliottLoss("0:0"));  // never bad: no loss, and no trap
+}
+
+TEST(Rng, TheSimulatorsStreamsAreSplitmixSeededBySeedLinkAndPurpose) {
+  // The simulator's results may not move when the emulator shares its generator: its
+  // streams start from seed ^ (link+1)*K1 ^ (purpose+1)*K2, as before.
+  Rng a(42, 3, 1);
+  Rng b(42ULL ^ (4 * 0xd1b54a32d192ed03ULL) ^ (2 * 0x8cb92ba72f3d8dd7ULL));
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(a.next(), b.next());
+  }
+  Rng never(1);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_FALSE(never.chance(0));
+  }
+  Rng untouched(1);
+  EXPECT_EQ(never.next(), untouched.next());  // chance(0) drew nothing
+}
+
 TEST(Rng, SameSeedSameStreamAndStreamsDiffer) {
   Rng a = Rng::forStream(7, 0, 0, 0), b = Rng::forStream(7, 0, 0, 0);
   Rng c = Rng::forStream(7, 1, 0, 0), d = Rng::forStream(7, 0, 1, 0);
@@ -110,4 +157,4 @@ TEST(Rng, SameSeedSameStreamAndStreamsDiffer) {
 }
 
 }  // namespace
-}  // namespace bondcast::emu
+}  // namespace bondcast::net
