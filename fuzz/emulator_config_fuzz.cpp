@@ -40,7 +40,7 @@ void checkLoss(const LossSpec& loss) {
 }
 
 void checkRate(const RateSpec& rate) {
-  FUZZ_CHECK(rate.kind != RateSpec::Kind::Constant || rate.bps > 0);
+  FUZZ_CHECK(rate.kind != RateSpec::Kind::kConstant || rate.bps > 0);
 }
 
 void checkDirection(const DirectionConfig& d) {

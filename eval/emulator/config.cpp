@@ -50,42 +50,6 @@ Error fieldError(const char* what, const Field& f, const std::string& why) {
   return Error{std::string(what) + ": " + f.key + "='" + f.value + "': " + why};
 }
 
-std::string resolvePath(const std::string& path, const std::string& base_dir) {
-  if (base_dir.empty() || path.empty() || path.front() == '/')
-    return path;
-  return (std::filesystem::path(base_dir) / path).string();
-}
-
-Result<RateSpec> parseRate(const std::string& text, const std::string& base_dir) {
-  RateSpec r;
-  r.text = text;
-  if (text == "unlimited" || text == "none")
-    return r;
-  auto loadTrace = [&](std::string_view prefix, auto loader) -> Result<RateSpec> {
-    std::string path = resolvePath(text.substr(prefix.size()), base_dir);
-    if (path.empty())
-      return Error{"missing trace path after '" + std::string(prefix) + "'"};
-    auto t = loader(path);
-    if (!t)
-      return t.error();
-    r.kind = RateSpec::Kind::Trace;
-    r.trace = std::make_shared<const CapacityTrace>(std::move(t).value());
-    return r;
-  };
-  if (text.starts_with("trace:"))
-    return loadTrace("trace:", CapacityTrace::loadMahimahi);
-  if (text.starts_with("series:"))
-    return loadTrace("series:", CapacityTrace::loadRateSeries);
-  auto bps = parseBitrateBps(text);
-  if (!bps)
-    return bps.error();
-  if (*bps == 0)
-    return Error{"rate must be above 0 (use 'unlimited' for no limit)"};
-  r.kind = RateSpec::Kind::Constant;
-  r.bps = *bps;
-  return r;
-}
-
 Result<bool> parseBool(const std::string& text) {
   if (text == "1" || text == "true" || text == "yes" || text == "on")
     return true;
@@ -133,7 +97,7 @@ Result<bool> applyDirectionField(DirectionConfig* cfg, DirectionChange* change,
                                  const std::string& key, const std::string& value,
                                  const std::string& base_dir) {
   if (key == "rate") {
-    auto r = parseRate(value, base_dir);
+    auto r = net::parseRateSpec(value, base_dir, "");
     if (!r)
       return r.error();
     if (cfg)

@@ -20,6 +20,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "common/netmodel/loss.h"
+#include "common/netmodel/rate.h"
 #include "common/result.h"
 #include "common/trace.h"
 
@@ -42,13 +43,8 @@ struct Endpoint {
 // "127.0.0.1:7001", "localhost:7001". allow_port0: for addresses we bind.
 Result<Endpoint> parseEndpoint(std::string_view text, bool allow_port0);
 
-struct RateSpec {
-  enum class Kind { Unlimited, Constant, Trace };
-  Kind kind = Kind::Unlimited;
-  std::uint64_t bps = 0;                       // Constant
-  std::shared_ptr<const CapacityTrace> trace;  // Trace (mahimahi or converted rate series)
-  std::string text;                            // as written, for logs and stats
-};
+// A link's capacity: common/netmodel/rate.h, the simulator's too.
+using net::RateSpec;
 
 // Drop-tail limit of the bottleneck queue. At most one of the two is set; when a
 // direction has a rate limit and neither is set, kDefaultQueueTime applies.

@@ -144,16 +144,16 @@ void LinkModel::setRate(const RateSpec& rate, Nanos at) {
 void LinkModel::startService(Nanos start) {
   const Queued& head = queue_.front();
   switch (config_.rate.kind) {
-    case RateSpec::Kind::Unlimited:
+    case RateSpec::Kind::kUnlimited:
       head_departure_ = start;
       return;
-    case RateSpec::Kind::Constant: {
+    case RateSpec::Kind::kConstant: {
       std::uint64_t bit_ns = head.size_bytes * kBitNanosPerByte + rate_remainder_;
       rate_remainder_ = bit_ns % config_.rate.bps;
       head_departure_ = start + Nanos(static_cast<std::int64_t>(bit_ns / config_.rate.bps));
       return;
     }
-    case RateSpec::Kind::Trace: {
+    case RateSpec::Kind::kTrace: {
       std::uint64_t need = head.size_bytes;
       if (credit_bytes_ > 0 && head.arrival <= credit_time_) {
         std::uint64_t take = std::min<std::uint64_t>(need, credit_bytes_);
@@ -207,7 +207,7 @@ void LinkModel::departHead() {
 }
 
 bool LinkModel::overQueueLimit(Nanos now, std::uint32_t size_bytes) const {
-  if (config_.rate.kind == RateSpec::Kind::Unlimited)
+  if (config_.rate.kind == RateSpec::Kind::kUnlimited)
     return false;
   if (config_.queue.bytes)
     return queued_bytes_ + size_bytes > *config_.queue.bytes;
@@ -223,11 +223,11 @@ bool LinkModel::overQueueLimit(Nanos now, std::uint32_t size_bytes) const {
 // already committed to.
 Nanos LinkModel::timeToDeliver(Nanos from, std::uint64_t bytes) const {
   switch (config_.rate.kind) {
-    case RateSpec::Kind::Unlimited:
+    case RateSpec::Kind::kUnlimited:
       return Nanos{0};
-    case RateSpec::Kind::Constant:
+    case RateSpec::Kind::kConstant:
       return Nanos(static_cast<std::int64_t>(bytes * kBitNanosPerByte / config_.rate.bps));
-    case RateSpec::Kind::Trace: {
+    case RateSpec::Kind::kTrace: {
       if (bytes == 0)
         return Nanos{0};
       std::uint64_t first = std::max(next_opportunity_, firstOpportunityAtOrAfter(from));

@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/netmodel/rate.h"
 #include "common/units.h"
 
 namespace bondcast::sim {
@@ -74,38 +75,17 @@ Result<std::uint64_t> rateAt(const json& object, const std::string& key, const s
   return *bps;
 }
 
-std::string resolvePath(std::string path, const std::string& base_dir,
-                        const std::string& shared_dir) {
-  const std::string token = "${shared}";
-  if (auto at = path.find(token); at != std::string::npos)
-    path.replace(at, token.size(), shared_dir);
-  std::filesystem::path p(path);
-  if (p.is_relative())
-    p = std::filesystem::path(base_dir) / p;
-  return p.lexically_normal().string();
-}
-
-// "10mbit", "trace:PATH" (mahimahi) or "series:PATH" (rate series).
+// "10mbit", "trace:PATH" (mahimahi) or "series:PATH" (rate series): common/netmodel/rate.h.
 Status parseRate(const std::string& text, const std::string& field, const std::string& base_dir,
                  const std::string& shared_dir, LinkSpec& link) {
+  auto rate = net::parseRateSpec(text, base_dir, shared_dir);
+  if (!rate)
+    return fieldError(field, rate.error().message);
+  if (rate->kind == net::RateSpec::Kind::kUnlimited)
+    return fieldError(field, "the simulator needs a capacity: a rate (10mbit) or a trace");
   link.rate_text = text;
-  for (const std::string prefix : {"trace:", "series:"}) {
-    if (!text.starts_with(prefix))
-      continue;
-    const std::string path = resolvePath(text.substr(prefix.size()), base_dir, shared_dir);
-    auto trace = prefix == "trace:" ? CapacityTrace::loadMahimahi(path)
-                                    : CapacityTrace::loadRateSeries(path);
-    if (!trace)
-      return fieldError(field, trace.error().message);
-    link.trace = std::make_shared<const CapacityTrace>(std::move(trace).value());
-    return okStatus();
-  }
-  auto bps = parseBitrateBps(text);
-  if (!bps || *bps == 0) {
-    return fieldError(field,
-                      "expected a rate (10mbit), trace:PATH or series:PATH, got '" + text + "'");
-  }
-  link.rate_bps = static_cast<double>(*bps);
+  link.trace = rate->trace;
+  link.rate_bps = static_cast<double>(rate->bps);
   return okStatus();
 }
 

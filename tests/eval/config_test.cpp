@@ -25,7 +25,7 @@ TEST(LinkSpec, ParsesEveryField) {
   EXPECT_EQ(l->listen.port, 7001);
   EXPECT_EQ(l->to.toString(), "127.0.0.1:9000");
   EXPECT_EQ(l->via.port, 7101);
-  EXPECT_EQ(l->fwd.rate.kind, RateSpec::Kind::Constant);
+  EXPECT_EQ(l->fwd.rate.kind, RateSpec::Kind::kConstant);
   EXPECT_EQ(l->fwd.rate.bps, 10'000'000u);
   EXPECT_EQ(l->fwd.delay, milliseconds(15));
   EXPECT_EQ(l->fwd.jitter, milliseconds(2));
@@ -117,7 +117,7 @@ TEST(LinkSpec, ReverseGetsTheSameDelayAndNothingElse) {
   EXPECT_EQ(l->listen.port, 0);  // picked at bind time
   EXPECT_EQ(l->rev.delay, milliseconds(15));
   EXPECT_EQ(l->rev.jitter, Nanos{0});
-  EXPECT_EQ(l->rev.rate.kind, RateSpec::Kind::Unlimited);
+  EXPECT_EQ(l->rev.rate.kind, RateSpec::Kind::kUnlimited);
   EXPECT_EQ(l->rev.loss.kind, LossSpec::Kind::kNone);
 }
 
@@ -140,9 +140,9 @@ TEST(LinkSpec, LoadsTraces) {
   auto l = parseLinkSpec("to=127.0.0.1:9,rate=trace:" + kTrace + ",rev-rate=series:" +
                          BONDCAST_SHARED_DIR + "/traces/norway-3g/norway_bus_1");
   ASSERT_TRUE(l.ok()) << l.error().message;
-  ASSERT_EQ(l->fwd.rate.kind, RateSpec::Kind::Trace);
+  ASSERT_EQ(l->fwd.rate.kind, RateSpec::Kind::kTrace);
   EXPECT_EQ(l->fwd.rate.trace->periodMs(), 140'000u);
-  EXPECT_EQ(l->rev.rate.kind, RateSpec::Kind::Trace);
+  EXPECT_EQ(l->rev.rate.kind, RateSpec::Kind::kTrace);
 }
 
 // Every error names the field and the value.
@@ -254,7 +254,7 @@ TEST(Scenario, ExampleFileLoads) {
   EXPECT_EQ(s->config.seed, 7u);
   EXPECT_EQ(s->duration, std::chrono::seconds(60));
   ASSERT_EQ(s->config.links.size(), 3u);
-  EXPECT_EQ(s->config.links[1].fwd.rate.kind, RateSpec::Kind::Trace);
+  EXPECT_EQ(s->config.links[1].fwd.rate.kind, RateSpec::Kind::kTrace);
   EXPECT_EQ(s->config.links[2].fwd.loss.kind, LossSpec::Kind::kGilbertElliott);
   EXPECT_EQ(s->config.events.size(), 3u);
   EXPECT_TRUE(validate(s->config).ok());
