@@ -58,36 +58,14 @@ Result<bool> parseBool(const std::string& text) {
   return Error{"expected 1 or 0"};
 }
 
-// "5x200ms" or "5x200ms/800ms": count, down time, up time (default: the down time).
+// "5x200ms" or "5x200ms/800ms": count, down time, up time (common/netmodel/flap.h).
 Status parseFlap(const std::string& text, Event& e) {
-  std::size_t x = text.find('x');
-  if (x == std::string::npos)
-    return Error{"expected COUNTxDOWN[/UP] (e.g. 5x200ms)"};
-  std::uint32_t count = 0;
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + x, count);
-  if (ec != std::errc() || ptr != text.data() + x || count == 0 || count > 100000) {
-    return Error{"expected a count from 1 to 100000 before 'x'"};
-  }
-  std::string times = text.substr(x + 1);
-  std::size_t slash = times.find('/');
-  auto down = parseDuration(times.substr(0, slash));
-  if (!down)
-    return down.error();
-  auto up = slash == std::string::npos ? down : parseDuration(times.substr(slash + 1));
-  if (!up)
-    return up.error();
-  if (down->count() <= 0)
-    return Error{"the down time must be above 0"};
-  // The whole flapping must fit the longest duration a time takes, as one 'at' does (and
-  // every flap's start in nanoseconds then fits its 64 bits).
-  constexpr double kMaxSpanUs = 1e15;
-  const double span_us = static_cast<double>(count) *
-                         (static_cast<double>(down->count()) + static_cast<double>(up->count()));
-  if (span_us > kMaxSpanUs)
-    return Error{"flapping " + std::to_string(count) + " times lasts longer than 31 years"};
-  e.flap_count = count;
-  e.flap_down = *down;
-  e.flap_up = *up;
+  auto flap = net::parseFlap(text);
+  if (!flap)
+    return flap.error();
+  e.flap_count = flap->count;
+  e.flap_down = flap->down;
+  e.flap_up = flap->up;
   return okStatus();
 }
 

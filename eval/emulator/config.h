@@ -19,6 +19,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "common/netmodel/flap.h"
 #include "common/netmodel/loss.h"
 #include "common/netmodel/rate.h"
 #include "common/result.h"

@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/netmodel/flap.h"
 #include "common/netmodel/rate.h"
 #include "common/units.h"
 
@@ -305,37 +306,19 @@ void addOutage(LinkSpec& link, Micros start, Micros end) {
   normalizeOutages(link);
 }
 
-// A flap's cycles at most, and the time they may span: as the emulator's flaps, and the
-// durations a scenario may hold (parseDuration refuses more than 10^15 us).
-constexpr int kMaxFlapCycles = 100'000;
-constexpr Micros kMaxFlapSpan{1'000'000'000'000'000};
-
-// "5x200ms/800ms": 5 cycles of 200 ms down, 800 ms up.
+// "5x200ms/800ms": 5 cycles of 200 ms down, 800 ms up (common/netmodel/flap.h).
 Status parseFlap(const std::string& text, const std::string& field, Micros at, LinkSpec& link) {
-  const auto x = text.find('x');
-  const auto slash = text.find('/');
-  if (x == std::string::npos || slash == std::string::npos || slash < x) {
-    return fieldError(field, "expected COUNTxDOWN/UP (5x200ms/800ms), got '" + text + "'");
-  }
-  int cycles = 0;
-  try {
-    cycles = std::stoi(text.substr(0, x));
-  } catch (const std::exception&) {
-    cycles = 0;
-  }
-  auto down = parseDuration(text.substr(x + 1, slash - x - 1));
-  auto up = parseDuration(text.substr(slash + 1));
-  if (cycles <= 0 || !down || !up) {
-    return fieldError(field, "expected COUNTxDOWN/UP (5x200ms/800ms), got '" + text + "'");
-  }
-  if (cycles > kMaxFlapCycles || *down + *up > (kMaxFlapSpan - at) / cycles) {
+  auto flap = net::parseFlap(text);
+  if (!flap)
+    return fieldError(field, flap.error().message);
+  if (!flap->fitsFrom(at)) {
     return fieldError(field, "'" + text + "' flaps too often or too long (at most " +
-                                 std::to_string(kMaxFlapCycles) +
+                                 std::to_string(net::kMaxFlapCycles) +
                                  " cycles, ending within 31 years)");
   }
-  for (int i = 0; i < cycles; ++i) {
-    const Micros start = at + (*down + *up) * i;
-    link.outages.push_back({start, start + *down});
+  for (std::uint32_t i = 0; i < flap->count; ++i) {
+    const Micros start = at + flap->period() * i;
+    link.outages.push_back({start, start + flap->down});
   }
   normalizeOutages(link);  // once: per cycle it made 20,000 cycles take 79 s
   return okStatus();
