@@ -123,8 +123,8 @@ struct Emulator::Impl {
     std::uint16_t upstream_port = 0;
     sockaddr_in peer{};  // the sender, as last seen on the listen socket from this link's source
     bool have_peer = false;
-    std::array<std::unique_ptr<LinkModel>, 2> models;  // [Forward, Reverse]
-    std::array<DirectionStats, 2> shell;               // shell-side counters
+    std::array<std::unique_ptr<EmulatedLink>, 2> models;  // [Forward, Reverse]
+    std::array<DirectionStats, 2> shell;                  // shell-side counters
   };
 
   explicit Impl(EmulatorConfig c) : config(std::move(c)) {}
@@ -218,7 +218,7 @@ Status Emulator::Impl::open() {
     for (Direction d : {Direction::Forward, Direction::Reverse}) {
       const DirectionConfig& dc = d == Direction::Forward ? l.config.fwd : l.config.rev;
       l.models[static_cast<std::size_t>(d)] =
-          std::make_unique<LinkModel>(dc, timelineFor(config.events, i, d), config.seed, i, d);
+          std::make_unique<EmulatedLink>(dc, timelineFor(config.events, i, d), config.seed, i, d);
     }
   }
   scratch.resize(kBatch * kMaxDatagram);
@@ -303,7 +303,7 @@ void Emulator::Impl::receive(std::size_t index, int dir) {
         links[link].have_peer = true;
       }
       Link& l = links[link];
-      LinkModel& model = *l.models[static_cast<std::size_t>(dir)];
+      EmulatedLink& model = *l.models[static_cast<std::size_t>(dir)];
       DirectionStats& shell = l.shell[static_cast<std::size_t>(dir)];
       std::uint32_t h = allocPacket();
       if (h == UINT32_MAX) {
@@ -331,7 +331,7 @@ void Emulator::Impl::releaseDue() {
   for (std::size_t i = 0; i < links.size(); ++i) {
     Link& l = links[i];
     for (int dir = 0; dir < 2; ++dir) {
-      LinkModel& model = *l.models[static_cast<std::size_t>(dir)];
+      EmulatedLink& model = *l.models[static_cast<std::size_t>(dir)];
       if (model.nextWakeup() > now)
         continue;
       released.clear();
@@ -475,7 +475,7 @@ EmulatorStats Emulator::stats() const {
         Endpoint{l.config.listen.addr, impl_->listen_sockets[l.listen_socket].port}.toString();
     ls.to = l.config.to.toString();
     for (int dir = 0; dir < 2; ++dir) {
-      const LinkModel& model = *l.models[static_cast<std::size_t>(dir)];
+      const EmulatedLink& model = *l.models[static_cast<std::size_t>(dir)];
       DirectionStats s = model.stats();
       if (impl_->started)
         s.down = model.isDown(impl_->modelNow());

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MPL-2.0
 // The link emulator's socket shell: one UDP relay per link on one thread.
 //
-//   sender ──> listen socket ──[fwd LinkModel]──> upstream socket ──> receiver (`to`)
-//   sender <── listen socket <──[rev LinkModel]── upstream socket <── receiver
+//   sender ──> listen socket ──[fwd EmulatedLink]──> upstream socket ──> receiver (`to`)
+//   sender <── listen socket <──[rev EmulatedLink]── upstream socket <── receiver
 //
 // Each link has its own listen socket (where the sender sends) and its own upstream
 // socket (bound to `via`, connected to `to`), so the receiver sees one source per
@@ -12,7 +12,7 @@
 // datagram goes to the link whose `from` is its source address (others are dropped
 // and counted, EmulatorStats::unmatched_source), and a link's reverse direction goes
 // out of the shared socket to the address:port that link last heard from.
-// All the impairment decisions are the LinkModel's; this class owns the sockets,
+// All the impairment decisions are the EmulatedLink's; this class owns the sockets,
 // the thread and the clock (CLOCK_MONOTONIC, the same as std::chrono::steady_clock):
 // epoll over every socket, waking (epoll_pwait2) at the earliest model wake-up,
 // recvmmsg/sendmmsg in batches, a preallocated packet pool.

@@ -31,8 +31,8 @@ const char* toString(Verdict v) {
   return "?";
 }
 
-LinkModel::LinkModel(const DirectionConfig& config, std::vector<TimedAction> timeline,
-                     std::uint64_t seed, std::size_t link, Direction dir)
+EmulatedLink::EmulatedLink(const DirectionConfig& config, std::vector<TimedAction> timeline,
+                           std::uint64_t seed, std::size_t link, Direction dir)
     : config_(config),
       timeline_(std::move(timeline)),
       loss_(config.loss),
@@ -41,7 +41,7 @@ LinkModel::LinkModel(const DirectionConfig& config, std::vector<TimedAction> tim
   setRate(config.rate, Nanos{0});
 }
 
-Verdict LinkModel::offer(Nanos now, std::uint32_t size_bytes, std::uint64_t handle) {
+Verdict EmulatedLink::offer(Nanos now, std::uint32_t size_bytes, std::uint64_t handle) {
   advanceTo(now);
   ++stats_.packets_in;
   stats_.bytes_in += size_bytes;
@@ -62,7 +62,8 @@ Verdict LinkModel::offer(Nanos now, std::uint32_t size_bytes, std::uint64_t hand
   return Verdict::Accepted;
 }
 
-void LinkModel::poll(Nanos now, std::vector<Release>& released, std::vector<std::uint64_t>& lost) {
+void EmulatedLink::poll(Nanos now, std::vector<Release>& released,
+                        std::vector<std::uint64_t>& lost) {
   advanceTo(now);
   lost.insert(lost.end(), lost_pending_.begin(), lost_pending_.end());
   lost_pending_.clear();
@@ -76,7 +77,7 @@ void LinkModel::poll(Nanos now, std::vector<Release>& released, std::vector<std:
   }
 }
 
-Nanos LinkModel::nextWakeup() const {
+Nanos EmulatedLink::nextWakeup() const {
   // The head cannot be due before it departs plus the shortest delay it can draw;
   // its departure itself needs no wake-up (the next poll computes it).
   Nanos t = head_departure_ == kNever
@@ -93,7 +94,7 @@ Nanos LinkModel::nextWakeup() const {
 
 // Runs every event and departure up to `now`, in time order (an event first when
 // both fall at the same time). Bounded: each step consumes an event or a packet.
-void LinkModel::advanceTo(Nanos now) {
+void EmulatedLink::advanceTo(Nanos now) {
   while (true) {
     Nanos t_event = next_action_ < timeline_.size() ? timeline_[next_action_].at : kNever;
     if (std::min(t_event, head_departure_) > now)
@@ -110,7 +111,7 @@ void LinkModel::advanceTo(Nanos now) {
   stats_.down = isDown(now_);
 }
 
-void LinkModel::apply(const TimedAction& a) {
+void EmulatedLink::apply(const TimedAction& a) {
   switch (a.kind) {
     case TimedAction::Kind::DownUntil:
       down_until_ = std::max(down_until_, a.until);
@@ -131,7 +132,7 @@ void LinkModel::apply(const TimedAction& a) {
   }
 }
 
-void LinkModel::setRate(const RateSpec& rate, Nanos at) {
+void EmulatedLink::setRate(const RateSpec& rate, Nanos at) {
   config_.rate = rate;
   rate_remainder_ = 0;
   trace_origin_ = at;
@@ -141,7 +142,7 @@ void LinkModel::setRate(const RateSpec& rate, Nanos at) {
 
 // Service of the packet at the head of the queue starts at `start` (its arrival or
 // the previous departure); fixes when it leaves the bottleneck.
-void LinkModel::startService(Nanos start) {
+void EmulatedLink::startService(Nanos start) {
   const Queued& head = queue_.front();
   switch (config_.rate.kind) {
     case RateSpec::Kind::kUnlimited:
@@ -176,7 +177,7 @@ void LinkModel::startService(Nanos start) {
   }
 }
 
-void LinkModel::departHead() {
+void EmulatedLink::departHead() {
   Queued q = queue_.front();
   queue_.pop_front();
   queued_bytes_ -= q.size_bytes;
@@ -206,7 +207,7 @@ void LinkModel::departHead() {
   }
 }
 
-bool LinkModel::overQueueLimit(Nanos now, std::uint32_t size_bytes) const {
+bool EmulatedLink::overQueueLimit(Nanos now, std::uint32_t size_bytes) const {
   if (config_.rate.kind == RateSpec::Kind::kUnlimited)
     return false;
   if (config_.queue.bytes)
@@ -221,7 +222,7 @@ bool LinkModel::overQueueLimit(Nanos now, std::uint32_t size_bytes) const {
 
 // Time the current rate needs, from `from`, to deliver `bytes` more than it has
 // already committed to.
-Nanos LinkModel::timeToDeliver(Nanos from, std::uint64_t bytes) const {
+Nanos EmulatedLink::timeToDeliver(Nanos from, std::uint64_t bytes) const {
   switch (config_.rate.kind) {
     case RateSpec::Kind::kUnlimited:
       return Nanos{0};
@@ -237,7 +238,7 @@ Nanos LinkModel::timeToDeliver(Nanos from, std::uint64_t bytes) const {
   return Nanos{0};
 }
 
-std::uint64_t LinkModel::firstOpportunityAtOrAfter(Nanos t) const {
+std::uint64_t EmulatedLink::firstOpportunityAtOrAfter(Nanos t) const {
   const auto& ops = config_.rate.trace->opportunitiesMs();
   const std::uint64_t period = config_.rate.trace->periodMs();
   auto rel = static_cast<std::uint64_t>(std::max<std::int64_t>(0, (t - trace_origin_).count()));
@@ -255,7 +256,7 @@ std::uint64_t LinkModel::firstOpportunityAtOrAfter(Nanos t) const {
   return loop * ops.size() + static_cast<std::uint64_t>(it - ops.begin());
 }
 
-Nanos LinkModel::opportunityTime(std::uint64_t index) const {
+Nanos EmulatedLink::opportunityTime(std::uint64_t index) const {
   const auto& ops = config_.rate.trace->opportunitiesMs();
   const std::uint64_t period = config_.rate.trace->periodMs();
   std::uint64_t ms = (index / ops.size()) * period + ops[index % ops.size()];

@@ -50,11 +50,11 @@ struct Release {
   Nanos due;             // when it should leave the emulator
 };
 
-class LinkModel {
+class EmulatedLink {
  public:
   // `seed` is the whole emulator's; (link, dir) pick this direction's own streams.
-  LinkModel(const DirectionConfig& config, std::vector<TimedAction> timeline, std::uint64_t seed,
-            std::size_t link, Direction dir);
+  EmulatedLink(const DirectionConfig& config, std::vector<TimedAction> timeline, std::uint64_t seed,
+               std::size_t link, Direction dir);
 
   // A packet of `size_bytes` arrived at `now` (never earlier than a previous call's
   // `now`). Accepted: the model keeps the handle and gives it back from poll(),

@@ -188,7 +188,7 @@ TEST(Emulator, BernoulliLossRateWithinBoundsAndEqualToTheModelsDecisions) {
   EXPECT_EQ(st.drop_loss, lost.size());
   EXPECT_EQ(st.packets_forwarded, n - lost.size());
   // The shell adds nothing: the pure model with the same seed drops the same packets.
-  LinkModel model(link("to=127.0.0.1:9,loss=10%").fwd, {}, 7, 0, Direction::Forward);
+  EmulatedLink model(link("to=127.0.0.1:9,loss=10%").fwd, {}, 7, 0, Direction::Forward);
   std::vector<Release> released;
   std::vector<std::uint64_t> model_lost;
   for (std::uint64_t k = 0; k < n; ++k) {

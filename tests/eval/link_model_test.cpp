@@ -51,7 +51,7 @@ struct Sim {
   }
   void pollAll(Nanos until = std::chrono::hours(1)) { model.poll(until, released, lost); }
 
-  LinkModel model;
+  EmulatedLink model;
   std::uint64_t next_handle = 0;
   std::map<std::uint64_t, std::uint32_t> sizes;
   std::vector<Release> released;
@@ -67,7 +67,7 @@ std::map<std::int64_t, std::uint64_t> bytesPerSecond(const Sim& sim) {
   return out;
 }
 
-TEST(LinkModel, ConstantRateReleasesExactlyTheSetRateOverTenSimulatedSeconds) {
+TEST(EmulatedLink, ConstantRateReleasesExactlyTheSetRateOverTenSimulatedSeconds) {
   for (std::uint64_t mbit : {2, 10, 50}) {
     Sim sim(dir("rate=" + std::to_string(mbit) + "mbit,queue=100mb"));
     // Offer 1.5x the rate of 1316-byte packets for 10 s.
@@ -83,7 +83,7 @@ TEST(LinkModel, ConstantRateReleasesExactlyTheSetRateOverTenSimulatedSeconds) {
   }
 }
 
-TEST(LinkModel, ConstantRateSpacesPacketsBySerializationTime) {
+TEST(EmulatedLink, ConstantRateSpacesPacketsBySerializationTime) {
   Sim sim(dir("rate=10mbit"));
   for (int i = 0; i < 3; ++i)
     sim.offer(Nanos{0}, 1250);  // 1 ms each at 10 Mbit/s
@@ -94,7 +94,7 @@ TEST(LinkModel, ConstantRateSpacesPacketsBySerializationTime) {
   EXPECT_EQ(sim.released[2].due, milliseconds(3));
 }
 
-TEST(LinkModel, ScheduleDoesNotDependOnWhenItIsPolled) {
+TEST(EmulatedLink, ScheduleDoesNotDependOnWhenItIsPolled) {
   auto run = [](bool poll_often) {
     Sim sim(dir("rate=3mbit,delay=7ms,jitter=3ms,loss=5%,queue=50ms"),
             timeline({"at=200ms,link=0,down=100ms", "at=400ms,link=0,rate=1mbit"}), 9);
@@ -118,7 +118,7 @@ TEST(LinkModel, ScheduleDoesNotDependOnWhenItIsPolled) {
   EXPECT_EQ(lost_a, lost_b);
 }
 
-TEST(LinkModel, UnlimitedRateReleasesAfterTheDelay) {
+TEST(EmulatedLink, UnlimitedRateReleasesAfterTheDelay) {
   Sim sim(dir("delay=20ms"));
   sim.offer(milliseconds(5));
   EXPECT_EQ(sim.model.nextWakeup(), milliseconds(25));  // departs at once, due 20 ms later
@@ -129,7 +129,7 @@ TEST(LinkModel, UnlimitedRateReleasesAfterTheDelay) {
   EXPECT_EQ(sim.released[1].due, milliseconds(26));
 }
 
-TEST(LinkModel, JitterIsUniformWithinDelayPlusMinusJitter) {
+TEST(EmulatedLink, JitterIsUniformWithinDelayPlusMinusJitter) {
   Sim sim(dir("delay=20ms,jitter=5ms,reorder=1"), {}, 3);
   const int n = 20000;
   for (int i = 0; i < n; ++i)
@@ -154,7 +154,7 @@ TEST(LinkModel, JitterIsUniformWithinDelayPlusMinusJitter) {
   EXPECT_NEAR(std::sqrt(var), 5.0 / std::sqrt(3.0), 0.05);  // uniform: width / sqrt(12)
 }
 
-TEST(LinkModel, JitterWithoutReorderNeverLetsAPacketOvertake) {
+TEST(EmulatedLink, JitterWithoutReorderNeverLetsAPacketOvertake) {
   Sim sim(dir("delay=20ms,jitter=5ms"), {}, 4);
   for (int i = 0; i < 5000; ++i)
     sim.offer(milliseconds(1) * i);
@@ -166,7 +166,7 @@ TEST(LinkModel, JitterWithoutReorderNeverLetsAPacketOvertake) {
   }
 }
 
-TEST(LinkModel, ReorderLetsPacketsOvertake) {
+TEST(EmulatedLink, ReorderLetsPacketsOvertake) {
   Sim sim(dir("delay=20ms,jitter=5ms,reorder=1"), {}, 4);
   for (int i = 0; i < 1000; ++i)
     sim.offer(milliseconds(1) * i);
@@ -178,7 +178,7 @@ TEST(LinkModel, ReorderLetsPacketsOvertake) {
   EXPECT_GT(overtaken, 100);
 }
 
-TEST(LinkModel, QueueByteLimitDropsTheTail) {
+TEST(EmulatedLink, QueueByteLimitDropsTheTail) {
   Sim sim(dir("rate=1mbit,queue=15kb"));
   int accepted = 0;
   for (int i = 0; i < 20; ++i)
@@ -188,7 +188,7 @@ TEST(LinkModel, QueueByteLimitDropsTheTail) {
   EXPECT_EQ(sim.model.stats().queued_bytes, 15000u);
 }
 
-TEST(LinkModel, QueueTimeLimitDropsPacketsThatWouldWaitLonger) {
+TEST(EmulatedLink, QueueTimeLimitDropsPacketsThatWouldWaitLonger) {
   Sim sim(dir("rate=12mbit,queue=10ms"));  // 1 ms per 1500-byte packet
   int accepted = 0;
   for (int i = 0; i < 20; ++i)
@@ -199,7 +199,7 @@ TEST(LinkModel, QueueTimeLimitDropsPacketsThatWouldWaitLonger) {
   EXPECT_EQ(sim.offer(Us(1001)), Verdict::DropQueue);
 }
 
-TEST(LinkModel, DefaultQueueIsOneSecondOfTheRate) {
+TEST(EmulatedLink, DefaultQueueIsOneSecondOfTheRate) {
   Sim sim(dir("rate=1.2mbit"));  // 10 ms per packet: 100 packets in a second
   int accepted = 0;
   for (int i = 0; i < 150; ++i)
@@ -271,7 +271,7 @@ TEST_F(TraceReplay, MahimahiFullPeriodWithSrtSizedPacketsSharesOpportunities) {
   expectEverySecondMatchesTrace(tracePath("Verizon-LTE-short.up"), 1316);
 }
 
-TEST(LinkModel, TraceOpportunitiesThatFindTheQueueEmptyAreLost) {
+TEST(EmulatedLink, TraceOpportunitiesThatFindTheQueueEmptyAreLost) {
   BONDCAST_SKIP_WITHOUT_SHARED_TRACES();
   auto path = std::string(BONDCAST_SHARED_DIR) + "/traces/mahimahi/TMobile-LTE-short.up";
   auto trace = CapacityTrace::loadMahimahi(path);
@@ -289,7 +289,7 @@ TEST(LinkModel, TraceOpportunitiesThatFindTheQueueEmptyAreLost) {
     EXPECT_GT(r.due, at);
 }
 
-TEST(LinkModel, SmallPacketsShareOneTraceOpportunity) {
+TEST(EmulatedLink, SmallPacketsShareOneTraceOpportunity) {
   // A constant 12 Mbit/s trace (one opportunity each ms) from a rate series file.
   auto dirpath =
       std::filesystem::temp_directory_path() / ("bondcast_lm_" + std::to_string(getpid()));
@@ -308,7 +308,7 @@ TEST(LinkModel, SmallPacketsShareOneTraceOpportunity) {
   std::filesystem::remove_all(dirpath);
 }
 
-TEST(LinkModel, OutageDropsEverythingInsideItsWindowAndNothingOutside) {
+TEST(EmulatedLink, OutageDropsEverythingInsideItsWindowAndNothingOutside) {
   Sim sim(dir("rate=20mbit,delay=10ms"), timeline({"at=5s,link=0,down=5s"}));
   for (int i = 0; i < 15000; ++i)
     sim.offer(milliseconds(1) * i, 1000);
@@ -323,7 +323,7 @@ TEST(LinkModel, OutageDropsEverythingInsideItsWindowAndNothingOutside) {
   EXPECT_EQ(sim.model.stats().drop_outage, 5000u);
 }
 
-TEST(LinkModel, FlapRepeatsDownAndUp) {
+TEST(EmulatedLink, FlapRepeatsDownAndUp) {
   Sim sim(dir(""), timeline({"at=1s,link=0,flap=3x200ms/300ms"}));
   for (int i = 0; i < 3000; ++i)
     sim.offer(milliseconds(1) * i);
@@ -337,7 +337,7 @@ TEST(LinkModel, FlapRepeatsDownAndUp) {
   }
 }
 
-TEST(LinkModel, DownWithoutDurationLastsUntilUp) {
+TEST(EmulatedLink, DownWithoutDurationLastsUntilUp) {
   Sim sim(dir(""), timeline({"at=1s,link=0,down", "at=3s,link=0,up"}));
   EXPECT_EQ(sim.offer(milliseconds(999)), Verdict::Accepted);
   EXPECT_EQ(sim.offer(milliseconds(1000)), Verdict::DropOutage);
@@ -345,7 +345,7 @@ TEST(LinkModel, DownWithoutDurationLastsUntilUp) {
   EXPECT_EQ(sim.offer(milliseconds(3000)), Verdict::Accepted);
 }
 
-TEST(LinkModel, RateAndDelayChangeAtTheirEventTime) {
+TEST(EmulatedLink, RateAndDelayChangeAtTheirEventTime) {
   Sim sim(dir("rate=12mbit,delay=10ms"),
           timeline({"at=1s,link=0,rate=6mbit", "at=2s,link=0,delay=50ms"}));
   sim.offer(milliseconds(500));   // 1 ms at 12 Mbit/s
@@ -366,16 +366,16 @@ std::vector<std::uint64_t> lostHandles(std::uint64_t seed, std::size_t link) {
   return sim.lost;
 }
 
-TEST(LinkModel, SameSeedGivesTheSameDrops) {
+TEST(EmulatedLink, SameSeedGivesTheSameDrops) {
   EXPECT_EQ(lostHandles(42, 0), lostHandles(42, 0));
   EXPECT_NE(lostHandles(42, 0), lostHandles(43, 0));
   EXPECT_NE(lostHandles(42, 0), lostHandles(42, 1));  // each link its own stream
 }
 
-TEST(LinkModel, ReverseDirectionDefaultsToSameDelayNoLossNoLimit) {
+TEST(EmulatedLink, ReverseDirectionDefaultsToSameDelayNoLossNoLimit) {
   auto link = parseLinkSpec("to=127.0.0.1:9,rate=1mbit,delay=30ms,jitter=2ms,loss=50%");
   ASSERT_TRUE(link.ok());
-  LinkModel rev(link->rev, {}, 1, 0, Direction::Reverse);
+  EmulatedLink rev(link->rev, {}, 1, 0, Direction::Reverse);
   std::vector<Release> out;
   std::vector<std::uint64_t> lost;
   for (std::uint64_t i = 0; i < 100; ++i)
