@@ -29,8 +29,9 @@ constexpr std::size_t kReadBytes = 64 * 1024;
 // A file descriptor that stop() makes readable, so poll() returns at once.
 class Wakeup {
  public:
-  Wakeup() : fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
+  Wakeup() : fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)), error_(fd_ ? 0 : errno) {}
   bool valid() const { return fd_.valid(); }
+  int error() const { return error_; }  // eventfd's errno when it failed
   void fire() {
     std::uint64_t one = 1;
     // Fails only when the counter is already near its maximum: readable all the same.
@@ -40,6 +41,7 @@ class Wakeup {
 
  private:
   Fd fd_;
+  int error_;
 };
 
 // Reads from fd whenever it is readable; datagram or stream alike.
@@ -49,7 +51,7 @@ class FdInput : public Input {
   static Result<std::unique_ptr<Input>> create(Fd fd, std::string what) {
     std::unique_ptr<FdInput> in(new FdInput(std::move(fd), std::move(what)));
     if (!in->wakeup_.valid())
-      return Error{"input " + in->what_ + ": eventfd: " + std::strerror(errno)};
+      return Error{"input " + in->what_ + ": eventfd: " + std::strerror(in->wakeup_.error())};
     return std::unique_ptr<Input>(std::move(in));
   }
   Result<InputChunk> read() override {

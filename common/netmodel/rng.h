@@ -16,7 +16,8 @@ class Rng {
   explicit Rng(std::uint64_t seed) : state_(seed) { next(); }
   // One stream per (seed, link, purpose).
   Rng(std::uint64_t seed, std::uint64_t link, std::uint64_t purpose)
-      : Rng(seed ^ ((link + 1) * 0xd1b54a32d192ed03ULL) ^ ((purpose + 1) * 0x8cb92ba72f3d8dd7ULL)) {}
+      : Rng(seed ^ ((link + 1) * 0xd1b54a32d192ed03ULL) ^ ((purpose + 1) * 0x8cb92ba72f3d8dd7ULL)) {
+  }
   // One stream per (seed, link, direction, purpose): the emulator's two directions.
   static Rng forStream(std::uint64_t seed, std::uint64_t link, std::uint64_t direction,
                        std::uint64_t purpose) {

@@ -28,6 +28,14 @@ TimePoint at(int ms) {
   return kT0 + milliseconds(ms);
 }
 
+// `times` attempts, 10 s apart from time 0, each failing for `why`.
+void failAttempts(LinkConnection& c, int times, const std::string& why) {
+  for (int i = 0; i < times; ++i) {
+    c.attempt(at(i * 10'000));
+    c.failed(why);
+  }
+}
+
 TEST(LinkConnection, ANewLinkIsDueAtOnceAndConnects) {
   LinkConnection c;
   EXPECT_EQ(c.phase(), Phase::kIdle);
@@ -63,10 +71,7 @@ TEST(LinkConnection, FailedAttemptsBackOffDoublingUpToFiveSeconds) {
 
 TEST(LinkConnection, AConnectionResetsTheBackoffAndItsLossIsToldApart) {
   LinkConnection c;
-  for (int i = 0; i < 4; ++i) {
-    c.attempt(at(i * 10'000));
-    c.failed("rejected: wrong passphrase");
-  }
+  failAttempts(c, 4, "rejected: wrong passphrase");
   EXPECT_EQ(c.backoff(), milliseconds(4000));
   c.attempt(at(50'000));
   EXPECT_TRUE(c.connected());  // after an error: news again
@@ -112,10 +117,7 @@ TEST(LinkConnection, AReasonGivenAfterTheFactIsKeptAndToldOnce) {
 
 TEST(LinkConnection, BackoffAfterRetryAtOnceStartsFromTheFirst) {
   LinkConnection c;
-  for (int i = 0; i < 5; ++i) {
-    c.attempt(at(i * 10'000));
-    c.failed("no answer");
-  }
+  failAttempts(c, 5, "no answer");
   c.retryAtOnce();
   EXPECT_TRUE(c.isDue(at(40'001)));
   c.attempt(at(40'001));
