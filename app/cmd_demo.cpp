@@ -176,16 +176,16 @@ int runDemo(const DemoCli& cli) {
     return fail("demo", kExitFailure, rx.error().message);
   const std::uint16_t rx_port = (*rx)->ports().at(0);
 
-  emu::EmulatorConfig ec;
+  net::NetworkConfig ec;
   ec.seed = cli.seed;
   for (const auto& p : kProfiles) {
-    auto link = emu::parseLinkSpec(std::string("listen=127.0.0.1:0,to=127.0.0.1:") +
+    auto link = net::parseLinkSpec(std::string("listen=127.0.0.1:0,to=127.0.0.1:") +
                                    std::to_string(rx_port) + "," + p.spec);
     if (!link)
       return fail("demo", kExitFailure, link.error().message);
     ec.links.push_back(*link);
   }
-  auto outage = emu::parseEvent(kOutageEvent);
+  auto outage = net::parseEvent(kOutageEvent);
   if (!outage)
     return fail("demo", kExitFailure, outage.error().message);
   ec.events.push_back(*outage);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MPL-2.0
 // `bondcast emulate`: the userspace link emulator (eval/emulator) as a process.
-// Parses --link/--event/--scenario into one EmulatorConfig, runs it until
+// Parses --link/--event/--scenario into one NetworkConfig, runs it until
 // --duration or SIGINT/SIGTERM, and writes JSON stats lines every --stats-interval
 // and once more at exit ("final": true).
 #include <spdlog/spdlog.h>
@@ -19,6 +19,7 @@
 #include "common/units.h"
 #include "eval/emulator/config.h"
 #include "eval/emulator/emulator.h"
+#include "scheduler/sim/simulator.h"
 
 namespace bondcast::app {
 namespace {
@@ -27,6 +28,8 @@ struct EmulateOptions {
   std::vector<std::string> links;
   std::vector<std::string> events;
   std::string scenario;
+  std::string to;
+  std::string shared_dir;
   std::optional<std::uint64_t> seed;
   std::string duration;
   std::string stats = "-";
@@ -39,7 +42,7 @@ Link spec (--link, one per link; comma-separated key=value):
   from=ADDR          source IPv4 address of this link's sender: links with from= and
                      the same listen= share one socket, dispatched by source address
                      (for SRTLA senders); other sources are dropped (unmatched_source)
-  to=ADDR:PORT       the receiver (required)
+  to=ADDR:PORT       the receiver (required here or by --to)
   via=ADDR:PORT      local address of the upstream socket (default 127.0.0.1:0)
   rate=R             10mbit | 500kbit | unlimited (default) | trace:PATH (mahimahi)
                      | series:PATH (rate series: '<time_s> <Mbit/s>' or '<v>,<unit>')
@@ -59,6 +62,10 @@ Event (--event; times from the start):
 Randomness (loss, jitter) comes only from --seed: same seed, same decisions.
 Stats: one JSON object per line, per link and direction: packets/bytes in and
 forwarded, drops by cause (queue, loss, outage, ...), queue delay percentiles.
+A scenario file is the one bondcast sim reads (eval/scenarios/*.json,
+scheduler/sim/scenarios/*.json): its video, latency and scheduler blocks describe the
+simulator's stream and are not read here (the emulator carries what the sender sends);
+name= labels a link in the log; cost= is for the simulator only.
 Example scenario file: eval/scenarios/example.json.)";
 
 int usageError(const std::string& message) {
@@ -66,24 +73,58 @@ int usageError(const std::string& message) {
   return kExitUsage;
 }
 
+// Every link without its own to= gets --to; --to that no link takes is an error, and
+// so is a link left without a receiver or with a simulator-only cost.
+Status applyTo(const std::string& to, net::NetworkConfig& config) {
+  std::optional<net::Endpoint> endpoint;
+  if (!to.empty()) {
+    auto parsed = net::parseEndpoint(to, /*allow_port0=*/false);
+    if (!parsed)
+      return Error{"--to='" + to + "': " + parsed.error().message};
+    endpoint = *parsed;
+  }
+  bool used = false;
+  for (std::size_t i = 0; i < config.links.size(); ++i) {
+    net::LinkConfig& l = config.links[i];
+    if (l.cost) {
+      return Error{"link " + std::to_string(i) +
+                   ": cost= is the simulator's (bondcast sim); the emulator has no use for it"};
+    }
+    if (l.to)
+      continue;
+    if (!endpoint) {
+      return Error{"link " + std::to_string(i) +
+                   " has no receiver: give it to=ADDR:PORT or give --to ADDR:PORT"};
+    }
+    l.to = endpoint;
+    used = true;
+  }
+  if (endpoint && !used)
+    return Error{"--to='" + to + "': every link has its own to= (remove --to)"};
+  return okStatus();
+}
+
 // The configuration from the scenario file (if any), then the command line on top:
-// --link and --event add to the scenario's, --seed and --duration replace its.
-Result<emu::Scenario> buildScenario(const EmulateOptions& o) {
-  emu::Scenario s;
+// --link and --event add to the scenario's, --seed and --duration replace its, --to
+// fills in the receiver of links without one.
+Result<net::Scenario> buildScenario(const EmulateOptions& o) {
+  const std::string shared = o.shared_dir.empty() ? sim::defaultSharedDir() : o.shared_dir;
+  net::Scenario s;
   if (!o.scenario.empty()) {
-    auto loaded = emu::loadScenario(o.scenario);
+    auto loaded = net::loadScenario(o.scenario, shared);
     if (!loaded)
       return loaded.error();
     s = std::move(loaded).value();
   }
+  const net::TraceDirs dirs{"", shared};
   for (const std::string& spec : o.links) {
-    auto link = emu::parseLinkSpec(spec);
+    auto link = net::parseLinkSpec(spec, dirs);
     if (!link)
       return Error{"--link '" + spec + "': " + link.error().message};
     s.config.links.push_back(std::move(link).value());
   }
   for (const std::string& spec : o.events) {
-    auto event = emu::parseEvent(spec);
+    auto event = net::parseEvent(spec, dirs);
     if (!event)
       return Error{"--event '" + spec + "': " + event.error().message};
     s.config.events.push_back(std::move(event).value());
@@ -96,8 +137,10 @@ Result<emu::Scenario> buildScenario(const EmulateOptions& o) {
       return Error{"--duration='" + o.duration + "': " + d.error().message};
     s.duration = *d;
   }
-  if (auto v = emu::validate(s.config); !v)
+  if (auto v = net::validate(s.config); !v)
     return v.error();
+  if (auto t = applyTo(o.to, s.config); !t)
+    return t.error();
   return s;
 }
 
@@ -128,7 +171,7 @@ int runEmulate(const EmulateOptions& o) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  const emu::EmulatorConfig& config = scenario->config;
+  const net::NetworkConfig& config = scenario->config;
   emu::Emulator emulator(config);
   if (auto s = emulator.start(); !s) {
     spdlog::error("emulate: {}", s.error().message);
@@ -136,11 +179,11 @@ int runEmulate(const EmulateOptions& o) {
   }
   for (std::size_t i = 0; i < config.links.size(); ++i) {
     const auto& l = config.links[i];
-    spdlog::info("emulate: link {}: {} -> {} (rate {}, delay {} us, loss {:.4f})", i,
-                 emu::Endpoint{l.listen.addr, emulator.listenPort(i)}.toString(), l.to.toString(),
+    spdlog::info("emulate: link {}: {} -> {} (rate {}, delay {} us, loss {:.4f}){}", i,
+                 emu::Endpoint{l.listen.addr, emulator.listenPort(i)}.toString(), l.to->toString(),
                  l.fwd.rate.text.empty() ? "unlimited" : l.fwd.rate.text,
                  std::chrono::duration_cast<std::chrono::microseconds>(l.fwd.delay).count(),
-                 l.fwd.loss.meanLoss());
+                 l.fwd.loss.meanLoss(), l.name.empty() ? "" : " " + l.name);
   }
 
   using Clock = std::chrono::steady_clock;
@@ -188,9 +231,18 @@ void addEmulate(CLI::App& root, Runner& chosen) {
   sub->add_option("--event", opts->events, "A timeline event (see below); repeatable")
       ->type_name("SPEC");
   sub->add_option("--scenario", opts->scenario,
-                  "JSON file with seed, duration, links and events (eval/scenarios/example.json); "
-                  "--link/--event add to it, --seed/--duration replace its")
+                  "JSON file with seed, duration, links and events (eval/scenarios/example.json; "
+                  "bondcast sim's scenarios too); --link/--event add to it, --seed/--duration "
+                  "replace its")
       ->type_name("FILE");
+  sub->add_option("--to", opts->to,
+                  "The receiver (IPv4-ADDRESS:PORT) of every link that names none, e.g. a "
+                  "simulator scenario's")
+      ->type_name("ADDR:PORT");
+  sub->add_option("--shared-dir", opts->shared_dir,
+                  "Folder that ${shared} in trace paths stands for; default: "
+                  "$BONDCAST_SHARED_DIR or the one configured at build time")
+      ->type_name("DIR");
   sub->add_option("--seed", opts->seed, "Seed of every random decision (default 1)");
   sub->add_option("--duration", opts->duration,
                   "Stop by itself after this long: seconds, or with a unit (30, 30s, 2m); "

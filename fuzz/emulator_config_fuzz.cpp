@@ -1,27 +1,28 @@
 // SPDX-License-Identifier: MPL-2.0
-// The link emulator's configuration (eval/emulator/config.h): --link and --event specs and
-// JSON scenario files, and the per-direction timelines the emulator builds from events.
+// The network scenario (common/netmodel/scenario.h) as the link emulator takes it: --link
+// and --event specs and JSON scenario files, and the per-direction timelines the
+// emulator builds from events.
 //
 // Input: a mode byte (0: a link spec, 1: an event spec, 2: a JSON scenario), then the text.
 // Specs that name a capacity trace (trace:, series:) are skipped: those read files, which
 // a fuzz target must not.
-// Checks: an accepted link has a receiver port, rates above 0, probabilities in [0, 1] and
-// jitter within delay; an accepted event says when, which link and one thing to do, at a
-// time that is not negative; a scenario's timelines are in time order and every outage
-// ends after it starts.
+// Checks: an accepted link has a receiver port (if any), a cost in [0, 1e9], rates above 0,
+// probabilities in [0, 1] and jitter within delay; an accepted event says when, which link and one
+// thing to do, at a time that is not negative; a scenario's timelines are in time order and every
+// outage ends after it starts.
 #include <cstdint>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
-#include "eval/emulator/config.h"
+#include "common/netmodel/scenario.h"
 #include "fuzz/fuzz_support.h"
 #include "fuzz/scenario_inputs.h"
 
 namespace {
 
 using namespace bondcast;
-using namespace bondcast::emu;
+using namespace bondcast::net;
 using bondcast::fuzz::isProbability;
 using bondcast::fuzz::jsonNamesTrace;
 using bondcast::fuzz::namesTrace;
@@ -51,7 +52,8 @@ void checkDirection(const DirectionConfig& d) {
 }
 
 void checkLink(const LinkConfig& link) {
-  FUZZ_CHECK(link.to.port != 0);
+  FUZZ_CHECK(!link.to || link.to->port != 0);
+  FUZZ_CHECK(!link.cost || (*link.cost >= 0 && *link.cost <= 1e9));
   checkDirection(link.fwd);
   checkDirection(link.rev);
 }
@@ -139,7 +141,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (j.is_discarded() || jsonNamesTrace(j)) {
       return 0;
     }
-    if (const auto s = parseScenario(j, "fuzz", "")) {
+    if (const auto s = parseScenario(j, "fuzz", {})) {
       checkScenario(*s);
     }
   }

@@ -114,7 +114,7 @@ int main(int argc, char** argv) {
 
   std::uint16_t rx_port = 0;
   int rx = udpSocket(rx_port);
-  EmulatorConfig config;
+  NetworkConfig config;
   for (int i = 0; i < links; ++i) {
     std::string spec = "to=127.0.0.1:" + std::to_string(rx_port);
     if (!link_opts.empty())

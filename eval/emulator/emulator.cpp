@@ -127,7 +127,7 @@ struct Emulator::Impl {
     std::array<DirectionStats, 2> shell;                  // shell-side counters
   };
 
-  explicit Impl(EmulatorConfig c) : config(std::move(c)) {}
+  explicit Impl(NetworkConfig c) : config(std::move(c)) {}
 
   Status open();
   void run();
@@ -138,7 +138,7 @@ struct Emulator::Impl {
   Nanos modelNow() const { return std::chrono::steady_clock::now() - epoch; }
   std::uint32_t allocPacket();
 
-  EmulatorConfig config;
+  NetworkConfig config;
   std::vector<Link> links;
   std::vector<ListenSocket> listen_sockets;
   std::uint64_t unmatched_source = 0;  // see EmulatorStats
@@ -208,7 +208,9 @@ Status Emulator::Impl::open() {
         return Error{sysError(where + "epoll_ctl")};
       listen_sockets.push_back(std::move(socket));
     }
-    auto upstream = openUdp(l.config.via, &l.config.to, l.upstream_port);
+    if (!l.config.to)
+      return Error{where + "to= is missing (the receiver's address:port; emulate's --to)"};
+    auto upstream = openUdp(l.config.via, &*l.config.to, l.upstream_port);
     if (!upstream)
       return Error{where + upstream.error().message};
     l.upstream_fd = std::move(upstream).value();
@@ -439,7 +441,7 @@ void Emulator::Impl::run() {
   }
 }
 
-Emulator::Emulator(EmulatorConfig config) : impl_(std::make_unique<Impl>(std::move(config))) {}
+Emulator::Emulator(NetworkConfig config) : impl_(std::make_unique<Impl>(std::move(config))) {}
 
 Emulator::~Emulator() {
   stop();
@@ -473,7 +475,7 @@ EmulatorStats Emulator::stats() const {
     EmulatedLinkStats ls;
     ls.listen =
         Endpoint{l.config.listen.addr, impl_->listen_sockets[l.listen_socket].port}.toString();
-    ls.to = l.config.to.toString();
+    ls.to = l.config.to ? l.config.to->toString() : "";
     for (int dir = 0; dir < 2; ++dir) {
       const EmulatedLink& model = *l.models[static_cast<std::size_t>(dir)];
       DirectionStats s = model.stats();

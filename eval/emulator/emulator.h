@@ -38,7 +38,7 @@ namespace bondcast::emu {
 
 class Emulator {
  public:
-  explicit Emulator(EmulatorConfig config);
+  explicit Emulator(NetworkConfig config);
   ~Emulator();
   Emulator(const Emulator&) = delete;
   Emulator& operator=(const Emulator&) = delete;

@@ -115,15 +115,15 @@ class Adaptive : public BondcastTest {
     Process receiver = startReceiver(
         ports, path(name + ".ts"),
         {"--latency", latency, "--packet-log", path(name + "-packets.csv")}, name + "-recv");
-    emu::EmulatorConfig config;
+    net::NetworkConfig config;
     config.seed = 11;
     for (std::size_t i = 0; i < links.size(); ++i) {
-      auto link = emu::parseLinkSpec("to=127.0.0.1:" + std::to_string(ports[i]) + "," + links[i]);
+      auto link = net::parseLinkSpec("to=127.0.0.1:" + std::to_string(ports[i]) + "," + links[i]);
       ASSERT_TRUE(link) << link.error().message;
       config.links.push_back(*link);
     }
     for (const auto& e : events) {
-      auto event = emu::parseEvent(e);
+      auto event = net::parseEvent(e);
       ASSERT_TRUE(event) << event.error().message;
       config.events.push_back(*event);
     }
@@ -315,18 +315,18 @@ TEST_F(Adaptive, OutputDelayStaysConstantWhileTheFastestLinksDelaySpikes) {
   Process receiver = startReceiver(
       ports, "udp://127.0.0.1:" + std::to_string(capture.port()),
       {"--latency", latencyMs(300), "--packet-log", path("spikes-packets.csv")}, "spikes-recv");
-  emu::EmulatorConfig config;
+  net::NetworkConfig config;
   config.seed = 13;
   const std::vector<std::string> links = {"rate=20mbit,delay=20ms", "rate=20mbit,delay=40ms"};
   for (std::size_t i = 0; i < links.size(); ++i) {
-    auto link = emu::parseLinkSpec("to=127.0.0.1:" + std::to_string(ports[i]) + "," + links[i]);
+    auto link = net::parseLinkSpec("to=127.0.0.1:" + std::to_string(ports[i]) + "," + links[i]);
     ASSERT_TRUE(link) << link.error().message;
     config.links.push_back(*link);
   }
   for (int at_s = 2; at_s <= 11; at_s += 3) {
     for (const std::string& e : {"at=" + std::to_string(at_s) + "s,link=0,delay=170ms",
                                  "at=" + std::to_string(at_s + 1) + "s,link=0,delay=20ms"}) {
-      auto event = emu::parseEvent(e);
+      auto event = net::parseEvent(e);
       ASSERT_TRUE(event) << event.error().message;
       config.events.push_back(*event);
     }

@@ -35,15 +35,15 @@ class LinkCut : public BondcastTest {
     std::vector<std::uint16_t> ports = {freeUdpPort(), freeUdpPort()};
     receiver_ = startReceiver(ports, output(), {"--latency", "200"});
 
-    emu::EmulatorConfig config;
+    net::NetworkConfig config;
     config.seed = 7;
     for (auto port : ports) {
       auto link =
-          emu::parseLinkSpec("to=127.0.0.1:" + std::to_string(port) + ",rate=20mbit,delay=10ms");
+          net::parseLinkSpec("to=127.0.0.1:" + std::to_string(port) + ",rate=20mbit,delay=10ms");
       ASSERT_TRUE(link) << link.error().message;
       config.links.push_back(*link);
     }
-    auto cut = emu::parseEvent("at=" + std::to_string(kCutAt.count()) +
+    auto cut = net::parseEvent("at=" + std::to_string(kCutAt.count()) +
                                "ms,link=" + std::to_string(active) + ",down");
     ASSERT_TRUE(cut) << cut.error().message;
     config.events.push_back(*cut);

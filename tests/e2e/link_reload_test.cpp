@@ -45,10 +45,10 @@ class LinkReload : public BondcastTest {
       ports.push_back(freeUdpPort());
     }
     receiver_ = startReceiver(ports, output(), {"--latency", latencyMs(200)});
-    emu::EmulatorConfig config;
+    net::NetworkConfig config;
     config.seed = 15;
     for (std::size_t i = 0; i < kLinks; ++i) {
-      auto link = emu::parseLinkSpec("to=127.0.0.1:" + std::to_string(ports[i]) +
+      auto link = net::parseLinkSpec("to=127.0.0.1:" + std::to_string(ports[i]) +
                                      ",rate=20mbit,delay=" + (i == 2 ? "10ms" : "30ms"));
       ASSERT_TRUE(link) << link.error().message;
       config.links.push_back(*link);

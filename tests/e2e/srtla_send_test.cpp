@@ -50,15 +50,15 @@ TEST_F(SrtlaSend, IntoTheReferenceReceiverOverTwoLinksOneCutForGoodArrivesWhole)
 
   // The cut comes 3.5 s into the emulator's time: the stream (6 s) starts within the
   // first second (registration and SRT handshake on loopback).
-  emu::EmulatorConfig config;
+  net::NetworkConfig config;
   config.seed = 14;
   for (int i = 0; i < 2; ++i) {
-    auto link = emu::parseLinkSpec("to=127.0.0.1:" + std::to_string(srtla_port) +
+    auto link = net::parseLinkSpec("to=127.0.0.1:" + std::to_string(srtla_port) +
                                    ",rate=10mbit,delay=" + (i == 0 ? "20ms" : "30ms"));
     ASSERT_TRUE(link) << link.error().message;
     config.links.push_back(*link);
   }
-  auto cut = emu::parseEvent("at=3500ms,link=1,down");
+  auto cut = net::parseEvent("at=3500ms,link=1,down");
   ASSERT_TRUE(cut) << cut.error().message;
   config.events.push_back(*cut);
   emu::Emulator emulator(config);

@@ -183,16 +183,16 @@ TEST_F(SrtlaInterop, TheReferenceSenderOverTwoEmulatedLinksOneCutForGoodArrivesW
       [&] { return !receiver.running() || receiver.stderrContains("listening on"); }, 10s));
   ASSERT_TRUE(receiver.running()) << receiver.stderrText();
 
-  emu::EmulatorConfig config;
+  net::NetworkConfig config;
   config.seed = 14;
   for (int i = 0; i < 2; ++i) {
-    auto link = emu::parseLinkSpec("listen=127.0.0.1:0,from=127.0.0." + std::to_string(i + 2) +
+    auto link = net::parseLinkSpec("listen=127.0.0.1:0,from=127.0.0." + std::to_string(i + 2) +
                                    ",to=127.0.0.1:" + std::to_string(port) +
                                    ",rate=10mbit,delay=" + (i == 0 ? "20ms" : "30ms"));
     ASSERT_TRUE(link) << link.error().message;
     config.links.push_back(*link);
   }
-  auto cut = emu::parseEvent("at=3500ms,link=1,down");
+  auto cut = net::parseEvent("at=3500ms,link=1,down");
   ASSERT_TRUE(cut) << cut.error().message;
   config.events.push_back(*cut);
   emu::Emulator emulator(config);

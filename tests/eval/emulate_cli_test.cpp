@@ -132,6 +132,56 @@ TEST_F(EmulateCommand, MalformedLinkSpecNamesTheFieldAndValue) {
   expectUsageError({"--link", "to=127.0.0.1:9,queue=big"}, {"queue='big'"});
 }
 
+// Every scenario file in the repository runs here as in the simulator
+// (tests/scheduler/sim_cli_test.cpp): one schema. Links without a receiver take --to.
+TEST_F(EmulateCommand, EveryScenarioFileInTheRepositoryRuns) {
+  BONDCAST_SKIP_WITHOUT_SHARED_TRACES();  // several replay traces from ../shared
+  std::vector<std::string> files;
+  for (const char* dir : {"/scheduler/sim/scenarios", "/eval/scenarios"}) {
+    for (const auto& entry :
+         std::filesystem::directory_iterator(std::string(BONDCAST_SOURCE_DIR) + dir)) {
+      if (entry.path().extension() == ".json")
+        files.push_back(entry.path().string());
+    }
+  }
+  ASSERT_GE(files.size(), 17u);
+  for (const std::string& scenario : files) {
+    const auto j = nlohmann::json::parse(std::ifstream(scenario));
+    bool every_link_has_a_receiver = true;
+    for (const auto& link : j.at("links")) {
+      every_link_has_a_receiver &= link.is_object()
+                                       ? link.contains("to")
+                                       : link.get<std::string>().find("to=") != std::string::npos;
+    }
+    std::vector<std::string> args = {"--scenario", scenario,  "--duration",
+                                     "0.2",        "--stats", path("stats.jsonl")};
+    if (!every_link_has_a_receiver)
+      args.insert(args.end(), {"--to", "127.0.0.1:9"});
+    Finished f = run(args);
+    ASSERT_EQ(f.exit_code, 0) << scenario << ": " << f.err;
+    std::ifstream stats(path("stats.jsonl"));
+    std::string last;
+    for (std::string line; std::getline(stats, line);)
+      last = line;
+    ASSERT_FALSE(last.empty()) << scenario;
+    const auto final_line = nlohmann::json::parse(last);
+    EXPECT_TRUE(final_line["final"].get<bool>()) << scenario;
+    EXPECT_EQ(final_line["links"].size(), j.at("links").size()) << scenario << ": " << last;
+  }
+}
+
+TEST_F(EmulateCommand, ToFillsInTheReceiverOfLinksWithoutOne) {
+  const std::string no_receiver = file("bare.json", R"({"links": [{"rate": "10mbit"}]})");
+  expectUsageError({"--scenario", no_receiver}, {"link 0 has no receiver", "--to"});
+  expectUsageError({"--link", "to=127.0.0.1:9", "--to", "127.0.0.1:9"},
+                   {"--to='127.0.0.1:9'", "every link has its own to="});
+  expectUsageError({"--scenario", no_receiver, "--to", "127.0.0.1"}, {"--to='127.0.0.1'"});
+  expectUsageError({"--link", "to=127.0.0.1:9,cost=2"}, {"cost=", "simulator"});
+  Finished f = run({"--scenario", no_receiver, "--to", "127.0.0.1:9", "--duration", "0.1"});
+  EXPECT_EQ(f.exit_code, 0) << f.err;
+  EXPECT_NE(f.err.find(R"("to":"127.0.0.1:9")"), std::string::npos) << f.err;  // stats line
+}
+
 TEST_F(EmulateCommand, UnreadableTraceNamesThePath) {
   expectUsageError({"--link", "to=127.0.0.1:9,rate=trace:" + path("missing.up")},
                    {"rate='trace:", "missing.up"});

@@ -39,7 +39,7 @@ double ms(Clock::duration d) {
 TEST(Emulator, ConstantRateWithinTwoPercentOverTenSecondsAt2And10And50Mbit) {
   const std::vector<double> rates = {2e6, 10e6, 50e6};
   std::vector<std::unique_ptr<UdpEndpoint>> senders, receivers;
-  EmulatorConfig config;
+  NetworkConfig config;
   for (double r : rates) {
     senders.push_back(std::make_unique<UdpEndpoint>());
     receivers.push_back(std::make_unique<UdpEndpoint>());
@@ -113,7 +113,7 @@ TEST(Emulator, OneWayDelayMedianWithinOneMillisecondAndJitterSpreadAsSet) {
   UdpEndpoint sender_a, sender_b, receiver_a, receiver_b;
   receiver_a.startReceiving();
   receiver_b.startReceiving();
-  EmulatorConfig config;
+  NetworkConfig config;
   config.links.push_back(link(to(receiver_a) + ",delay=30ms"));
   config.links.push_back(link(to(receiver_b) + ",delay=20ms,jitter=4ms"));
   Emulator emu(config);
@@ -151,7 +151,7 @@ std::set<std::uint64_t> lostThroughEmulator(const std::string& spec, std::uint64
                                             std::uint64_t n, DirectionStats* stats_out) {
   UdpEndpoint sender, receiver;
   receiver.startReceiving();
-  EmulatorConfig config;
+  NetworkConfig config;
   config.seed = seed;
   config.links.push_back(link(to(receiver) + "," + spec));
   Emulator emu(config);
@@ -215,7 +215,7 @@ TEST(Emulator, MahimahiTraceReplayDeliversTheTraceBytesEachSecond) {
   ASSERT_TRUE(trace.ok()) << trace.error().message;
   UdpEndpoint sender, receiver;
   receiver.startReceiving();
-  EmulatorConfig config;
+  NetworkConfig config;
   config.links.push_back(link(to(receiver) + ",rate=trace:" + path + ",queue=450kb"));
   Emulator emu(config);
   ASSERT_TRUE(emu.start().ok());
@@ -243,7 +243,7 @@ TEST(Emulator, MahimahiTraceReplayDeliversTheTraceBytesEachSecond) {
 TEST(Emulator, OutageDropsEverythingInsideItsWindowAndNothingOutside) {
   UdpEndpoint sender, receiver;
   receiver.startReceiving();
-  EmulatorConfig config;
+  NetworkConfig config;
   config.links.push_back(link(to(receiver) + ",delay=5ms"));
   config.events.push_back(*parseEvent("at=1s,link=0,down=1s"));
   Emulator emu(config);
@@ -292,7 +292,7 @@ TEST(Emulator, RepliesGoBackToTheSenderThroughTheReverseDirection) {
   UdpEndpoint sender, receiver;
   receiver.startReceiving(/*reply_to_sender=*/true);
   sender.startReceiving();
-  EmulatorConfig config;
+  NetworkConfig config;
   config.links.push_back(link(to(receiver) + ",delay=15ms,rev-delay=5ms"));
   Emulator emu(config);
   ASSERT_TRUE(emu.start().ok());
@@ -322,7 +322,7 @@ TEST(EmulatorSharedListen, DispatchesEachDatagramToTheLinkOfItsSourceAddress) {
   UdpEndpoint sender_a(kSourceA), sender_b(kSourceB), receiver_0, receiver_1;
   receiver_0.startReceiving();
   receiver_1.startReceiving();
-  EmulatorConfig config;
+  NetworkConfig config;
   config.links.push_back(link("listen=127.0.0.1:0,from=127.0.0.2," + to(receiver_0)));
   config.links.push_back(link("listen=127.0.0.1:0,from=127.0.0.3,loss=100%," + to(receiver_1)));
   Emulator emu(config);
@@ -357,7 +357,7 @@ TEST(EmulatorSharedListen, RepliesLeaveTheSharedSocketForTheSenderOfTheirOwnLink
   receiver_1.startReceiving(/*reply_to_sender=*/true);
   sender_a.startReceiving();
   sender_b.startReceiving();
-  EmulatorConfig config;
+  NetworkConfig config;
   config.links.push_back(link("listen=127.0.0.1:0,from=127.0.0.2,delay=2ms," + to(receiver_0)));
   config.links.push_back(link("listen=127.0.0.1:0,from=127.0.0.3,delay=4ms," + to(receiver_1)));
   Emulator emu(config);
@@ -397,7 +397,7 @@ TEST(EmulatorSharedListen, DatagramFromAnUnknownSourceIsDroppedAndCounted) {
   UdpEndpoint sender_a(kSourceA), stranger(kSourceC), receiver_0, receiver_1;
   receiver_0.startReceiving();
   receiver_1.startReceiving();
-  EmulatorConfig config;
+  NetworkConfig config;
   config.links.push_back(link("listen=127.0.0.1:0,from=127.0.0.2," + to(receiver_0)));
   config.links.push_back(link("listen=127.0.0.1:0,from=127.0.0.3," + to(receiver_1)));
   Emulator emu(config);
@@ -424,7 +424,7 @@ TEST(EmulatorSharedListen, AFromLinkTakesOnlyItsSourceAndAPlainLinkKeepsTakingAn
   UdpEndpoint sender_a(kSourceA), plain_sender, receiver_0, receiver_1;
   receiver_0.startReceiving();
   receiver_1.startReceiving();
-  EmulatorConfig config;
+  NetworkConfig config;
   config.links.push_back(link("listen=127.0.0.1:0,from=127.0.0.2," + to(receiver_0)));
   config.links.push_back(link("listen=127.0.0.1:0," + to(receiver_1)));
   Emulator emu(config);
@@ -445,7 +445,7 @@ TEST(EmulatorSharedListen, AFromLinkTakesOnlyItsSourceAndAPlainLinkKeepsTakingAn
 
 TEST(Emulator, StartFailsWithAClearMessageWhenThePortIsTaken) {
   UdpEndpoint busy, receiver;
-  EmulatorConfig config;
+  NetworkConfig config;
   config.links.push_back(
       link("listen=127.0.0.1:" + std::to_string(busy.port()) + "," + to(receiver)));
   Emulator emu(config);

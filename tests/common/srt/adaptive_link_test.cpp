@@ -71,9 +71,9 @@ struct LinkThroughEmulator {
         },
         &configured);
 
-    emu::EmulatorConfig config;
+    net::NetworkConfig config;
     config.seed = 3;
-    auto link = emu::parseLinkSpec("to=127.0.0.1:" + std::to_string(boundPort(listener.get())) +
+    auto link = net::parseLinkSpec("to=127.0.0.1:" + std::to_string(boundPort(listener.get())) +
                                    "," + impairments);
     EXPECT_TRUE(link) << link.error().message;
     config.links.push_back(*link);  // the loss is one way: acknowledgements come back

@@ -46,9 +46,9 @@ TEST(BandwidthProbe, AnAdaptiveLinkCarryingAPacedShareReadsTheLinksCapacity) {
       },
       nullptr);
 
-  emu::EmulatorConfig config;
+  net::NetworkConfig config;
   config.seed = 5;
-  auto link = emu::parseLinkSpec("to=127.0.0.1:" + std::to_string(boundPort(listener.get())) +
+  auto link = net::parseLinkSpec("to=127.0.0.1:" + std::to_string(boundPort(listener.get())) +
                                  ",rate=5mbit,delay=10ms,queue=500ms");
   ASSERT_TRUE(link) << link.error().message;
   config.links.push_back(*link);

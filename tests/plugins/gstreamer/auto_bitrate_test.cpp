@@ -77,16 +77,16 @@ TEST(GstAutoBitrate, EncoderBitrateFollowsAThrottleDownAndBackUp) {
   auto ports = (*rx)->ports();
   std::thread rx_thread([&] { (void)(*rx)->run(); });
 
-  emu::EmulatorConfig config;
+  net::NetworkConfig config;
   for (auto p : ports) {
-    auto link = emu::parseLinkSpec("listen=127.0.0.1:0,to=127.0.0.1:" + std::to_string(p) +
+    auto link = net::parseLinkSpec("listen=127.0.0.1:0,to=127.0.0.1:" + std::to_string(p) +
                                    ",rate=20mbit,delay=10ms");
     ASSERT_TRUE(link) << link.error().message;
     config.links.push_back(*link);
   }
   for (const char* spec : {"at=4s,link=0,rate=1mbit", "at=4s,link=1,rate=1mbit",
                            "at=12s,link=0,rate=20mbit", "at=12s,link=1,rate=20mbit"}) {
-    auto ev = emu::parseEvent(spec);
+    auto ev = net::parseEvent(spec);
     ASSERT_TRUE(ev) << ev.error().message;
     config.events.push_back(*ev);
   }

@@ -154,15 +154,15 @@ class GstPipelines : public ::testing::Test {
     EXPECT_TRUE(waitUntilBound(p1, std::chrono::seconds(10)) &&
                 waitUntilBound(p2, std::chrono::seconds(10)))
         << readText(dir_ / "rx.log");
-    emu::EmulatorConfig config;
+    net::NetworkConfig config;
     const std::uint16_t ports[] = {p1, p2};
     for (std::size_t i = 0; i < 2; ++i) {
-      auto link = emu::parseLinkSpec("listen=127.0.0.1:0,to=127.0.0.1:" + std::to_string(ports[i]) +
+      auto link = net::parseLinkSpec("listen=127.0.0.1:0,to=127.0.0.1:" + std::to_string(ports[i]) +
                                      ",rate=20mbit,delay=" + delays[i]);
       EXPECT_TRUE(link) << link.error().message;
       config.links.push_back(*link);
     }
-    config.events.push_back(emu::parseEvent("at=4s,link=0,down").value());
+    config.events.push_back(net::parseEvent("at=4s,link=0,down").value());
     emu::Emulator emulator(config);
     EXPECT_TRUE(emulator.start());
     Process tx =

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MPL-2.0
-#include "eval/emulator/config.h"
+#include "common/netmodel/scenario.h"
 
 #include <arpa/inet.h>
 
@@ -12,7 +12,7 @@
 #include "common/text.h"
 #include "common/units.h"
 
-namespace bondcast::emu {
+namespace bondcast::net {
 namespace {
 
 struct Field {
@@ -59,8 +59,8 @@ Result<bool> parseBool(const std::string& text) {
 }
 
 // "5x200ms" or "5x200ms/800ms": count, down time, up time (common/netmodel/flap.h).
-Status parseFlap(const std::string& text, Event& e) {
-  auto flap = net::parseFlap(text);
+Status applyFlap(const std::string& text, Event& e) {
+  auto flap = parseFlap(text);
   if (!flap)
     return flap.error();
   e.flap_count = flap->count;
@@ -73,9 +73,9 @@ Status parseFlap(const std::string& text, Event& e) {
 // link, queue and reorder). Returns false if `key` is none of them.
 Result<bool> applyDirectionField(DirectionConfig* cfg, DirectionChange* change,
                                  const std::string& key, const std::string& value,
-                                 const std::string& base_dir) {
+                                 const TraceDirs& dirs) {
   if (key == "rate") {
-    auto r = net::parseRateSpec(value, base_dir, "");
+    auto r = parseRateSpec(value, dirs.base_dir, dirs.shared_dir);
     if (!r)
       return r.error();
     if (cfg)
@@ -91,7 +91,7 @@ Result<bool> applyDirectionField(DirectionConfig* cfg, DirectionChange* change,
     if (change)
       (key == "delay" ? change->delay : change->jitter) = *d;
   } else if (key == "loss" || key == "ge") {
-    auto l = key == "loss" ? net::parseBernoulliLoss(value) : net::parseGilbertElliottLoss(value);
+    auto l = key == "loss" ? parseBernoulliLoss(value) : parseGilbertElliottLoss(value);
     if (!l)
       return l.error();
     if (cfg)
@@ -100,7 +100,9 @@ Result<bool> applyDirectionField(DirectionConfig* cfg, DirectionChange* change,
       change->loss = *l;
   } else if (cfg && key == "queue") {
     // A time ends in s (200ms, 1s, 500us); anything else is a size (300kb, 1mb, 64000).
-    if (value.ends_with("s")) {
+    if (value == "unlimited") {
+      cfg->queue = QueueLimit{std::nullopt, kNever};
+    } else if (value.ends_with("s")) {
       auto d = parseDuration(value);
       if (!d)
         return d.error();
@@ -120,6 +122,15 @@ Result<bool> applyDirectionField(DirectionConfig* cfg, DirectionChange* change,
     return false;
   }
   return true;
+}
+
+// The simulated sender's cost of a link: a number in [0, 1e9].
+Result<double> parseCost(const std::string& text) {
+  double cost = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), cost);
+  if (ec != std::errc() || ptr != text.data() + text.size() || !(cost >= 0 && cost <= 1e9))
+    return Error{"expected a number from 0 to 1e9"};
+  return cost;
 }
 
 constexpr std::string_view kRevPrefix = "rev-";
@@ -169,22 +180,35 @@ Result<Endpoint> parseEndpoint(std::string_view text, bool allow_port0) {
   return Endpoint{*addr, static_cast<std::uint16_t>(port)};
 }
 
-Result<LinkConfig> parseLinkSpec(std::string_view spec, const std::string& base_dir) {
+Result<LinkConfig> parseLinkSpec(std::string_view spec, const TraceDirs& dirs) {
   constexpr const char* kWhat = "link spec";
   auto fields = splitFields(spec, kWhat);
   if (!fields)
     return fields.error();
   LinkConfig link;
-  bool have_to = false, have_rev_delay = false;
+  bool have_rev_delay = false;
   for (const Field& f : *fields) {
     if (!f.has_value)
       return fieldError(kWhat, f, "expected key=value");
+    if (f.key == "name") {
+      link.name = f.value;
+      continue;
+    }
+    if (f.key == "cost") {
+      auto cost = parseCost(f.value);
+      if (!cost)
+        return fieldError(kWhat, f, cost.error().message);
+      link.cost = *cost;
+      continue;
+    }
     if (f.key == "listen" || f.key == "to" || f.key == "via") {
       auto ep = parseEndpoint(f.value, f.key != "to");
       if (!ep)
         return fieldError(kWhat, f, ep.error().message);
-      (f.key == "listen" ? link.listen : f.key == "to" ? link.to : link.via) = *ep;
-      have_to |= f.key == "to";
+      if (f.key == "to")
+        link.to = *ep;
+      else
+        (f.key == "listen" ? link.listen : link.via) = *ep;
       continue;
     }
     if (f.key == "from") {
@@ -200,19 +224,17 @@ Result<LinkConfig> parseLinkSpec(std::string_view spec, const std::string& base_
     }
     bool rev = f.key.starts_with(kRevPrefix);
     std::string key = rev ? f.key.substr(kRevPrefix.size()) : f.key;
-    auto known = applyDirectionField(rev ? &link.rev : &link.fwd, nullptr, key, f.value, base_dir);
+    auto known = applyDirectionField(rev ? &link.rev : &link.fwd, nullptr, key, f.value, dirs);
     if (!known)
       return fieldError(kWhat, f, known.error().message);
     if (!*known) {
       return fieldError(
           kWhat, f,
-          "unknown field (known: listen, from, to, via, rate, queue, delay, jitter, loss, "
-          "ge, reorder, and rev- before rate..reorder)");
+          "unknown field (known: name, cost, listen, from, to, via, rate, queue, delay, "
+          "jitter, loss, ge, reorder, and rev- before rate..reorder)");
     }
     have_rev_delay |= rev && key == "delay";
   }
-  if (!have_to)
-    return Error{std::string(kWhat) + ": to= is missing (the receiver's address:port)"};
   if (!have_rev_delay)
     link.rev.delay = link.fwd.delay;
   for (const DirectionConfig* d : {&link.fwd, &link.rev}) {
@@ -224,7 +246,7 @@ Result<LinkConfig> parseLinkSpec(std::string_view spec, const std::string& base_
   return link;
 }
 
-Result<Event> parseEvent(std::string_view spec, const std::string& base_dir) {
+Result<Event> parseEvent(std::string_view spec, const TraceDirs& dirs) {
   constexpr const char* kWhat = "event";
   auto fields = splitFields(spec, kWhat);
   if (!fields)
@@ -264,7 +286,7 @@ Result<Event> parseEvent(std::string_view spec, const std::string& base_dir) {
     } else if (f.key == "flap") {
       e.action = Event::Action::Flap;
       ++actions;
-      if (auto s = parseFlap(f.value, e); !s)
+      if (auto s = applyFlap(f.value, e); !s)
         return fieldError(kWhat, f, s.error().message);
     } else if (f.key == "dir") {
       if (f.value != "fwd" && f.value != "rev" && f.value != "both") {
@@ -276,7 +298,7 @@ Result<Event> parseEvent(std::string_view spec, const std::string& base_dir) {
       bool rev = f.key.starts_with(kRevPrefix);
       std::string key = rev ? f.key.substr(kRevPrefix.size()) : f.key;
       auto known = f.has_value ? applyDirectionField(nullptr, rev ? &e.rev_change : &e.fwd_change,
-                                                     key, f.value, base_dir)
+                                                     key, f.value, dirs)
                                : Result<bool>(false);
       if (!known)
         return fieldError(kWhat, f, known.error().message);
@@ -295,6 +317,16 @@ Result<Event> parseEvent(std::string_view spec, const std::string& base_dir) {
   if (actions > 1 || (actions == 1 && changes)) {
     return Error{std::string(kWhat) + ": '" + std::string(spec) +
                  "' mixes actions: use one of down, up, flap, or setting changes"};
+  }
+  if (e.action == Event::Action::Flap) {
+    using std::chrono::duration_cast;
+    const Flap flap{e.flap_count, duration_cast<Micros>(e.flap_down),
+                    duration_cast<Micros>(e.flap_up)};
+    if (!flap.fitsFrom(duration_cast<Micros>(e.at))) {
+      return Error{std::string(kWhat) + ": '" + std::string(spec) +
+                   "' flaps too often or too long (at most " + std::to_string(kMaxFlapCycles) +
+                   " cycles, ending within 31 years)"};
+    }
   }
   if (actions == 0 && !changes) {
     return Error{std::string(kWhat) + ": '" + std::string(spec) +
@@ -342,7 +374,7 @@ std::vector<TimedAction> timelineFor(const std::vector<Event>& events, std::size
   return out;
 }
 
-Status validate(const EmulatorConfig& config) {
+Status validate(const NetworkConfig& config) {
   if (config.links.empty())
     return Error{"no links: give at least one --link"};
   for (const Event& e : config.events) {
@@ -383,7 +415,8 @@ Status validate(const EmulatorConfig& config) {
 namespace {
 
 // A JSON object {"key": value, ...} -> "key=value,..."; strings as they are, numbers
-// as written, booleans as 1/0, null as a bare key ("down": null -> down).
+// as written, booleans as 1/0, null as a bare key ("down": null -> down). "comment"
+// keys are notes for the reader and are left out.
 Result<std::string> objectToSpec(const nlohmann::json& j, const std::string& what) {
   if (j.is_string())
     return j.get<std::string>();
@@ -391,6 +424,8 @@ Result<std::string> objectToSpec(const nlohmann::json& j, const std::string& wha
     return Error{what + ": expected a string or an object"};
   std::string spec;
   for (const auto& [key, value] : j.items()) {
+    if (key == "comment")
+      continue;
     if (!spec.empty())
       spec += ',';
     spec += key;
@@ -409,9 +444,16 @@ Result<std::string> objectToSpec(const nlohmann::json& j, const std::string& wha
   return spec;
 }
 
+Result<Nanos> durationValue(const nlohmann::json& value, const std::string& where) {
+  auto d = parseDuration(value.is_string() ? value.get<std::string>() : value.dump());
+  if (!d)
+    return Error{where + ": " + d.error().message};
+  return Nanos(*d);
+}
+
 }  // namespace
 
-Result<Scenario> loadScenario(const std::string& path) {
+Result<Scenario> loadScenario(const std::string& path, const std::string& shared_dir) {
   std::ifstream in(path);
   if (!in)
     return Error{"scenario: cannot read '" + path + "': " + std::strerror(errno)};
@@ -421,11 +463,11 @@ Result<Scenario> loadScenario(const std::string& path) {
   } catch (const nlohmann::json::exception& e) {
     return Error{"scenario '" + path + "': not valid JSON: " + e.what()};
   }
-  return parseScenario(j, path, std::filesystem::path(path).parent_path().string());
+  return parseScenario(j, path, {std::filesystem::path(path).parent_path().string(), shared_dir});
 }
 
 Result<Scenario> parseScenario(const nlohmann::json& j, const std::string& name,
-                               const std::string& base) {
+                               const TraceDirs& dirs) {
   if (!j.is_object()) {
     return Error{"scenario '" + name + "': expected a JSON object"};
   }
@@ -436,11 +478,19 @@ Result<Scenario> parseScenario(const nlohmann::json& j, const std::string& name,
       if (!value.is_number_unsigned())
         return Error{where + "='" + value.dump() + "': expected an unsigned integer"};
       s.config.seed = value.get<std::uint64_t>();
-    } else if (key == "duration") {
-      auto d = parseDuration(value.is_string() ? value.get<std::string>() : value.dump());
+    } else if (key == "name") {
+      if (!value.is_string())
+        return Error{where + ": expected a string"};
+      s.name = value.get<std::string>();
+    } else if (key == "duration" || key == "latency" || key == "stats_period") {
+      auto d = durationValue(value, where);
       if (!d)
-        return Error{where + ": " + d.error().message};
-      s.duration = *d;
+        return d.error();
+      (key == "duration" ? s.duration : key == "latency" ? s.latency : s.stats_period) = *d;
+    } else if (key == "video" || key == "scheduler") {
+      if (!value.is_object())
+        return Error{where + ": expected an object"};
+      (key == "video" ? s.video : s.scheduler) = value;
     } else if (key == "links" || key == "events") {
       if (!value.is_array())
         return Error{where + ": expected an array"};
@@ -449,13 +499,13 @@ Result<Scenario> parseScenario(const nlohmann::json& j, const std::string& name,
         if (!spec)
           return spec.error();
         if (key == "links") {
-          auto l = parseLinkSpec(*spec, base);
+          auto l = parseLinkSpec(*spec, dirs);
           if (!l)
             return Error{where + "[" + std::to_string(s.config.links.size()) +
                          "]: " + l.error().message};
           s.config.links.push_back(*l);
         } else {
-          auto e = parseEvent(*spec, base);
+          auto e = parseEvent(*spec, dirs);
           if (!e)
             return Error{where + "[" + std::to_string(s.config.events.size()) +
                          "]: " + e.error().message};
@@ -465,10 +515,13 @@ Result<Scenario> parseScenario(const nlohmann::json& j, const std::string& name,
     } else if (key == "comment" || key.starts_with("_")) {
       continue;
     } else {
-      return Error{where + ": unknown key (known: seed, duration, links, events, comment)"};
+      return Error{where +
+                   ": unknown key (known: name, comment, seed, duration, latency, "
+                   "stats_period, video, scheduler, links, events, and _-prefixed blocks of "
+                   "other tools)"};
     }
   }
   return s;
 }
 
-}  // namespace bondcast::emu
+}  // namespace bondcast::net

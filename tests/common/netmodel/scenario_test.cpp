@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MPL-2.0
-#include "eval/emulator/config.h"
+#include "common/netmodel/scenario.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -9,7 +9,7 @@
 
 #include "tests/support/shared_dir.h"
 
-namespace bondcast::emu {
+namespace bondcast::net {
 namespace {
 
 using std::chrono::milliseconds;
@@ -23,7 +23,8 @@ TEST(LinkSpec, ParsesEveryField) {
       "jitter=2ms,loss=0.5%,queue=200ms,reorder=1,rev-rate=2mbit,rev-delay=5ms,rev-queue=30kb");
   ASSERT_TRUE(l.ok()) << l.error().message;
   EXPECT_EQ(l->listen.port, 7001);
-  EXPECT_EQ(l->to.toString(), "127.0.0.1:9000");
+  ASSERT_TRUE(l->to.has_value());
+  EXPECT_EQ(l->to->toString(), "127.0.0.1:9000");
   EXPECT_EQ(l->via.port, 7101);
   EXPECT_EQ(l->fwd.rate.kind, RateSpec::Kind::kConstant);
   EXPECT_EQ(l->fwd.rate.bps, 10'000'000u);
@@ -61,8 +62,8 @@ TEST(LinkSpec, FromTakesAnIpv4AddressWithoutPort) {
       << with_port.error().message;
 }
 
-EmulatorConfig linksConfig(std::initializer_list<const char*> specs) {
-  EmulatorConfig c;
+NetworkConfig linksConfig(std::initializer_list<const char*> specs) {
+  NetworkConfig c;
   for (const char* spec : specs) {
     auto l = parseLinkSpec(spec);
     EXPECT_TRUE(l.ok()) << spec << ": " << l.error().message;
@@ -166,9 +167,25 @@ TEST(LinkSpec, ErrorsNameTheFieldAndValue) {
   expectError("listen=127.0.0.1:70000,to=127.0.0.1:9", "listen='127.0.0.1:70000'");
   expectError("to=127.0.0.1:9,rate=trace:/nonexistent/x.up", "/nonexistent/x.up");
   expectError("to=127.0.0.1:9,rate=0", "rate='0'");
-  expectError("listen=127.0.0.1:7001", "to=");
   expectError("to=127.0.0.1:9,delay=5ms,jitter=10ms", "jitter");
   expectError("to=127.0.0.1:9,reorder=maybe", "reorder='maybe'");
+  expectError("cost=-1", "cost='-1'");
+  expectError("cost=cheap", "cost='cheap'");
+}
+
+TEST(LinkSpec, TheSimulatorsKeysAndNoReceiver) {
+  auto l = parseLinkSpec("name=cell-A,cost=2.5,rate=8mbit,queue=unlimited");
+  ASSERT_TRUE(l.ok()) << l.error().message;
+  EXPECT_EQ(l->name, "cell-A");
+  ASSERT_TRUE(l->cost.has_value());
+  EXPECT_DOUBLE_EQ(*l->cost, 2.5);
+  EXPECT_FALSE(l->to.has_value());  // the emulator's --to fills it in
+  EXPECT_FALSE(l->fwd.queue.bytes.has_value());
+  EXPECT_EQ(l->fwd.queue.time, kNever);
+  auto plain = parseLinkSpec("rate=8mbit");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_TRUE(plain->name.empty());
+  EXPECT_FALSE(plain->cost.has_value());
 }
 
 TEST(EventSpec, ParsesActions) {
@@ -233,8 +250,8 @@ TEST(EventSpec, TimelineExpandsFlapsAndSortsByTime) {
   EXPECT_EQ(other[0].until, kNever);
 }
 
-TEST(EmulatorConfig, ValidateChecksEventLinksAndDuplicateListens) {
-  EmulatorConfig c;
+TEST(NetworkConfig, ValidateChecksEventLinksAndDuplicateListens) {
+  NetworkConfig c;
   EXPECT_FALSE(validate(c).ok());
   c.links.push_back(*parseLinkSpec("listen=127.0.0.1:7001,to=127.0.0.1:9"));
   c.events.push_back(*parseEvent("at=1s,link=1,down"));
@@ -282,5 +299,30 @@ TEST(Scenario, ErrorsNameTheKey) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(Scenario, TakesTheSimulatorsStreamAndSkipsOtherToolsBlocks) {
+  const auto j = nlohmann::json::parse(R"({
+    "name": "demo", "comment": "c", "seed": 3, "duration": "30s", "latency": "300ms",
+    "stats_period": "5ms", "video": {"bitrate": "8mbit"}, "scheduler": {"overhead_budget": 0.04},
+    "links": [{"name": "cell-A", "rate": "8mbit", "comment": "a note", "queue": "300ms"}],
+    "events": [{"at": "10s", "link": 0, "down": "5s", "comment": "a note"}],
+    "_eval": {"anything": [1, 2]}})");
+  auto s = parseScenario(j, "inline", {});
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_EQ(s->name, "demo");
+  EXPECT_EQ(s->config.seed, 3u);
+  EXPECT_EQ(s->latency, std::chrono::milliseconds(300));
+  EXPECT_EQ(s->stats_period, std::chrono::milliseconds(5));
+  EXPECT_EQ(s->video.at("bitrate"), "8mbit");
+  EXPECT_DOUBLE_EQ(s->scheduler.at("overhead_budget").get<double>(), 0.04);
+  ASSERT_EQ(s->config.links.size(), 1u);
+  EXPECT_EQ(s->config.links[0].name, "cell-A");
+  ASSERT_EQ(s->config.events.size(), 1u);
+  EXPECT_EQ(s->config.events[0].down_for, std::chrono::seconds(5));
+  auto bad_video = parseScenario(nlohmann::json::parse(R"({"video": "8mbit"})"), "inline", {});
+  ASSERT_FALSE(bad_video.ok());
+  EXPECT_NE(bad_video.error().message.find("video: expected an object"), std::string::npos)
+      << bad_video.error().message;
+}
+
 }  // namespace
-}  // namespace bondcast::emu
+}  // namespace bondcast::net
