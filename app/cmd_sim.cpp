@@ -22,6 +22,8 @@ struct SimOptions {
   std::string policy = "latency-aware";
   std::optional<std::uint64_t> seed;
   std::string duration;
+  std::string bitrate;
+  std::string latency;
   std::string shared_dir;
   bool no_bounds = false;
   bool compact = false;
@@ -36,17 +38,29 @@ int runSim(const SimOptions& o) {
   if (auto probe = sched::makeScheduler(o.policy); !probe)
     return usageError(probe.error().message);
   const std::string shared = o.shared_dir.empty() ? sim::defaultSharedDir() : o.shared_dir;
-  auto scenario = sim::loadScenario(o.scenario, shared);
-  if (!scenario)
-    return usageError(scenario.error().message);
-  if (o.seed)
-    scenario->seed = *o.seed;
+  sim::SimOverrides overrides;
+  overrides.seed = o.seed;
   if (!o.duration.empty()) {
     auto d = parseRunLength(o.duration);
     if (!d)
       return usageError("--duration='" + o.duration + "': expected a time above 0");
-    scenario->duration = *d;
+    overrides.duration = *d;
   }
+  if (!o.bitrate.empty()) {
+    auto bps = parseBitrateBps(o.bitrate);
+    if (!bps || *bps == 0)
+      return usageError("--bitrate='" + o.bitrate + "': expected a rate above 0 (8mbit)");
+    overrides.bitrate_bps = *bps;
+  }
+  if (!o.latency.empty()) {
+    auto d = parseRunLength(o.latency);
+    if (!d)
+      return usageError("--latency='" + o.latency + "': expected a time above 0 (300ms)");
+    overrides.latency = *d;
+  }
+  auto scenario = sim::loadScenario(o.scenario, shared, overrides);
+  if (!scenario)
+    return usageError(scenario.error().message);
   const auto start = std::chrono::steady_clock::now();
   auto report = sim::simulate(*scenario, o.policy, !o.no_bounds);
   const std::chrono::duration<double> wall = std::chrono::steady_clock::now() - start;
@@ -70,9 +84,10 @@ void addSim(CLI::App& root, Runner& chosen) {
       "ideal broadcast");
   auto o = std::make_shared<SimOptions>();
   sub->add_option("--scenario", o->scenario,
-                  "Scenario file (JSON): links, video, latency, events and optional scheduler "
-                  "settings (see scheduler/config.h); examples in "
-                  "scheduler/sim/scenarios/")
+                  "Scenario file (JSON): links, events, video, latency and optional scheduler "
+                  "settings (see scheduler/config.h); the schema bondcast emulate reads too "
+                  "(eval/emulator/README.md). Examples in scheduler/sim/scenarios/ and "
+                  "eval/scenarios/")
       ->required();
   sub->add_option("--policy", o->policy,
                   "Scheduler policy: " + sched::knownPoliciesText() + " (default latency-aware)");
@@ -81,6 +96,12 @@ void addSim(CLI::App& root, Runner& chosen) {
   sub->add_option("--duration", o->duration,
                   "Seconds of video to simulate, or with a unit (30, 30s, 2m); default: the "
                   "scenario's");
+  sub->add_option("--bitrate", o->bitrate,
+                  "The video's mean bitrate in bits/s with a unit (8mbit, 500kbit); default: "
+                  "the scenario's video block (a scenario without one needs this)");
+  sub->add_option("--latency", o->latency,
+                  "The receiver's latency: seconds, or with a unit (300ms, 1s); default: the "
+                  "scenario's, else 300ms");
   sub->add_option("--shared-dir", o->shared_dir,
                   "Folder that ${shared} in trace paths stands for; default: "
                   "$BONDCAST_SHARED_DIR or the one configured at build time");

@@ -277,9 +277,12 @@ def main():
         text = (ROOT / "eval" / "scenarios" / f"{name}.json").read_text()
         write("emulator_config", name, b"\x02" + text.encode())
 
-    # sim_scenario: the simulator's own scenarios without traces, and one with every section
+    # sim_scenario: the simulator's own scenarios and eval's without traces (one schema), and
+    # one with every section
     for name in ("aggregation", "outage", "speed"):
         write("sim_scenario", name, (ROOT / "scheduler" / "sim" / "scenarios" / f"{name}.json").read_text())
+    for name in ("s2_outages", "s3a_burst_loss"):
+        write("sim_scenario", name, (ROOT / "eval" / "scenarios" / f"{name}.json").read_text())
     write("sim_scenario", "everything", json.dumps({
         "name": "everything", "seed": 3, "duration": "10s", "latency": "400ms", "stats_period": "20ms",
         "video": {"kind": "cbr", "bitrate": "4mbit", "fps": 25, "gop": 50, "iframe_ratio": 4,
@@ -288,7 +291,14 @@ def main():
         "links": [{"name": "lte", "rate": "8mbit", "delay": "40ms", "jitter": "5ms", "ge": "1%:30%",
                    "queue": "300kb", "cost": 3},
                   {"rate": "5mbit", "delay": "60ms", "loss": "0.5%", "queue": "unlimited"}],
-        "events": [{"at": "2s", "link": 0, "down": "1s"}, {"at": "5s", "link": 1, "flap": "3x100ms/400ms"}],
+        "events": [{"at": "2s", "link": 0, "down": "1s"}, {"at": "5s", "link": 1, "flap": "3x100ms/400ms"},
+                   "at=6s,link=1,down", "at=6500ms,link=1,up", "at=7s,link=1,rate=2mbit,delay=90ms,loss=1%"],
+        "_eval": {"name": "skipped"},
+    }, indent=1))
+    write("sim_scenario", "sockets_and_return_delay", json.dumps({
+        "latency": "300ms", "video": {"bitrate": "3mbit"},
+        "links": ["listen=127.0.0.1:0,to=127.0.0.1:9000,rate=4mbit,delay=30ms,rev-delay=10ms,reorder=0",
+                  {"listen": "127.0.0.1:0", "from": "127.0.0.2", "rate": "2mbit", "delay": "50ms"}],
     }, indent=1))
 
     # merge: settings, then 29-byte records

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MPL-2.0
-// The simulator's scenarios (scheduler/sim/scenario.h): parseScenario() on any JSON, the
-// step after the file is read (loadScenario only adds the file).
+// The simulator's scenarios (scheduler/sim/scenario.h): the network scenario's parse
+// (common/netmodel/scenario.h) and the simulator's setup from it, on any JSON: the step
+// after the file is read (loadScenario only adds the file). Inputs whose flaps expand
+// to more than 100,000 steps are skipped (one input's memory stays small).
 // Scenarios that name a capacity trace (trace:, series:) are skipped: those read files,
 // which a fuzz target must not.
 // Checks: an accepted scenario has 1 to kMaxLinks links, each with a capacity, jitter
-// within delay, probabilities in [0, 1], and outages sorted, apart and each ending after it
-// starts; times above 0; the video within its documented bounds.
+// within delay, probabilities in [0, 1], outages sorted, apart and each ending after it
+// starts, changes in time order; times above 0; the video within its documented bounds.
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -22,11 +24,17 @@ using bondcast::fuzz::isProbability;
 using bondcast::fuzz::jsonNamesTrace;
 using bondcast::fuzz::namesTrace;
 
+constexpr std::uint64_t kMaxTimelineSteps = 100'000;
+
 void checkLink(const LinkSpec& link) {
   FUZZ_CHECK(!link.name.empty());
   FUZZ_CHECK(link.cost >= 0 && link.cost <= 1e9);
   FUZZ_CHECK(link.trace || link.rate_bps > 0);
   FUZZ_CHECK(link.delay.count() >= 0 && link.jitter.count() >= 0 && link.jitter <= link.delay);
+  FUZZ_CHECK(link.rev_delay.count() >= 0 && link.minOneWay() <= link.maxDelay());
+  for (std::size_t i = 1; i < link.changes.size(); ++i) {
+    FUZZ_CHECK(link.changes[i - 1].at <= link.changes[i].at);
+  }
   FUZZ_CHECK(isProbability(link.loss.p_loss) && isProbability(link.loss.p_good_bad) &&
              isProbability(link.loss.p_bad_good) && isProbability(link.loss.loss_bad) &&
              isProbability(link.loss.loss_good));
@@ -45,7 +53,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (j.is_discarded() || jsonNamesTrace(j)) {
     return 0;
   }
-  const auto s = parseScenario(j, "/nonexistent", "/nonexistent");
+  const auto n = net::parseScenario(j, "fuzz", {"/nonexistent", "/nonexistent"});
+  if (!n) {
+    FUZZ_CHECK(!n.error().message.empty());
+    return 0;
+  }
+  std::uint64_t steps = 0;
+  for (const net::Event& e : n->config.events) {
+    steps += e.action == net::Event::Action::Flap ? e.flap_count : 1;
+  }
+  if (steps > kMaxTimelineSteps) {
+    return 0;
+  }
+  const auto s = fromScenario(*n);
   if (!s) {
     FUZZ_CHECK(!s.error().message.empty());
     return 0;

@@ -83,7 +83,7 @@ def _start_receiver(procs, tools, variant, run_dir, bound_s, scheme="srt"):
 def _start_emulator(procs, tools, scenario, receiver_port, run_dir, bound_s, by_source=False):
     """by_source: every link listens on one shared port and takes the datagrams from
     srtla_source_ip(i) (the emulator's from=), as the reference SRTLA sender needs."""
-    config = scenarios.emulator_config(scenario, receiver_port, tools.shared_dir, bound_s)
+    config = scenarios.run_config(scenario, bound_s)
     if by_source:
         for i, link in enumerate(config["links"]):
             link["listen"] = "127.0.0.1:0"  # one port for the whole group
@@ -92,6 +92,7 @@ def _start_emulator(procs, tools, scenario, receiver_port, run_dir, bound_s, by_
     path.write_text(json.dumps(config, indent=1))
     emu = procs.start("bondcast emulate",
                       [tools.bondcast, "emulate", "--scenario", path,
+                       "--to", f"127.0.0.1:{receiver_port}", "--shared-dir", tools.shared_dir,
                        "--stats", run_dir / "emu.jsonl", "--stats-interval", "500ms"],
                       run_dir / "emu.log")
     n = len(scenario.links)

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MPL-2.0
-"""The simulator's view of a scenario: `bondcast sim` on a mirrored scenario file, for
-the latency-aware policy and the pooled oracle bound (no scheduler can do better)."""
+"""The simulator's view of a scenario: `bondcast sim` on the run's scenario file (the one
+the emulator gets), for the latency-aware policy and the pooled oracle bound (no scheduler
+can do better)."""
 import json
 import subprocess
 
@@ -13,10 +14,11 @@ def bound(tools, scenario, variant, folder):
         return {}
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"sim-{variant.label}.json"
-    path.write_text(json.dumps(scenarios.sim_config(scenario, variant, tools.shared_dir, folder),
-                               indent=1))
+    path.write_text(json.dumps(scenarios.run_config(scenario, scenario.duration_s), indent=1))
     done = subprocess.run([tools.bondcast, "sim", "--scenario", str(path), "--policy",
-                           "latency-aware", "--compact", "--shared-dir", str(tools.shared_dir)],
+                           "latency-aware", "--compact", "--shared-dir", str(tools.shared_dir),
+                           "--bitrate", f"{variant.bitrate_bps:.0f}bit",
+                           "--latency", f"{variant.latency_ms}ms"],
                           capture_output=True, text=True, timeout=600)
     if done.returncode != 0:
         raise RuntimeError(f"bondcast sim --scenario {path}: {done.stderr.strip()}")

@@ -18,6 +18,7 @@ LinkSim::LinkSim(const LinkSpec& spec, std::uint64_t seed, std::uint32_t index,
     : spec_(spec),
       unlimited_(unlimited_capacity),
       delay_us_(spec.delay.count()),
+      rev_delay_us_(spec.rev_delay.count()),
       jitter_us_(spec.jitter.count()),
       loss_(spec_.loss),
       loss_rng_(seed, index, kLossStream),
@@ -63,7 +64,21 @@ bool LinkSim::queueFull(std::uint32_t bytes, SimTime now_us) {
          last_departure_us_ - now_us > spec_.queue_limit_time.count();
 }
 
+void LinkSim::applyChanges(SimTime now_us) {
+  for (; next_change_ < spec_.changes.size() && spec_.changes[next_change_].at.count() <= now_us;
+       ++next_change_) {
+    const LinkChange& c = spec_.changes[next_change_];
+    if (c.delay)
+      delay_us_ = c.delay->count();
+    if (c.jitter)
+      jitter_us_ = c.jitter->count();
+    if (c.loss)
+      loss_.set(*c.loss);  // a Gilbert-Elliott chain keeps its state, as in the emulator
+  }
+}
+
 Transmission LinkSim::transmit(std::uint32_t bytes, SimTime now_us) {
+  applyChanges(now_us);
   ++counters_.wire_packets;
   counters_.wire_bytes += bytes;
   Transmission tx;

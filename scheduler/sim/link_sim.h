@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MPL-2.0
 // One simulated network path, sender to receiver: a drop-tail bottleneck queue served
 // at a constant rate or by a capacity trace, then a one-way delay with jitter, random
-// loss (Bernoulli or Gilbert-Elliott) and outages. Pure: times are sim microseconds.
+// loss (Bernoulli or Gilbert-Elliott), outages, and changes of delay, jitter and loss
+// over time. Pure: times are sim microseconds.
 #pragma once
 
 #include <cstdint>
@@ -46,7 +47,8 @@ class LinkSim {
   // Capacity over the 40 ms up to t in packets of `bytes` (what SRT's packet-pair probes
   // measure as a packet leaves the bottleneck at t), bits/s.
   double capacityBpsAt(SimTime t_us, std::uint32_t bytes) const;
-  SimTime delayUs() const { return delay_us_; }
+  SimTime delayUs() const { return delay_us_; }         // sender -> receiver, now
+  SimTime revDelayUs() const { return rev_delay_us_; }  // receiver -> sender
   const LinkCounters& counters() const { return counters_; }
   const LinkSpec& spec() const { return spec_; }
 
@@ -54,11 +56,14 @@ class LinkSim {
   SimTime serve(std::uint32_t bytes, SimTime now_us);
   SimTime nextOpportunityUs(SimTime at_or_after_us);
   bool queueFull(std::uint32_t bytes, SimTime now_us);
+  void applyChanges(SimTime now_us);
 
   const LinkSpec& spec_;
   bool unlimited_;
   SimTime delay_us_;
+  SimTime rev_delay_us_;
   SimTime jitter_us_;
+  std::size_t next_change_ = 0;  // spec_.changes[next_change_] is not applied yet
   net::LossModel loss_;
   net::Rng loss_rng_;
   net::Rng jitter_rng_;

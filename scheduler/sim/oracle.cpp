@@ -27,7 +27,7 @@ bool downAt(const LinkSpec& link, SimTime t_us) {
   return false;
 }
 
-MillisecondCapacity capacityAt(const Scenario& s, std::uint64_t ms) {
+MillisecondCapacity capacityAt(const SimSetup& s, std::uint64_t ms) {
   MillisecondCapacity c;
   for (const LinkSpec& link : s.links) {
     if (!link.outages.empty() && downAt(link, static_cast<SimTime>(ms) * 1000))
@@ -41,14 +41,14 @@ MillisecondCapacity capacityAt(const Scenario& s, std::uint64_t ms) {
   return c;
 }
 
-SimTime smallestDelay(const Scenario& s) {
+SimTime smallestDelay(const SimSetup& s) {
   SimTime best = std::numeric_limits<SimTime>::max();
   for (const LinkSpec& l : s.links)
-    best = std::min(best, (l.delay - l.jitter).count());
+    best = std::min(best, l.minOneWay().count());
   return best;
 }
 
-bool allTraces(const Scenario& s) {
+bool allTraces(const SimSetup& s) {
   return std::all_of(s.links.begin(), s.links.end(),
                      [](const LinkSpec& l) { return l.trace != nullptr; });
 }
@@ -62,7 +62,7 @@ bool allTraces(const Scenario& s) {
 // where Glover's greedy is optimal: packets in source order, each takes the usable unused
 // opportunity with the earliest t_o. On one link the unused opportunities from a packet's source
 // time on are taken in time order, so a cursor per link suffices.
-std::vector<SimTime> tracesOracle(const Scenario& s, const std::vector<SourcePacket>& stream,
+std::vector<SimTime> tracesOracle(const SimSetup& s, const std::vector<SourcePacket>& stream,
                                   SimTime playout_delay) {
   struct Cursor {
     const LinkSpec* link;
@@ -71,7 +71,7 @@ std::vector<SimTime> tracesOracle(const Scenario& s, const std::vector<SourcePac
   };
   std::vector<Cursor> cursors;
   for (const LinkSpec& l : s.links)
-    cursors.push_back({&l, std::max<SimTime>(0, (l.delay - l.jitter).count())});
+    cursors.push_back({&l, std::max<SimTime>(0, l.minOneWay().count())});
   std::vector<SimTime> first_arrival(stream.size(), -1);
   for (std::size_t i = 0; i < stream.size(); ++i) {
     const SimTime source = stream[i].source_us;
@@ -119,7 +119,7 @@ DeliveryReport scoreOracle(const std::vector<SourcePacket>& stream,
 
 // The receiver plays out at source time + latency + the fastest link's delay
 // (playout/playout_clock.h): the oracle's deadlines are the same.
-DeliveryReport pooledOracle(const Scenario& s) {
+DeliveryReport pooledOracle(const SimSetup& s) {
   const std::vector<SourcePacket> stream = generateStream(s.video, s.duration);
   const SimTime delay = std::max<SimTime>(0, smallestDelay(s));
   const SimTime playout_delay = s.latency.count() + delay;

@@ -76,106 +76,6 @@ Result<std::uint64_t> rateAt(const json& object, const std::string& key, const s
   return *bps;
 }
 
-// "10mbit", "trace:PATH" (mahimahi) or "series:PATH" (rate series): common/netmodel/rate.h.
-Status parseRate(const std::string& text, const std::string& field, const std::string& base_dir,
-                 const std::string& shared_dir, LinkSpec& link) {
-  auto rate = net::parseRateSpec(text, base_dir, shared_dir);
-  if (!rate)
-    return fieldError(field, rate.error().message);
-  if (rate->kind == net::RateSpec::Kind::kUnlimited)
-    return fieldError(field, "the simulator needs a capacity: a rate (10mbit) or a trace");
-  link.rate_text = text;
-  link.trace = rate->trace;
-  link.rate_bps = static_cast<double>(rate->bps);
-  return okStatus();
-}
-
-Status parseQueue(const std::string& text, const std::string& field, LinkSpec& link) {
-  if (text == "unlimited") {
-    link.queue_limit_time = Micros(0);
-    return okStatus();
-  }
-  const bool is_size = text.find('b') != std::string::npos;  // 300kb, 1500b
-  if (is_size) {
-    auto bytes = parseBytes(text);
-    if (!bytes)
-      return fieldError(field, bytes.error().message);
-    link.queue_limit_bytes = *bytes;
-    link.queue_limit_time = Micros(0);
-    return okStatus();
-  }
-  auto d = parseDuration(text);
-  if (!d)
-    return fieldError(field, "expected a time (200ms), a size (300kb) or 'unlimited'");
-  link.queue_limit_time = *d;
-  return okStatus();
-}
-
-Result<LinkSpec> parseLink(const json& j, const std::string& where, const std::string& base_dir,
-                           const std::string& shared_dir) {
-  if (auto s = onlyKnownKeys(
-          j, where, {"name", "rate", "delay", "jitter", "loss", "ge", "queue", "cost", "comment"});
-      !s) {
-    return s.error();
-  }
-  LinkSpec link;
-  if (!j.contains("rate"))
-    return fieldError(where + ".rate", "missing");
-  auto rate = stringAt(j, "rate", where);
-  if (!rate)
-    return rate.error();
-  if (auto s = parseRate(*rate, where + ".rate", base_dir, shared_dir, link); !s)
-    return s.error();
-  if (j.contains("name")) {
-    auto name = stringAt(j, "name", where);
-    if (!name)
-      return name.error();
-    link.name = *name;
-  }
-  for (auto [key, target] : {std::pair{"delay", &link.delay}, std::pair{"jitter", &link.jitter}}) {
-    if (!j.contains(key))
-      continue;
-    auto d = durationAt(j, key, where);
-    if (!d)
-      return d.error();
-    *target = *d;
-  }
-  if (link.jitter > link.delay)
-    return fieldError(where + ".jitter", "must not exceed delay");
-  if (j.contains("loss")) {
-    auto text = stringAt(j, "loss", where);
-    if (!text)
-      return text.error();
-    auto loss = net::parseBernoulliLoss(*text);
-    if (!loss)
-      return fieldError(where + ".loss", loss.error().message);
-    link.loss = *loss;
-  }
-  if (j.contains("ge")) {
-    auto text = stringAt(j, "ge", where);
-    if (!text)
-      return text.error();
-    auto loss = net::parseGilbertElliottLoss(*text);
-    if (!loss)
-      return fieldError(where + ".ge", loss.error().message);
-    link.loss = *loss;
-  }
-  if (j.contains("queue")) {
-    auto text = stringAt(j, "queue", where);
-    if (!text)
-      return text.error();
-    if (auto s = parseQueue(*text, where + ".queue", link); !s)
-      return s.error();
-  }
-  if (j.contains("cost")) {
-    auto cost = numberAt(j, "cost", where, 0, 1e9);
-    if (!cost)
-      return cost.error();
-    link.cost = *cost;
-  }
-  return link;
-}
-
 Status parseVideo(const json& j, VideoSpec& video) {
   const std::string where = "video";
   if (auto s = onlyKnownKeys(
@@ -301,146 +201,258 @@ void normalizeOutages(LinkSpec& link) {
   link.outages = std::move(merged);
 }
 
-void addOutage(LinkSpec& link, Micros start, Micros end) {
-  link.outages.push_back({start, end});
-  normalizeOutages(link);
+using std::chrono::duration_cast;
+
+Micros toMicros(net::Nanos t) {
+  return t == net::kNever ? Micros::max() : duration_cast<Micros>(t);
 }
 
-// "5x200ms/800ms": 5 cycles of 200 ms down, 800 ms up (common/netmodel/flap.h).
-Status parseFlap(const std::string& text, const std::string& field, Micros at, LinkSpec& link) {
-  auto flap = net::parseFlap(text);
-  if (!flap)
-    return fieldError(field, flap.error().message);
-  if (!flap->fitsFrom(at)) {
-    return fieldError(field, "'" + text + "' flaps too often or too long (at most " +
-                                 std::to_string(net::kMaxFlapCycles) +
-                                 " cycles, ending within 31 years)");
-  }
-  for (std::uint32_t i = 0; i < flap->count; ++i) {
-    const Micros start = at + flap->period() * i;
-    link.outages.push_back({start, start + flap->down});
-  }
-  normalizeOutages(link);  // once: per cycle it made 20,000 cycles take 79 s
+// The receiver -> sender direction: the simulator models its delay only (ACKs and NAKs
+// are small and few).
+Status checkReturnPath(const net::DirectionConfig& rev, const std::string& where) {
+  if (rev.rate.kind != net::RateSpec::Kind::kUnlimited || rev.queue.bytes || rev.queue.time)
+    return fieldError(where + ".rev-rate", "the simulator's return path has a delay only");
+  if (rev.jitter.count() != 0 || rev.loss.kind != LossSpec::Kind::kNone || rev.reorder)
+    return fieldError(where + ".rev-jitter/rev-loss",
+                      "the simulator's return path has a delay only");
   return okStatus();
 }
 
-// {"at": "10s", "link": 0, "down": "5s"} | {"at", "link", "flap": "5x200ms/800ms"}.
-Status parseEvent(const json& j, const std::string& where, Scenario& s) {
-  if (auto st = onlyKnownKeys(j, where, {"at", "link", "down", "flap", "comment"}); !st)
-    return st;
-  if (!j.contains("at"))
-    return fieldError(where + ".at", "missing");
-  auto at = durationAt(j, "at", where);
-  if (!at)
-    return at.error();
-  if (!j.contains("link") || !j.at("link").is_number_unsigned() ||
-      j.at("link").get<std::size_t>() >= s.links.size()) {
-    return fieldError(where + ".link", "expected the index of a link (0.." +
-                                           std::to_string(s.links.size() - 1) + ")");
+Result<LinkSpec> linkFrom(const net::LinkConfig& c, const std::string& where) {
+  if (auto st = checkReturnPath(c.rev, where); !st)
+    return st.error();
+  const net::DirectionConfig& fwd = c.fwd;
+  if (fwd.rate.kind == net::RateSpec::Kind::kUnlimited)
+    return fieldError(where + ".rate",
+                      "the simulator needs a capacity: a rate (10mbit) or a trace");
+  if (fwd.reorder)
+    return fieldError(where + ".reorder", "the simulator never reorders a link's packets");
+  LinkSpec link;
+  link.name = c.name;
+  link.cost = c.cost.value_or(1.0);
+  link.rate_text = fwd.rate.text;
+  link.trace = fwd.rate.trace;
+  link.rate_bps = static_cast<double>(fwd.rate.bps);
+  link.delay = duration_cast<Micros>(fwd.delay);
+  link.rev_delay = duration_cast<Micros>(c.rev.delay);
+  link.jitter = duration_cast<Micros>(fwd.jitter);
+  link.loss = fwd.loss;
+  if (fwd.queue.bytes) {
+    link.queue_limit_bytes = *fwd.queue.bytes;
+    link.queue_limit_time = Micros(0);
+  } else if (fwd.queue.time) {
+    link.queue_limit_time = *fwd.queue.time == net::kNever ? Micros(0) : toMicros(*fwd.queue.time);
   }
-  LinkSpec& link = s.links[j.at("link").get<std::size_t>()];
-  if (j.contains("down")) {
-    auto d = durationAt(j, "down", where);
-    if (!d)
-      return d.error();
-    addOutage(link, *at, *at + *d);
+  return link;
+}
+
+// Outages from a link's timeline, as the emulator plays it (eval/emulator/link_model.cpp):
+// a down extends the current outage to the latest end asked for, an up ends it.
+std::vector<Outage> outagesFrom(const std::vector<net::TimedAction>& timeline) {
+  std::vector<Outage> out;
+  std::optional<Micros> start;
+  Micros until{0};
+  for (const net::TimedAction& a : timeline) {
+    const Micros at = toMicros(a.at);
+    if (start && until <= at) {
+      out.push_back({*start, until});
+      start.reset();
+    }
+    if (a.kind == net::TimedAction::Kind::DownUntil) {
+      if (!start) {
+        start = at;
+        until = toMicros(a.until);
+      } else {
+        until = std::max(until, toMicros(a.until));
+      }
+    } else if (a.kind == net::TimedAction::Kind::Up && start) {
+      out.push_back({*start, at});
+      start.reset();
+    }
+  }
+  if (start)
+    out.push_back({*start, until});
+  return out;
+}
+
+// A capacity trace past this many packets is refused: a long run with rate changes at a
+// high rate would otherwise take gigabytes (a trace holds one entry per 1500-byte packet).
+constexpr double kMaxSeriesPackets = 20e6;
+constexpr std::uint64_t kMaxSeriesMs = 24ull * 3600 * 1000;
+
+// A constant-rate link whose rate events change it becomes a rate series (held from each
+// change to the next) over the run and one second more, as eval/run's mirror of such a
+// scenario did.
+Status applyRateChanges(const std::vector<std::pair<Micros, net::RateSpec>>& changes,
+                        Micros duration, const std::string& where, LinkSpec& link) {
+  if (changes.empty())
     return okStatus();
+  if (link.trace)
+    return fieldError(where, "the simulator changes the rate of a constant-rate link only");
+  std::vector<CapacityTrace::RateSample> samples{{0, link.rate_bps}};
+  double packets = 0;  // bits/s x ms / 12e6 = 1500-byte packets (12,000 bits each)
+  std::uint64_t last_ms = 0;
+  for (const auto& [at, rate] : changes) {
+    if (rate.kind != net::RateSpec::Kind::kConstant)
+      return fieldError(where, "the simulator changes a rate to another constant rate only");
+    const auto at_ms = static_cast<std::uint64_t>(at.count() / 1000);
+    packets += samples.back().rate_bps * static_cast<double>(at_ms - last_ms) / 12e6;
+    samples.push_back({at_ms, static_cast<double>(rate.bps)});
+    last_ms = at_ms;
   }
-  if (j.contains("flap")) {
-    auto text = stringAt(j, "flap", where);
-    if (!text)
-      return text.error();
-    return parseFlap(*text, where + ".flap", *at, link);
+  const auto end_ms = std::max<std::uint64_t>(
+      (static_cast<std::uint64_t>(duration.count()) + 999'999) / 1'000'000 * 1000 + 1000,
+      last_ms + 1000);
+  packets += samples.back().rate_bps * static_cast<double>(end_ms - last_ms) / 12e6;
+  if (end_ms > kMaxSeriesMs) {
+    return fieldError(where,
+                      "the simulator takes rate changes over at most 24 hours (shorten "
+                      "the duration, or move the events earlier)");
   }
-  return fieldError(where, "expected 'down' or 'flap'");
+  if (packets > kMaxSeriesPackets) {
+    return fieldError(where, "rate changes over this run need a capacity trace of " +
+                                 std::to_string(static_cast<std::uint64_t>(packets)) +
+                                 " packets; the simulator takes at most 20 million (shorten "
+                                 "the duration)");
+  }
+  auto trace = CapacityTrace::fromRateSamples(samples, end_ms);
+  if (!trace)
+    return fieldError(where, trace.error().message);
+  link.trace = std::make_shared<const CapacityTrace>(std::move(trace).value());
+  link.rate_text += " with " + std::to_string(changes.size()) + " rate change(s)";
+  return okStatus();
 }
 
-Status parseTimes(const json& j, Scenario& s) {
-  for (auto [key, target] : {std::pair{"duration", &s.duration}, std::pair{"latency", &s.latency},
-                             std::pair{"stats_period", &s.stats_period}}) {
-    if (!j.contains(key))
+// The events of link i: outages, rate changes and delay/jitter/loss changes.
+Status applyEvents(const net::NetworkConfig& network, std::size_t i, Micros duration,
+                   LinkSpec& link) {
+  const std::string where = "links[" + std::to_string(i) + "]";
+  for (std::size_t k = 0; k < network.events.size(); ++k) {
+    const net::Event& e = network.events[k];
+    if (e.link != i)
       continue;
-    auto d = durationAt(j, key, "");
-    if (!d)
-      return fieldError(key, d.error().message);
-    if (d->count() <= 0)
-      return fieldError(key, "must be above 0");
-    *target = *d;
+    const std::string ev = "events[" + std::to_string(k) + "]";
+    if (e.action != net::Event::Action::Change && !(e.fwd && e.rev))
+      return fieldError(ev + ".dir", "the simulator takes outages in both directions only");
+    if (!e.rev_change.empty() &&
+        !(e.rev_change.delay && !e.rev_change.rate && !e.rev_change.jitter && !e.rev_change.loss)) {
+      return fieldError(ev, "the simulator's return path has a delay only");
+    }
+    if (e.rev_change.delay)
+      return fieldError(ev + ".rev-delay", "the simulator does not change a return delay");
   }
-  return okStatus();
+  const auto timeline = net::timelineFor(network.events, i, net::Direction::Forward);
+  link.outages = outagesFrom(timeline);
+  normalizeOutages(link);
+  std::vector<std::pair<Micros, net::RateSpec>> rates;
+  Micros delay = link.delay;
+  Micros jitter = link.jitter;
+  for (const net::TimedAction& a : timeline) {
+    if (a.kind != net::TimedAction::Kind::Change)
+      continue;
+    const Micros at = toMicros(a.at);
+    if (a.change.rate)
+      rates.emplace_back(at, *a.change.rate);
+    if (!a.change.delay && !a.change.jitter && !a.change.loss)
+      continue;
+    LinkChange change{at, std::nullopt, std::nullopt, a.change.loss};
+    if (a.change.delay)
+      change.delay = delay = duration_cast<Micros>(*a.change.delay);
+    if (a.change.jitter)
+      change.jitter = jitter = duration_cast<Micros>(*a.change.jitter);
+    if (jitter > delay)
+      return fieldError(where, "an event makes the jitter exceed the delay");
+    link.changes.push_back(change);
+  }
+  return applyRateChanges(rates, duration, where + " (rate events)", link);
 }
 
 }  // namespace
 
-Result<Scenario> parseScenario(const json& j, const std::string& base_dir,
-                               const std::string& shared_dir) {
-  if (auto s = onlyKnownKeys(j, "(top level)",
-                             {"name", "comment", "seed", "duration", "latency", "stats_period",
-                              "video", "links", "events", "scheduler"});
-      !s) {
-    return s.error();
+Micros LinkSpec::minOneWay() const {
+  Micros best = delay - jitter;
+  Micros d = delay;
+  Micros j = jitter;
+  for (const LinkChange& c : changes) {
+    d = c.delay.value_or(d);
+    j = c.jitter.value_or(j);
+    best = std::min(best, d - j);
   }
-  Scenario s;
-  if (j.contains("name")) {
-    auto name = stringAt(j, "name", "");
-    if (!name)
-      return fieldError("name", "expected a string");
-    s.name = *name;
+  return best;
+}
+
+Micros LinkSpec::maxDelay() const {
+  Micros worst = delay;
+  for (const LinkChange& c : changes)
+    worst = std::max(worst, c.delay.value_or(worst));
+  return worst;
+}
+
+Result<SimSetup> fromScenario(const net::Scenario& n, const SimOverrides& o) {
+  SimSetup s;
+  s.name = n.name;
+  s.seed = o.seed.value_or(n.config.seed);
+  for (auto [key, from_file, from_cli, target] :
+       {std::tuple{"duration", n.duration, o.duration, &s.duration},
+        std::tuple{"latency", n.latency, o.latency, &s.latency},
+        std::tuple{"stats_period", n.stats_period, std::optional<Micros>{}, &s.stats_period}}) {
+    if (from_cli)
+      *target = *from_cli;
+    else if (from_file)
+      *target = toMicros(*from_file);
+    if (target->count() <= 0)
+      return fieldError(key, "must be above 0");
   }
-  if (j.contains("seed")) {
-    if (!j.at("seed").is_number_unsigned())
-      return fieldError("seed", "expected an integer >= 0");
-    s.seed = j.at("seed").get<std::uint64_t>();
+  if (!n.video.is_null()) {
+    nlohmann::json video = n.video;
+    if (o.bitrate_bps)
+      video["bitrate"] = std::to_string(*o.bitrate_bps) + "bit";
+    if (auto st = parseVideo(video, s.video); !st)
+      return st.error();
+  } else if (o.bitrate_bps && *o.bitrate_bps > 0) {
+    s.video.bitrate_bps = *o.bitrate_bps;
+  } else {
+    return fieldError("video", "missing (give the scenario a video block, or --bitrate)");
   }
-  if (auto st = parseTimes(j, s); !st)
-    return st.error();
-  if (!j.contains("video"))
-    return fieldError("video", "missing");
-  if (auto st = parseVideo(j.at("video"), s.video); !st)
-    return st.error();
-  if (j.contains("scheduler")) {
-    if (auto st = parseSchedulerConfig(j.at("scheduler"), s.scheduler); !st)
+  if (!n.scheduler.is_null()) {
+    if (auto st = parseSchedulerConfig(n.scheduler, s.scheduler); !st)
       return st.error();
   }
-  if (!j.contains("links") || !j.at("links").is_array() || j.at("links").empty()) {
+  const auto& links = n.config.links;
+  if (links.empty())
     return fieldError("links", "expected a non-empty array of links");
-  }
-  if (j.at("links").size() > sched::kMaxLinks) {
+  if (links.size() > sched::kMaxLinks)
     return fieldError("links", "at most " + std::to_string(sched::kMaxLinks) + " links");
-  }
-  for (std::size_t i = 0; i < j.at("links").size(); ++i) {
+  if (auto st = net::validate(n.config); !st)
+    return Error{"scenario: " + st.error().message};
+  for (std::size_t i = 0; i < links.size(); ++i) {
     const std::string where = "links[" + std::to_string(i) + "]";
-    auto link = parseLink(j.at("links")[i], where, base_dir, shared_dir);
+    auto link = linkFrom(links[i], where);
     if (!link)
       return link.error();
     if (link->name.empty())
       link->name = "link" + std::to_string(i);
+    if (auto st = applyEvents(n.config, i, s.duration, *link); !st)
+      return st.error();
     s.links.push_back(std::move(link).value());
-  }
-  if (j.contains("events")) {
-    if (!j.at("events").is_array())
-      return fieldError("events", "expected an array");
-    for (std::size_t i = 0; i < j.at("events").size(); ++i) {
-      const std::string where = "events[" + std::to_string(i) + "]";
-      if (auto st = parseEvent(j.at("events")[i], where, s); !st)
-        return st.error();
-    }
   }
   return s;
 }
 
-Result<Scenario> loadScenario(const std::string& path, const std::string& shared_dir) {
-  std::ifstream in(path);
-  if (!in)
-    return Error{"cannot read scenario '" + path + "': " + std::strerror(errno)};
-  json j;
-  try {
-    j = json::parse(in);
-  } catch (const json::parse_error& e) {
-    return Error{"malformed scenario '" + path + "': " + e.what()};
-  }
-  auto base_dir = std::filesystem::path(path).parent_path().string();
-  auto s = parseScenario(j, base_dir.empty() ? "." : base_dir, shared_dir);
+Result<SimSetup> parseScenario(const nlohmann::json& j, const std::string& base_dir,
+                               const std::string& shared_dir, const SimOverrides& o) {
+  auto n = net::parseScenario(j, "(scenario)", {base_dir, shared_dir});
+  if (!n)
+    return n.error();
+  return fromScenario(*n, o);
+}
+
+Result<SimSetup> loadScenario(const std::string& path, const std::string& shared_dir,
+                              const SimOverrides& o) {
+  auto n = net::loadScenario(path, shared_dir);
+  if (!n)
+    return n.error();
+  auto s = fromScenario(*n, o);
   if (!s)
     return Error{path + ": " + s.error().message};
   if (s->name.empty())

@@ -1,17 +1,21 @@
 // SPDX-License-Identifier: MPL-2.0
-// A simulation scenario: the links (capacity, delay, jitter, loss, queue, outages), the
-// video source and the receiver's latency budget. Loaded from JSON; every error names
-// the field it is about. See scenarios/*.json for examples.
+// What one simulation runs: the links (capacity, delay, jitter, loss, queue, outages and
+// changes over time), the video source and the receiver's latency budget. Built from a
+// network scenario (common/netmodel/scenario.h: the schema `bondcast emulate` reads too)
+// plus the scenario's video and scheduler blocks; every error names the field it is
+// about. Examples: scenarios/*.json and eval/scenarios/*.json.
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
 
 #include "common/netmodel/loss.h"
+#include "common/netmodel/scenario.h"
 #include "common/result.h"
 #include "common/trace.h"
 #include "scheduler/config.h"
@@ -29,18 +33,31 @@ struct Outage {  // the link is dark in both directions during [start, end)
   Micros end{0};
 };
 
+// From `at` on, the link's one-way delay, jitter or loss (those set) change.
+struct LinkChange {
+  Micros at{0};
+  std::optional<Micros> delay;
+  std::optional<Micros> jitter;
+  std::optional<LossSpec> loss;
+};
+
 struct LinkSpec {
   std::string name;
   double cost = 1;
   std::string rate_text;                       // as written, for reports
   double rate_bps = 0;                         // constant capacity, when no trace
   std::shared_ptr<const CapacityTrace> trace;  // capacity trace (looped)
-  Micros delay{0};                             // one-way, both directions
+  Micros delay{0};                             // one-way, sender -> receiver
+  Micros rev_delay{0};                         // receiver -> sender (ACKs, NAKs)
   Micros jitter{0};                            // uniform +-jitter on the way there
   LossSpec loss;
   std::uint64_t queue_limit_bytes = 0;               // 0: no byte limit
   Micros queue_limit_time{std::chrono::seconds(1)};  // 0: no time limit
   std::vector<Outage> outages;                       // sorted, not overlapping
+  std::vector<LinkChange> changes;                   // sorted by time
+  // The lowest (delay - jitter) and the highest delay over the whole run.
+  Micros minOneWay() const;
+  Micros maxDelay() const;
 };
 
 struct VideoSpec {
@@ -54,7 +71,7 @@ struct VideoSpec {
   std::uint64_t audio_bps = 0;  // optional audio packets (flagged), 0 = none
 };
 
-struct Scenario {
+struct SimSetup {
   std::string name;
   std::uint64_t seed = 1;
   Micros duration{std::chrono::seconds(60)};
@@ -65,10 +82,25 @@ struct Scenario {
   sched::SchedulerConfig scheduler;
 };
 
+// What `bondcast sim`'s options set over the scenario's own values.
+struct SimOverrides {
+  std::optional<std::uint64_t> seed;
+  std::optional<Micros> duration;
+  std::optional<std::uint64_t> bitrate_bps;  // the video's; a scenario without one gets
+                                             // a frames video (VideoSpec's defaults)
+  std::optional<Micros> latency;
+};
+
+// The simulator's run of a network scenario. What the simulator cannot model is an
+// error naming the field: a link without a capacity, reordering, a return path with
+// more than a delay, an outage in one direction only, a rate change on a trace link.
+// The emulator's endpoints (listen, to, from, via) are for sockets and not used here.
+Result<SimSetup> fromScenario(const net::Scenario& scenario, const SimOverrides& overrides = {});
 // `shared_dir` replaces "${shared}" in trace paths; other relative paths are read from
 // `base_dir` (the scenario file's folder).
-Result<Scenario> parseScenario(const nlohmann::json& json, const std::string& base_dir,
-                               const std::string& shared_dir);
-Result<Scenario> loadScenario(const std::string& path, const std::string& shared_dir);
+Result<SimSetup> parseScenario(const nlohmann::json& json, const std::string& base_dir,
+                               const std::string& shared_dir, const SimOverrides& overrides = {});
+Result<SimSetup> loadScenario(const std::string& path, const std::string& shared_dir,
+                              const SimOverrides& overrides = {});
 
 }  // namespace bondcast::sim

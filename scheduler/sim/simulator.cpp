@@ -22,7 +22,7 @@ sched::TimePoint at(SimTime t_us) {
 
 class Simulator {
  public:
-  Simulator(const Scenario& scenario, std::unique_ptr<sched::Scheduler> scheduler,
+  Simulator(const SimSetup& scenario, std::unique_ptr<sched::Scheduler> scheduler,
             bool unlimited_capacity)
       : scenario_(scenario),
         stream_(generateStream(scenario.video, scenario.duration)),
@@ -45,7 +45,7 @@ class Simulator {
   DeliveryReport run(std::string label) {
     SimTime max_delay = 0;
     for (const LinkSpec& l : scenario_.links)
-      max_delay = std::max(max_delay, l.delay.count());
+      max_delay = std::max(max_delay, l.maxDelay().count());
     const SimTime end_us = scenario_.duration.count() + scenario_.latency.count() + 2 * max_delay;
     if (!stream_.empty())
       events_.push(stream_.front().source_us, EventKind::kEmit);
@@ -142,7 +142,7 @@ class Simulator {
     return r;
   }
 
-  const Scenario& scenario_;
+  const SimSetup& scenario_;
   std::vector<SourcePacket> stream_;
   std::unique_ptr<sched::Scheduler> scheduler_;
   sched::DeadlineClock deadlines_;
@@ -157,7 +157,7 @@ class Simulator {
 
 }  // namespace
 
-Result<DeliveryReport> runPolicy(const Scenario& scenario, std::string_view policy,
+Result<DeliveryReport> runPolicy(const SimSetup& scenario, std::string_view policy,
                                  bool unlimited_capacity) {
   auto scheduler = sched::makeScheduler(policy, scenario.scheduler);
   if (!scheduler)
@@ -166,7 +166,7 @@ Result<DeliveryReport> runPolicy(const Scenario& scenario, std::string_view poli
   return sim.run(std::string(policy));
 }
 
-Result<SimReport> simulate(const Scenario& scenario, std::string_view policy, bool with_bounds) {
+Result<SimReport> simulate(const SimSetup& scenario, std::string_view policy, bool with_bounds) {
   SimReport out;
   out.scenario = scenario.name;
   out.seed = scenario.seed;

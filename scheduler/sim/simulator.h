@@ -29,7 +29,7 @@ struct SimReport {
 
 // One policy over the scenario. unlimited_capacity removes every bottleneck (for the
 // ideal-broadcast bound). An unknown policy is an error listing the known names.
-Result<DeliveryReport> runPolicy(const Scenario& scenario, std::string_view policy,
+Result<DeliveryReport> runPolicy(const SimSetup& scenario, std::string_view policy,
                                  bool unlimited_capacity = false);
 
 // The pooled-capacity bound: no scheduler can deliver more packets on time. When every
@@ -39,10 +39,10 @@ Result<DeliveryReport> runPolicy(const Scenario& scenario, std::string_view poli
 // exactly the right packet would (oracle.cpp). Otherwise: one FIFO pipe whose capacity
 // at each millisecond is the sum of the links that are up, the smallest one-way delay
 // minus jitter, no random loss, and hopeless packets skipped.
-DeliveryReport pooledOracle(const Scenario& scenario);
+DeliveryReport pooledOracle(const SimSetup& scenario);
 
 // The policy and, with_bounds, both bounds (which cost about two more runs).
-Result<SimReport> simulate(const Scenario& scenario, std::string_view policy,
+Result<SimReport> simulate(const SimSetup& scenario, std::string_view policy,
                            bool with_bounds = true);
 
 nlohmann::json toJson(const SimReport& report);

@@ -66,7 +66,7 @@ void SrtLink::sendNak(std::uint64_t copy, SimTime now_us) {
   copies_[copy].last_nak_us = now_us;
   if (path_.downAt(now_us))
     return;  // the report is lost with the link
-  events_.push(now_us + path_.delayUs(), EventKind::kNak, index_, copy);
+  events_.push(now_us + path_.revDelayUs(), EventKind::kNak, index_, copy);
 }
 
 void SrtLink::onNak(std::uint64_t copy, SimTime now_us) {
@@ -98,7 +98,7 @@ void SrtLink::onAck(std::uint64_t ack, SimTime rtt_us, double bandwidth_bps, Sim
   // The ACKACK goes back at once, behind the data already queued on the forward path.
   if (!path_.downAt(now_us)) {
     events_.push(now_us + path_.queueDelayAt(now_us) + path_.delayUs(), EventKind::kAckAck, index_,
-                 0, now_us - path_.delayUs());
+                 0, now_us - path_.revDelayUs());
   }
   senderTick();
 }
@@ -131,7 +131,7 @@ void SrtLink::receiverTick(SimTime now_us) {
     return;
   rcv_new_data_ = false;
   const double bw = bw_samples_.empty() ? 0.0 : median(bw_samples_);
-  events_.push(now_us + path_.delayUs(), EventKind::kAck, index_, rcv_next_, rcv_srtt_us_, bw);
+  events_.push(now_us + path_.revDelayUs(), EventKind::kAck, index_, rcv_next_, rcv_srtt_us_, bw);
 }
 
 // What the receiver acknowledged is freed (onAck); nothing else is: a copy whose TTL passed

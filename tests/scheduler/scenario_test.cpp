@@ -11,7 +11,7 @@
 namespace bondcast::sim {
 namespace {
 
-Scenario load(const std::string& name) {
+SimSetup load(const std::string& name) {
   const std::string path =
       std::string(BONDCAST_SOURCE_DIR) + "/scheduler/sim/scenarios/" + name + ".json";
   auto s = loadScenario(path, BONDCAST_SHARED_DIR);
@@ -20,7 +20,7 @@ Scenario load(const std::string& name) {
   return s.value();
 }
 
-DeliveryReport run(const Scenario& s, std::string_view policy) {
+DeliveryReport run(const SimSetup& s, std::string_view policy) {
   auto r = runPolicy(s, policy);
   EXPECT_TRUE(r.ok());
   std::printf("  %-14s on time %.3f%%  missed %llu  overhead %.2f%%  p99 %.1f ms\n",
@@ -36,7 +36,7 @@ std::uint64_t missed(const DeliveryReport& r) {
 
 // fast: 10 Mbit/s 15 ms 0.5% loss; slow: 6 Mbit/s 60 ms; 12 Mbit/s video; 300 ms.
 TEST(AggregationScenario, LatencyAwareDeliversNearlyAllWithLittleOverheadAndBeatsTheRest) {
-  const Scenario s = load("aggregation");
+  const SimSetup s = load("aggregation");
   const DeliveryReport ours = run(s, "latency-aware");
   EXPECT_GE(ours.onTimeFraction(), 0.999);
   EXPECT_LE(ours.overhead(), 0.05);
@@ -47,7 +47,7 @@ TEST(AggregationScenario, LatencyAwareDeliversNearlyAllWithLittleOverheadAndBeat
 
 // 3 x 10 Mbit/s (20/30/45 ms), 6 Mbit/s video, 200 ms; link 0 dark 5 s, then flapping.
 TEST(OutageScenario, LatencyAwareMissesNothingWithinThirtyPercentOverhead) {
-  const Scenario s = load("outage");
+  const SimSetup s = load("outage");
   const DeliveryReport ours = run(s, "latency-aware");
   EXPECT_EQ(missed(ours), 0u);
   EXPECT_LE(ours.overhead(), 0.30);
@@ -58,7 +58,7 @@ constexpr double kOracleBar = 2.25;  // see LatencyAwareMissesAtMostTwoAndAQuart
 
 TEST(RealUplinksScenario, LatencyAwareMissesLessThanSrtlaAndBroadcast) {
   BONDCAST_SKIP_WITHOUT_SHARED_TRACES();
-  const Scenario s = load("real_uplinks");
+  const SimSetup s = load("real_uplinks");
   const DeliveryReport ours = run(s, "latency-aware");
   EXPECT_LT(missed(ours), missed(run(s, "srtla")));
   EXPECT_LT(missed(ours), missed(run(s, "broadcast")));
@@ -75,7 +75,7 @@ TEST(RealUplinksScenario, LatencyAwareMissesLessThanSrtlaAndBroadcast) {
 // sensitivity.py); it fails with the queue read from the RTT alone (4502 missed, 3.36 x).
 TEST(RealUplinksScenario, LatencyAwareMissesAtMostTwoAndAQuarterTimesTheOracle) {
   BONDCAST_SKIP_WITHOUT_SHARED_TRACES();
-  const Scenario s = load("real_uplinks");
+  const SimSetup s = load("real_uplinks");
   const DeliveryReport ours = run(s, "latency-aware");
   const DeliveryReport oracle = pooledOracle(s);
   std::printf("  latency-aware missed %llu, pooled oracle %llu\n",
@@ -88,12 +88,12 @@ TEST(RealUplinksScenario, LatencyAwareMissesAtMostTwoAndAQuarterTimesTheOracle) 
 // points spread by +-3% (scheduler/sim/tools/sensitivity.py sweeps 27 of them).
 TEST(RealUplinksScenario, TheBarHoldsForSettingsNearTheDefaults) {
   BONDCAST_SKIP_WITHOUT_SHARED_TRACES();
-  const Scenario base = load("real_uplinks");
+  const SimSetup base = load("real_uplinks");
   const double bar = kOracleBar * pooledOracle(base).missFraction();
   using std::chrono::milliseconds;
   for (const auto lead : {milliseconds(40), milliseconds(70)}) {
     for (const double doubt : {0.5, 0.7}) {
-      Scenario s = base;
+      SimSetup s = base;
       s.scheduler.link.rtt_trend_lead = lead;
       s.scheduler.queue_uncertainty = doubt;
       auto r = runPolicy(s, "latency-aware");

@@ -9,8 +9,11 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "tests/support/shared_dir.h"
 
 namespace {
 
@@ -60,6 +63,57 @@ TEST(SimCli, PrintsTheResultAndBothBoundsAsJson) {
   EXPECT_TRUE(j.contains("wall_time_s"));
 }
 
+// Every scenario file in the repository: the simulator's and eval's are one schema (the
+// emulator runs them too: tests/eval/emulate_cli_test.cpp).
+std::vector<std::string> repositoryScenarioFiles() {
+  std::vector<std::string> files;
+  for (const char* dir : {"/scheduler/sim/scenarios", "/eval/scenarios"}) {
+    for (const auto& entry :
+         std::filesystem::directory_iterator(std::string(BONDCAST_SOURCE_DIR) + dir)) {
+      if (entry.path().extension() == ".json")
+        files.push_back(entry.path().string());
+    }
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+TEST(SimCli, EveryScenarioFileInTheRepositoryRuns) {
+  BONDCAST_SKIP_WITHOUT_SHARED_TRACES();  // several replay traces from ../shared
+  const auto files = repositoryScenarioFiles();
+  ASSERT_GE(files.size(), 17u);
+  for (const std::string& file : files) {
+    const ProcessResult r = runSim("--scenario " + file + " --duration 2s --no-bounds --compact");
+    ASSERT_EQ(r.exit_code, 0) << file << ": " << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_GT(j["result"]["on_time"].get<long>(), 0) << file << ": " << r.out;
+  }
+}
+
+TEST(SimCli, TheCommandLineSetsTheStreamAScenarioLacks) {
+  const std::string bare = writeScenario(
+      R"({"links": [{"rate": "10mbit", "delay": "20ms"}], "events": ["at=1s,link=0,rate=2mbit"]})");
+  const ProcessResult missing = runSim("--scenario " + bare);
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.err.find("--bitrate"), std::string::npos) << missing.err;
+  // 4 Mbit/s into a link that drops to 2 Mbit/s after 1 s: a longer latency saves more.
+  long on_time[2] = {0, 0};
+  for (int i = 0; i < 2; ++i) {
+    const ProcessResult r = runSim("--scenario " + bare + " --bitrate 4mbit --latency " +
+                                   (i == 0 ? "30ms" : "1s") + " --duration 3s --compact");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_DOUBLE_EQ(j["simulated_s"].get<double>(), 3.0) << r.out;
+    on_time[i] = j["result"]["on_time"].get<long>();
+  }
+  EXPECT_GT(on_time[0], 0);
+  EXPECT_GT(on_time[1], on_time[0]);
+  const ProcessResult bad = runSim("--scenario " + bare + " --bitrate fast");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("--bitrate='fast'"), std::string::npos) << bad.err;
+  std::filesystem::remove(bare);
+}
+
 TEST(SimCli, AnUnknownPolicyExitsTwoListingTheKnownOnes) {
   const ProcessResult r = runSim("--scenario " + scenario("outage") + " --policy fastest");
   EXPECT_EQ(r.exit_code, 2);
@@ -73,7 +127,7 @@ TEST(SimCli, AMalformedScenarioExitsTwoNamingTheField) {
   const ProcessResult r = runSim("--scenario " + path);
   std::filesystem::remove(path);
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.err.find("links[0].rate"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("links[0]: link spec: rate='fast'"), std::string::npos) << r.err;
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
 }
 

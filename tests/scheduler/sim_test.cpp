@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "scheduler/factory.h"
+#include "scheduler/sim/link_sim.h"
 #include "scheduler/sim/simulator.h"
 #include "tests/support/shared_dir.h"
 
@@ -29,7 +30,7 @@ json twoLinks() {
   })");
 }
 
-Scenario parse(const json& j) {
+SimSetup parse(const json& j) {
   auto s = parseScenario(j, ".", BONDCAST_SHARED_DIR);
   EXPECT_TRUE(s.ok()) << s.error().message;
   return s.value();
@@ -40,8 +41,8 @@ std::string errorOf(const json& j) {
   return s.ok() ? "" : s.error().message;
 }
 
-TEST(Scenario, ParsesLinksVideoAndEvents) {
-  Scenario s = parse(twoLinks());
+TEST(SimScenario, ParsesLinksVideoAndEvents) {
+  SimSetup s = parse(twoLinks());
   ASSERT_EQ(s.links.size(), 2u);
   EXPECT_EQ(s.links[0].rate_bps, 5e6);
   EXPECT_EQ(s.links[1].loss.kind, LossSpec::Kind::kGilbertElliott);
@@ -50,17 +51,17 @@ TEST(Scenario, ParsesLinksVideoAndEvents) {
   EXPECT_EQ(s.latency, std::chrono::milliseconds(250));
 }
 
-TEST(Scenario, FlappingBecomesSeparateOutages) {
+TEST(SimScenario, FlappingBecomesSeparateOutages) {
   json j = twoLinks();
   j["events"] = json::parse(R"([{"at": "1s", "link": 1, "flap": "3x200ms/800ms"}])");
-  Scenario s = parse(j);
+  SimSetup s = parse(j);
   ASSERT_EQ(s.links[1].outages.size(), 3u);
   EXPECT_EQ(s.links[1].outages[2].start, std::chrono::seconds(3));
 }
 
 // Found by fuzz/sim_scenario_fuzz: a count times a period beyond int64 microseconds
 // overflowed, and every cycle re-sorted the outages (20,000 cycles took 79 s).
-TEST(Scenario, AnAbsurdFlapIsAnErrorAndALongOneParsesAtOnce) {
+TEST(SimScenario, AnAbsurdFlapIsAnErrorAndALongOneParsesAtOnce) {
   json j = twoLinks();
   for (const char* flap : {"9999x1e15us/1e15us", "100001x1ms/1ms", "10x1e14us/1e14us"}) {
     j["events"] =
@@ -70,31 +71,31 @@ TEST(Scenario, AnAbsurdFlapIsAnErrorAndALongOneParsesAtOnce) {
   }
   j["events"] = json::parse(R"([{"at": "1s", "link": 1, "flap": "100000x1ms/1ms"}])");
   const auto started = std::chrono::steady_clock::now();
-  Scenario s = parse(j);
+  SimSetup s = parse(j);
   EXPECT_EQ(s.links[1].outages.size(), 100'000u);
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(10));
 }
 
-TEST(Scenario, ErrorsNameTheField) {
+TEST(SimScenario, ErrorsNameTheField) {
   json j = twoLinks();
   j["links"][1]["delay"] = "soon";
-  EXPECT_NE(errorOf(j).find("links[1].delay"), std::string::npos) << errorOf(j);
+  EXPECT_NE(errorOf(j).find("links[1]: link spec: delay='soon'"), std::string::npos) << errorOf(j);
   j = twoLinks();
   j["links"][0]["colour"] = "red";
-  EXPECT_NE(errorOf(j).find("links[0].colour"), std::string::npos) << errorOf(j);
+  EXPECT_NE(errorOf(j).find("links[0]: link spec: colour='red'"), std::string::npos) << errorOf(j);
   j = twoLinks();
   j.erase("video");
   EXPECT_NE(errorOf(j).find("'video'"), std::string::npos) << errorOf(j);
   j = twoLinks();
   j["events"][0]["link"] = 5;
-  EXPECT_NE(errorOf(j).find("events[0].link"), std::string::npos) << errorOf(j);
+  EXPECT_NE(errorOf(j).find("link='5': there are only 2 links"), std::string::npos) << errorOf(j);
 }
 
-TEST(Scenario, SchedulerSettingsOverrideTheDefaultsAndErrorsNameTheField) {
+TEST(SimScenario, SchedulerSettingsOverrideTheDefaultsAndErrorsNameTheField) {
   json j = twoLinks();
   j["scheduler"] = json::parse(R"({"queue_uncertainty": 0.25, "safety_margin": "7ms",
                                    "rtt_trend_lead": "0ms", "delivery_rate_window": "1s"})");
-  Scenario s = parse(j);
+  SimSetup s = parse(j);
   EXPECT_EQ(s.scheduler.queue_uncertainty, 0.25);
   EXPECT_EQ(s.scheduler.safety_margin, std::chrono::milliseconds(7));
   EXPECT_EQ(s.scheduler.link.rtt_trend_lead, Micros::zero());
@@ -111,23 +112,103 @@ TEST(Scenario, SchedulerSettingsOverrideTheDefaultsAndErrorsNameTheField) {
   EXPECT_NE(errorOf(j).find("scheduler.queue_uncertanity"), std::string::npos) << errorOf(j);
 }
 
-TEST(Scenario, AnUnreadableTraceIsAnErrorNamingThePath) {
+TEST(SimScenario, AnUnreadableTraceIsAnErrorNamingThePath) {
   json j = twoLinks();
   j["links"][0]["rate"] = "trace:${shared}/traces/mahimahi/no-such.up";
   const std::string e = errorOf(j);
-  EXPECT_NE(e.find("links[0].rate"), std::string::npos) << e;
+  EXPECT_NE(e.find("links[0]: link spec: rate='trace:"), std::string::npos) << e;
   EXPECT_NE(e.find("no-such.up"), std::string::npos) << e;
 }
 
-TEST(Scenario, TheShippedScenariosLoad) {
+// The simulator's scenarios and eval's are one set (the emulator reads them too).
+TEST(SimScenario, EveryScenarioFileInTheRepositoryLoads) {
   BONDCAST_SKIP_WITHOUT_SHARED_TRACES();
-  for (const char* name : {"aggregation", "outage", "real_uplinks", "speed", "uplinks_tmobile_att",
-                           "uplinks_verizon-evdo_tmobile", "uplinks_att_tmobile-umts"}) {
-    const std::string path =
-        std::string(BONDCAST_SOURCE_DIR) + "/scheduler/sim/scenarios/" + name + ".json";
-    auto s = loadScenario(path, BONDCAST_SHARED_DIR);
-    EXPECT_TRUE(s.ok()) << name << ": " << (s.ok() ? "" : s.error().message);
+  std::size_t files = 0;
+  for (const char* dir : {"/scheduler/sim/scenarios", "/eval/scenarios"}) {
+    for (const auto& entry :
+         std::filesystem::directory_iterator(std::string(BONDCAST_SOURCE_DIR) + dir)) {
+      if (entry.path().extension() != ".json")
+        continue;
+      ++files;
+      auto s = loadScenario(entry.path().string(), BONDCAST_SHARED_DIR);
+      EXPECT_TRUE(s.ok()) << entry.path() << ": " << (s.ok() ? "" : s.error().message);
+    }
   }
+  EXPECT_GE(files, 17u);
+}
+
+TEST(SimScenario, RateEventsOnAConstantLinkBecomeARateSeries) {
+  json j = twoLinks();
+  j["events"] = json::parse(R"(["at=2s,link=0,rate=1mbit", "at=6s,link=0,rate=5mbit"])");
+  SimSetup s = parse(j);
+  ASSERT_NE(s.links[0].trace, nullptr);
+  EXPECT_EQ(s.links[1].trace, nullptr);
+  // 5 Mbit/s for 2 s, 1 for 4 s, 5 for the last 4 s and the second after the run.
+  EXPECT_EQ(s.links[0].trace->periodMs(), 11'000u);
+  EXPECT_NEAR(s.links[0].trace->meanBps(), (5e6 * 2 + 1e6 * 4 + 5e6 * 5) / 11, 2e4);
+  EXPECT_NEAR(static_cast<double>(s.links[0].trace->bytesBetween(2000, 6000)) * 8 / 4, 1e6, 2e4);
+}
+
+TEST(SimScenario, DelayJitterAndLossEventsChangeTheLinkFromTheirTime) {
+  json j = twoLinks();
+  j["links"][0]["loss"] = "0%";
+  j["links"][0]["jitter"] = "0ms";
+  j["events"] = json::parse(R"([{"at": "3s", "link": 0, "delay": "80ms", "loss": "100%"}])");
+  SimSetup s = parse(j);
+  ASSERT_EQ(s.links[0].changes.size(), 1u);
+  EXPECT_EQ(s.links[0].changes[0].at, std::chrono::seconds(3));
+  EXPECT_EQ(s.links[0].minOneWay(), std::chrono::milliseconds(20));
+  EXPECT_EQ(s.links[0].maxDelay(), std::chrono::milliseconds(80));
+  LinkSim link(s.links[0], 1, 0, false);
+  const Transmission before = link.transmit(1000, 1'000'000);
+  EXPECT_EQ(before.fate, Transmission::Fate::kDelivered);
+  EXPECT_EQ(before.arrival_us - before.departure_us, 20'000);
+  const Transmission after = link.transmit(1000, 3'000'000);
+  EXPECT_EQ(after.fate, Transmission::Fate::kRandomLoss);
+}
+
+TEST(SimScenario, TheReturnDelayCarriesAcksAndNaks) {
+  json j = twoLinks();
+  j["links"][1]["rev-delay"] = "5ms";
+  SimSetup s = parse(j);
+  EXPECT_EQ(s.links[0].rev_delay, std::chrono::milliseconds(20));  // as the way there
+  EXPECT_EQ(s.links[1].rev_delay, std::chrono::milliseconds(5));
+  EXPECT_EQ(LinkSim(s.links[1], 1, 1, false).revDelayUs(), 5'000);
+}
+
+TEST(SimScenario, ADownUntilAnUpIsOneOutageAndTheSocketsAreNotRead) {
+  json j = twoLinks();
+  j["links"][0]["listen"] = "127.0.0.1:0";
+  j["links"][0]["to"] = "127.0.0.1:9000";
+  j["events"] = json::parse(R"(["at=2s,link=1,down", "at=2500ms,link=1,up"])");
+  SimSetup s = parse(j);
+  ASSERT_EQ(s.links[1].outages.size(), 1u);
+  EXPECT_EQ(s.links[1].outages[0].start, std::chrono::seconds(2));
+  EXPECT_EQ(s.links[1].outages[0].end, std::chrono::milliseconds(2500));
+}
+
+TEST(SimScenario, WhatTheSimulatorCannotModelIsAnErrorNamingIt) {
+  const std::pair<const char*, const char*> cases[] = {
+      {R"({"rate": "unlimited"})", "needs a capacity"},
+      {R"({"rate": "5mbit", "reorder": true})", "never reorders"},
+      {R"({"rate": "5mbit", "rev-rate": "1mbit"})", "return path has a delay only"},
+      {R"({"rate": "5mbit", "rev-loss": "1%"})", "return path has a delay only"},
+  };
+  for (const auto& [link, needle] : cases) {
+    json j = twoLinks();
+    j["links"][0] = json::parse(link);
+    EXPECT_NE(errorOf(j).find(needle), std::string::npos) << link << ": " << errorOf(j);
+  }
+  json j = twoLinks();
+  j["events"] = json::parse(R"(["at=2s,link=0,down=1s,dir=fwd"])");
+  EXPECT_NE(errorOf(j).find("both directions"), std::string::npos) << errorOf(j);
+  j["events"] = json::parse(R"(["at=2s,link=0,rev-delay=50ms"])");
+  EXPECT_NE(errorOf(j).find("return delay"), std::string::npos) << errorOf(j);
+  j["events"] = json::parse(R"(["at=2s,link=0,rate=unlimited"])");
+  EXPECT_NE(errorOf(j).find("another constant rate"), std::string::npos) << errorOf(j);
+  j["duration"] = "90000s";  // 25 hours
+  j["events"] = json::parse(R"(["at=2s,link=0,rate=1mbit"])");
+  EXPECT_NE(errorOf(j).find("24 hours"), std::string::npos) << errorOf(j);
 }
 
 TEST(VideoSource, IFramesAreLargerFlaggedAndTheMeanRateHolds) {
@@ -147,7 +228,7 @@ TEST(VideoSource, IFramesAreLargerFlaggedAndTheMeanRateHolds) {
 }
 
 TEST(Simulator, IsDeterministicForASeedAndTheSeedMatters) {
-  Scenario s = parse(twoLinks());
+  SimSetup s = parse(twoLinks());
   auto a = runPolicy(s, "latency-aware");
   auto b = runPolicy(s, "latency-aware");
   ASSERT_TRUE(a.ok() && b.ok());
@@ -161,9 +242,9 @@ TEST(Simulator, IsDeterministicForASeedAndTheSeedMatters) {
 // latency leaves room for no link, so every packet is dropped at the sender.
 TEST(Simulator, TheScenariosSchedulerSettingsReachThePolicy) {
   json j = twoLinks();
-  Scenario usual = parse(j);
+  SimSetup usual = parse(j);
   j["scheduler"] = json::parse(R"({"safety_margin": "400ms"})");
-  Scenario strict = parse(j);
+  SimSetup strict = parse(j);
   auto a = runPolicy(usual, "latency-aware");
   auto b = runPolicy(strict, "latency-aware");
   ASSERT_TRUE(a.ok() && b.ok());
@@ -172,7 +253,7 @@ TEST(Simulator, TheScenariosSchedulerSettingsReachThePolicy) {
 }
 
 TEST(Simulator, ThePooledOracleBoundsEveryPolicy) {
-  Scenario s = parse(twoLinks());
+  SimSetup s = parse(twoLinks());
   std::printf("seed %llu\n", static_cast<unsigned long long>(s.seed));
   const DeliveryReport oracle = pooledOracle(s);
   for (std::string_view policy : sched::knownPolicies()) {
@@ -203,7 +284,7 @@ TEST(Simulator, OverTracesTheOracleCountsEachLinksOwnDelay) {
   })");
   for (json& link : j["links"])
     link["rate"] = trace;
-  const Scenario s = parse(j);
+  const SimSetup s = parse(j);
   const DeliveryReport oracle = pooledOracle(s);
   // One packet per opportunity: 1000 packets/s against 16 Mbit/s of 1316-byte packets.
   EXPECT_NEAR(oracle.onTimeFraction(), 1000.0 / (16e6 / (1316 * 8)), 0.02);
@@ -234,7 +315,7 @@ TEST(Simulator, AnOverloadedLinkQueuesAndDropsAtItsLimit) {
 }
 
 TEST(Simulator, ADeadLinkLosesWhatItCarriesAndIdealBroadcastDoesNot) {
-  Scenario s = parse(twoLinks());
+  SimSetup s = parse(twoLinks());
   auto rr = runPolicy(s, "round-robin");
   ASSERT_TRUE(rr.ok());
   EXPECT_GT(rr->links[0].counters.outage_losses, 0u);
