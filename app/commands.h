@@ -21,6 +21,7 @@ void addRecv(CLI::App& root, Runner& chosen);
 void addEmulate(CLI::App& root, Runner& chosen);
 void addSim(CLI::App& root, Runner& chosen);
 void addDemo(CLI::App& root, Runner& chosen);
+void addFeed(CLI::App& root, Runner& chosen);
 
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;

@@ -41,6 +41,7 @@ int main(int argc, char** argv) {
   addEmulate(root, chosen);
   addSim(root, chosen);
   addDemo(root, chosen);
+  addFeed(root, chosen);
   try {
     root.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

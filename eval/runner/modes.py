@@ -6,13 +6,15 @@
 The sender is `bondcast send --mode broadcast|backup|adaptive|srtla` reading the sample
 file (paced by its PCR; srtla: the receiver listens on srtla:// and every link's emulator
 relay forwards to that one port, each from its own source port), or, for the single SRT
-link, Debian's `srt-live-transmit` fed over UDP by `ffmpeg -re` (through the scenario's
-first link only), or, for srtla-ref, the reference SRTLA sender (BELABOX `srtla_send`,
+link, Debian's `srt-live-transmit` fed over UDP by `bondcast feed` (the paced feeder,
+eval/feeder; through the scenario's first link only), or, for srtla-ref, the reference SRTLA sender (BELABOX `srtla_send`,
 built from ../shared/peers/srtla into BUILD/peers/srtla) fed by a one-link
 `bondcast send --mode broadcast` SRT caller: srtla_send sends every link to one
 emulator port from source addresses 127.0.0.2, 127.0.0.3, ..., and the emulator's
-links (`from=`) tell them apart by that address. Every file a run writes stays in its
-folder; `run()` returns what the metrics need.
+links (`from=`) tell them apart by that address. A scenario whose _eval block says
+`"feed": "udp"` (S5, CPU) gives every bondcast sender the same paced UDP feed as
+srt-live-transmit instead of the file, so that their CPU figures compare the same work.
+Every file a run writes stays in its folder; `run()` returns what the metrics need.
 """
 import json
 import os
@@ -142,6 +144,42 @@ def _final_stats(path):
     return final
 
 
+def _start_feeder(procs, tools, sample, udp_port, media_s, run_dir):
+    """`bondcast feed`: the sample into 127.0.0.1:udp_port at its own mean rate."""
+    rate_bps = os.path.getsize(sample) * 8 / media_s
+    return procs.start("bondcast feed", [tools.bondcast, "feed", "--input", sample,
+                                         "--to", f"127.0.0.1:{udp_port}",
+                                         "--bitrate", f"{rate_bps:.0f}bit"],
+                       run_dir / "feed.log")
+
+
+def _finish_feeder(feed, media_s, run_dir):
+    """Waits for the feed to end; returns its summary (bytes sent, lateness)."""
+    if feed.wait(media_s + 20) != 0:
+        raise RunError(f"bondcast feed failed or hung:\n{feed.log_tail()}")
+    for line in reversed((run_dir / "feed.log").read_text().splitlines()):
+        if line.startswith("{"):
+            return json.loads(line)
+    raise RunError(f"bondcast feed printed no summary:\n{feed.log_tail()}")
+
+
+def _run_fed_bondcast_sender(procs, tools, mode, variant, sample, ports, recv, run_dir, media_s):
+    """bondcast send reading UDP from the paced feeder; it never sees an end on UDP, so it
+    is stopped (SIGINT: it writes its final stats) once the receiver has everything."""
+    udp_port = free_udp_port()
+    argv = _sender_argv(tools, mode, variant, f"udp://127.0.0.1:{udp_port}", ports, run_dir)
+    send = procs.start("bondcast send", argv, run_dir / "send.log")
+    send.wait_for_log(r"link .*: connected", CONNECT_S, count=len(ports))
+    feed = _finish_feeder(_start_feeder(procs, tools, sample, udp_port, media_s, run_dir),
+                          media_s, run_dir)
+    wait_until_quiet(run_dir / "out.ts", 1.0 + variant.latency_ms / 1000, 20)
+    send.stop(signal.SIGINT)
+    if send.returncode not in (0, -signal.SIGINT):
+        raise RunError(f"bondcast send ({mode}) exited {send.returncode}:\n{send.log_tail()}")
+    stats = _final_stats(run_dir / "send.jsonl")
+    return send, feed["bytes"], stats.get("payloads"), stats
+
+
 def _run_bondcast_sender(procs, tools, mode, variant, sample, ports, run_dir, media_s):
     send = procs.start("bondcast send", _sender_argv(tools, mode, variant, sample, ports, run_dir),
                        run_dir / "send.log")
@@ -156,8 +194,8 @@ def _run_bondcast_sender(procs, tools, mode, variant, sample, ports, run_dir, me
     return send, stats.get("input_bytes"), stats.get("payloads"), stats
 
 
-def _run_single_link(procs, variant, ports, run_dir, sample, recv, media_s):
-    """srt-live-transmit over the first link, fed in real time by ffmpeg -re over UDP."""
+def _run_single_link(procs, tools, variant, ports, run_dir, sample, recv, media_s):
+    """srt-live-transmit over the first link, fed in real time by bondcast feed over UDP."""
     udp_port = free_udp_port()
     slt = procs.start("srt-live-transmit",
                       ["srt-live-transmit", "-a:no", "-t", f"{media_s + 60:.0f}",
@@ -165,20 +203,12 @@ def _run_single_link(procs, variant, ports, run_dir, sample, recv, media_s):
                        f"srt://127.0.0.1:{ports[0]}?latency={variant.latency_ms}"],
                       run_dir / "send.log")
     recv.wait_for_log(r"accepted single-link stream", CONNECT_S)
-    progress = run_dir / "ffmpeg-progress.txt"
-    feed = procs.start("ffmpeg -re", ["ffmpeg", "-nostdin", "-v", "error", "-re", "-i", sample,
-                                      "-c", "copy", "-muxrate", int(variant.bitrate_bps),
-                                      "-progress", progress, "-f", "mpegts",
-                                      f"udp://127.0.0.1:{udp_port}?pkt_size=1316"],
-                       run_dir / "ffmpeg.log")
-    if feed.wait(media_s + 20) != 0:
-        raise RunError(f"ffmpeg feed failed or hung:\n{feed.log_tail()}")
+    feed = _finish_feeder(_start_feeder(procs, tools, sample, udp_port, media_s, run_dir),
+                          media_s, run_dir)
     # srt-live-transmit never sees an end on UDP: stop it once the receiver has it all.
     wait_until_quiet(run_dir / "out.ts", 1.0 + variant.latency_ms / 1000, 20)
     slt.stop(signal.SIGINT)
-    sizes = [int(line.split("=")[1]) for line in progress.read_text().splitlines()
-             if line.startswith("total_size=") and line.split("=")[1].isdigit()]
-    return slt, (sizes[-1] if sizes else None), None, {}
+    return slt, feed["bytes"], None, {}
 
 
 def _run_srtla_ref(procs, tools, variant, sample, ports, n_links, recv, run_dir, media_s):
@@ -231,7 +261,11 @@ def run(tools, scenario, variant, mode, sample, media_s, run_dir):
                 media_s)
         elif mode == "single":
             sender, offered_bytes, payloads, send_stats = _run_single_link(
-                procs, variant, ports, run_dir, sample, recv, media_s)
+                procs, tools, variant, ports, run_dir, sample, recv, media_s)
+        elif scenario.feed == "udp":
+            sender, offered_bytes, payloads, send_stats = _run_fed_bondcast_sender(
+                procs, tools, mode, variant, sample, ports, recv, run_dir, media_s)
+            _wait_for_receiver_end(recv, run_dir, variant.latency_ms)
         else:
             sender, offered_bytes, payloads, send_stats = _run_bondcast_sender(
                 procs, tools, mode, variant, sample, ports, run_dir, media_s)

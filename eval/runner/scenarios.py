@@ -87,6 +87,7 @@ class Scenario:
     latency_search_ms: list = field(default_factory=list)
     shared_bursts: dict = None
     video: dict = None
+    feed: str = "file"  # "udp": every sender reads the paced UDP feed (modes.py)
 
     def link_one_way_ms(self):
         return [parse_seconds(l.get("delay", "0ms")) * 1000 for l in self.links]
@@ -171,7 +172,8 @@ def load(path, quick=False):
                                 policies),
             sim=bool(settings.get("sim", False)),
             latency_search_ms=list(settings.get("latency_search_ms", [])),
-            shared_bursts=settings.get("shared_bursts"), video=raw.get("video"))
+            shared_bursts=settings.get("shared_bursts"), video=raw.get("video"),
+            feed=settings.get("feed", "file"))
     except (KeyError, ValueError, ScenarioError) as e:
         raise ScenarioError(f"{path}: {e}") from e
 
