@@ -79,8 +79,9 @@ Status applyTo(const std::string& to, net::NetworkConfig& config) {
   std::optional<net::Endpoint> endpoint;
   if (!to.empty()) {
     auto parsed = net::parseEndpoint(to, /*allow_port0=*/false);
-    if (!parsed)
+    if (!parsed) {
       return Error{"--to='" + to + "': " + parsed.error().message};
+    }
     endpoint = *parsed;
   }
   bool used = false;
@@ -90,8 +91,9 @@ Status applyTo(const std::string& to, net::NetworkConfig& config) {
       return Error{"link " + std::to_string(i) +
                    ": cost= is the simulator's (bondcast sim); the emulator has no use for it"};
     }
-    if (l.to)
+    if (l.to) {
       continue;
+    }
     if (!endpoint) {
       return Error{"link " + std::to_string(i) +
                    " has no receiver: give it to=ADDR:PORT or give --to ADDR:PORT"};
@@ -99,8 +101,9 @@ Status applyTo(const std::string& to, net::NetworkConfig& config) {
     l.to = endpoint;
     used = true;
   }
-  if (endpoint && !used)
+  if (endpoint && !used) {
     return Error{"--to='" + to + "': every link has its own to= (remove --to)"};
+  }
   return okStatus();
 }
 
@@ -112,35 +115,42 @@ Result<net::Scenario> buildScenario(const EmulateOptions& o) {
   net::Scenario s;
   if (!o.scenario.empty()) {
     auto loaded = net::loadScenario(o.scenario, shared);
-    if (!loaded)
+    if (!loaded) {
       return loaded.error();
+    }
     s = std::move(loaded).value();
   }
   const net::TraceDirs dirs{"", shared};
   for (const std::string& spec : o.links) {
     auto link = net::parseLinkSpec(spec, dirs);
-    if (!link)
+    if (!link) {
       return Error{"--link '" + spec + "': " + link.error().message};
+    }
     s.config.links.push_back(std::move(link).value());
   }
   for (const std::string& spec : o.events) {
     auto event = net::parseEvent(spec, dirs);
-    if (!event)
+    if (!event) {
       return Error{"--event '" + spec + "': " + event.error().message};
+    }
     s.config.events.push_back(std::move(event).value());
   }
-  if (o.seed)
+  if (o.seed) {
     s.config.seed = *o.seed;
+  }
   if (!o.duration.empty()) {
     auto d = parseRunLength(o.duration);
-    if (!d)
+    if (!d) {
       return Error{"--duration='" + o.duration + "': " + d.error().message};
+    }
     s.duration = *d;
   }
-  if (auto v = net::validate(s.config); !v)
+  if (auto v = net::validate(s.config); !v) {
     return v.error();
-  if (auto t = applyTo(o.to, s.config); !t)
+  }
+  if (auto t = applyTo(o.to, s.config); !t) {
     return t.error();
+  }
   return s;
 }
 
@@ -152,8 +162,9 @@ void writeStats(StatsSink& sink, const emu::Emulator& emu, std::uint64_t seed, b
 
 int runEmulate(const EmulateOptions& o) {
   auto scenario = buildScenario(o);
-  if (!scenario)
+  if (!scenario) {
     return usageError(scenario.error().message);
+  }
   auto interval = parseDuration(o.stats_interval);
   if (!interval || interval->count() <= 0) {
     return usageError("--stats-interval='" + o.stats_interval + "': expected a time above 0");
@@ -204,12 +215,14 @@ int runEmulate(const EmulateOptions& o) {
       break;
     }
     Clock::time_point now = Clock::now();
-    if (now >= end)
+    if (now >= end) {
       break;
+    }
     if (now >= next_stats) {
       writeStats(**stats, emulator, config.seed, false);
-      while (next_stats <= now)
+      while (next_stats <= now) {
         next_stats += *interval;
+      }
     }
   }
   emulator.stop();

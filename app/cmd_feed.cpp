@@ -32,17 +32,21 @@ int usageError(const std::string& message) {
 
 int runFeed(const FeedOptions& o) {
   auto to = net::parseEndpoint(o.to, /*allow_port0=*/false);
-  if (!to)
+  if (!to) {
     return usageError("--to='" + o.to + "': " + to.error().message);
+  }
   auto bps = parseBitrateBps(o.bitrate);
-  if (!bps || *bps == 0)
+  if (!bps || *bps == 0) {
     return usageError("--bitrate='" + o.bitrate + "': expected a rate above 0 (40mbit)");
+  }
   auto slot = parseDuration(o.slot);
-  if (!slot || slot->count() <= 0)
+  if (!slot || slot->count() <= 0) {
     return usageError("--slot='" + o.slot + "': expected a time above 0 (1ms)");
-  if (o.datagram_bytes == 0 || o.datagram_bytes > 65507)
+  }
+  if (o.datagram_bytes == 0 || o.datagram_bytes > 65507) {
     return usageError("--datagram=" + std::to_string(o.datagram_bytes) +
                       ": expected 1 to 65507 bytes");
+  }
   // SIGINT/SIGTERM end the feed early (taken between slots, see feedFile).
   sigset_t stop;
   sigemptyset(&stop);

@@ -35,37 +35,43 @@ int usageError(const std::string& message) {
 }
 
 int runSim(const SimOptions& o) {
-  if (auto probe = sched::makeScheduler(o.policy); !probe)
+  if (auto probe = sched::makeScheduler(o.policy); !probe) {
     return usageError(probe.error().message);
+  }
   const std::string shared = o.shared_dir.empty() ? sim::defaultSharedDir() : o.shared_dir;
   sim::SimOverrides overrides;
   overrides.seed = o.seed;
   if (!o.duration.empty()) {
     auto d = parseRunLength(o.duration);
-    if (!d)
+    if (!d) {
       return usageError("--duration='" + o.duration + "': expected a time above 0");
+    }
     overrides.duration = *d;
   }
   if (!o.bitrate.empty()) {
     auto bps = parseBitrateBps(o.bitrate);
-    if (!bps || *bps == 0)
+    if (!bps || *bps == 0) {
       return usageError("--bitrate='" + o.bitrate + "': expected a rate above 0 (8mbit)");
+    }
     overrides.bitrate_bps = *bps;
   }
   if (!o.latency.empty()) {
     auto d = parseRunLength(o.latency);
-    if (!d)
+    if (!d) {
       return usageError("--latency='" + o.latency + "': expected a time above 0 (300ms)");
+    }
     overrides.latency = *d;
   }
   auto scenario = sim::loadScenario(o.scenario, shared, overrides);
-  if (!scenario)
+  if (!scenario) {
     return usageError(scenario.error().message);
+  }
   const auto start = std::chrono::steady_clock::now();
   auto report = sim::simulate(*scenario, o.policy, !o.no_bounds);
   const std::chrono::duration<double> wall = std::chrono::steady_clock::now() - start;
-  if (!report)
+  if (!report) {
     return usageError(report.error().message);
+  }
   nlohmann::json out = sim::toJson(*report);
   out["wall_time_s"] = wall.count();
   const std::string text = out.dump(o.compact ? -1 : 2) + "\n";

@@ -28,8 +28,9 @@ Result<std::vector<Field>> splitFields(std::string_view spec, const char* what) 
     std::size_t comma = spec.find(',');
     std::string_view item = trim(spec.substr(0, comma));
     spec = comma == std::string_view::npos ? std::string_view{} : spec.substr(comma + 1);
-    if (item.empty())
+    if (item.empty()) {
       continue;
+    }
     Field f;
     std::size_t eq = item.find('=');
     f.key = std::string(trim(item.substr(0, eq)));
@@ -37,12 +38,14 @@ Result<std::vector<Field>> splitFields(std::string_view spec, const char* what) 
       f.value = std::string(trim(item.substr(eq + 1)));
       f.has_value = true;
     }
-    if (f.key.empty())
+    if (f.key.empty()) {
       return Error{std::string(what) + ": empty field name in '" + std::string(item) + "'"};
+    }
     out.push_back(std::move(f));
   }
-  if (out.empty())
+  if (out.empty()) {
     return Error{std::string(what) + " is empty"};
+  }
   return out;
 }
 
@@ -51,18 +54,21 @@ Error fieldError(const char* what, const Field& f, const std::string& why) {
 }
 
 Result<bool> parseBool(const std::string& text) {
-  if (text == "1" || text == "true" || text == "yes" || text == "on")
+  if (text == "1" || text == "true" || text == "yes" || text == "on") {
     return true;
-  if (text == "0" || text == "false" || text == "no" || text == "off")
+  }
+  if (text == "0" || text == "false" || text == "no" || text == "off") {
     return false;
+  }
   return Error{"expected 1 or 0"};
 }
 
 // "5x200ms" or "5x200ms/800ms": count, down time, up time (common/netmodel/flap.h).
 Status applyFlap(const std::string& text, Event& e) {
   auto flap = parseFlap(text);
-  if (!flap)
+  if (!flap) {
     return flap.error();
+  }
   e.flap_count = flap->count;
   e.flap_down = flap->down;
   e.flap_up = flap->up;
@@ -76,47 +82,59 @@ Result<bool> applyDirectionField(DirectionConfig* cfg, DirectionChange* change,
                                  const TraceDirs& dirs) {
   if (key == "rate") {
     auto r = parseRateSpec(value, dirs.base_dir, dirs.shared_dir);
-    if (!r)
+    if (!r) {
       return r.error();
-    if (cfg)
+    }
+    if (cfg) {
       cfg->rate = *r;
-    if (change)
+    }
+    if (change) {
       change->rate = *r;
+    }
   } else if (key == "delay" || key == "jitter") {
     auto d = parseDuration(value);
-    if (!d)
+    if (!d) {
       return d.error();
-    if (cfg)
+    }
+    if (cfg) {
       (key == "delay" ? cfg->delay : cfg->jitter) = *d;
-    if (change)
+    }
+    if (change) {
       (key == "delay" ? change->delay : change->jitter) = *d;
+    }
   } else if (key == "loss" || key == "ge") {
     auto l = key == "loss" ? parseBernoulliLoss(value) : parseGilbertElliottLoss(value);
-    if (!l)
+    if (!l) {
       return l.error();
-    if (cfg)
+    }
+    if (cfg) {
       cfg->loss = *l;
-    if (change)
+    }
+    if (change) {
       change->loss = *l;
+    }
   } else if (cfg && key == "queue") {
     // A time ends in s (200ms, 1s, 500us); anything else is a size (300kb, 1mb, 64000).
     if (value == "unlimited") {
       cfg->queue = QueueLimit{std::nullopt, kNever};
     } else if (value.ends_with("s")) {
       auto d = parseDuration(value);
-      if (!d)
+      if (!d) {
         return d.error();
+      }
       cfg->queue = QueueLimit{std::nullopt, *d};
     } else {
       auto b = parseBytes(value);
-      if (!b)
+      if (!b) {
         return Error{b.error().message + " (or a time, e.g. 200ms)"};
+      }
       cfg->queue = QueueLimit{*b, std::nullopt};
     }
   } else if (cfg && key == "reorder") {
     auto b = parseBool(value);
-    if (!b)
+    if (!b) {
       return b.error();
+    }
     cfg->reorder = *b;
   } else {
     return false;
@@ -128,8 +146,9 @@ Result<bool> applyDirectionField(DirectionConfig* cfg, DirectionChange* change,
 Result<double> parseCost(const std::string& text) {
   double cost = 0;
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), cost);
-  if (ec != std::errc() || ptr != text.data() + text.size() || !(cost >= 0 && cost <= 1e9))
+  if (ec != std::errc() || ptr != text.data() + text.size() || !(cost >= 0 && cost <= 1e9)) {
     return Error{"expected a number from 0 to 1e9"};
+  }
   return cost;
 }
 
@@ -154,21 +173,25 @@ std::string Endpoint::toString() const {
 
 Result<std::uint32_t> parseIpv4(std::string_view text) {
   std::string host(text);
-  if (host == "localhost")
+  if (host == "localhost") {
     host = "127.0.0.1";
+  }
   in_addr a{};
-  if (inet_pton(AF_INET, host.c_str(), &a) != 1)
+  if (inet_pton(AF_INET, host.c_str(), &a) != 1) {
     return Error{"'" + host + "' is not an IPv4 address"};
+  }
   return ntohl(a.s_addr);
 }
 
 Result<Endpoint> parseEndpoint(std::string_view text, bool allow_port0) {
   std::size_t colon = text.rfind(':');
-  if (colon == std::string_view::npos)
+  if (colon == std::string_view::npos) {
     return Error{"expected IPv4-ADDRESS:PORT"};
+  }
   auto addr = parseIpv4(text.substr(0, colon));
-  if (!addr)
+  if (!addr) {
     return addr.error();
+  }
   std::string_view port_text = text.substr(colon + 1);
   unsigned port = 0;
   auto [ptr, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
@@ -183,40 +206,46 @@ Result<Endpoint> parseEndpoint(std::string_view text, bool allow_port0) {
 Result<LinkConfig> parseLinkSpec(std::string_view spec, const TraceDirs& dirs) {
   constexpr const char* kWhat = "link spec";
   auto fields = splitFields(spec, kWhat);
-  if (!fields)
+  if (!fields) {
     return fields.error();
+  }
   LinkConfig link;
   bool have_rev_delay = false;
   for (const Field& f : *fields) {
-    if (!f.has_value)
+    if (!f.has_value) {
       return fieldError(kWhat, f, "expected key=value");
+    }
     if (f.key == "name") {
       link.name = f.value;
       continue;
     }
     if (f.key == "cost") {
       auto cost = parseCost(f.value);
-      if (!cost)
+      if (!cost) {
         return fieldError(kWhat, f, cost.error().message);
+      }
       link.cost = *cost;
       continue;
     }
     if (f.key == "listen" || f.key == "to" || f.key == "via") {
       auto ep = parseEndpoint(f.value, f.key != "to");
-      if (!ep)
+      if (!ep) {
         return fieldError(kWhat, f, ep.error().message);
-      if (f.key == "to")
+      }
+      if (f.key == "to") {
         link.to = *ep;
-      else
+      } else {
         (f.key == "listen" ? link.listen : link.via) = *ep;
+      }
       continue;
     }
     if (f.key == "from") {
       auto addr = parseIpv4(f.value);
       if (!addr) {
         const std::size_t colon = f.value.rfind(':');
-        if (colon != std::string::npos && parseIpv4(f.value.substr(0, colon)))
+        if (colon != std::string::npos && parseIpv4(f.value.substr(0, colon))) {
           return fieldError(kWhat, f, "expected an IPv4 address without a port (e.g. 127.0.0.2)");
+        }
         return fieldError(kWhat, f, addr.error().message);
       }
       link.from = *addr;
@@ -225,8 +254,9 @@ Result<LinkConfig> parseLinkSpec(std::string_view spec, const TraceDirs& dirs) {
     bool rev = f.key.starts_with(kRevPrefix);
     std::string key = rev ? f.key.substr(kRevPrefix.size()) : f.key;
     auto known = applyDirectionField(rev ? &link.rev : &link.fwd, nullptr, key, f.value, dirs);
-    if (!known)
+    if (!known) {
       return fieldError(kWhat, f, known.error().message);
+    }
     if (!*known) {
       return fieldError(
           kWhat, f,
@@ -235,8 +265,9 @@ Result<LinkConfig> parseLinkSpec(std::string_view spec, const TraceDirs& dirs) {
     }
     have_rev_delay |= rev && key == "delay";
   }
-  if (!have_rev_delay)
+  if (!have_rev_delay) {
     link.rev.delay = link.fwd.delay;
+  }
   for (const DirectionConfig* d : {&link.fwd, &link.rev}) {
     if (d->jitter > d->delay) {
       return Error{std::string(kWhat) + ": jitter (" + std::to_string(d->jitter.count() / 1000) +
@@ -249,16 +280,18 @@ Result<LinkConfig> parseLinkSpec(std::string_view spec, const TraceDirs& dirs) {
 Result<Event> parseEvent(std::string_view spec, const TraceDirs& dirs) {
   constexpr const char* kWhat = "event";
   auto fields = splitFields(spec, kWhat);
-  if (!fields)
+  if (!fields) {
     return fields.error();
+  }
   Event e;
   bool have_at = false, have_link = false;
   int actions = 0;
   for (const Field& f : *fields) {
     if (f.key == "at") {
       auto d = parseDuration(f.value);
-      if (!d)
+      if (!d) {
         return fieldError(kWhat, f, d.error().message);
+      }
       e.at = *d;
       have_at = true;
     } else if (f.key == "link") {
@@ -274,20 +307,23 @@ Result<Event> parseEvent(std::string_view spec, const TraceDirs& dirs) {
       ++actions;
       if (f.has_value) {
         auto d = parseDuration(f.value);
-        if (!d)
+        if (!d) {
           return fieldError(kWhat, f, d.error().message);
+        }
         e.down_for = *d;
       }
     } else if (f.key == "up") {
-      if (f.has_value)
+      if (f.has_value) {
         return fieldError(kWhat, f, "'up' takes no value");
+      }
       e.action = Event::Action::Up;
       ++actions;
     } else if (f.key == "flap") {
       e.action = Event::Action::Flap;
       ++actions;
-      if (auto s = applyFlap(f.value, e); !s)
+      if (auto s = applyFlap(f.value, e); !s) {
         return fieldError(kWhat, f, s.error().message);
+      }
     } else if (f.key == "dir") {
       if (f.value != "fwd" && f.value != "rev" && f.value != "both") {
         return fieldError(kWhat, f, "expected fwd, rev or both");
@@ -300,8 +336,9 @@ Result<Event> parseEvent(std::string_view spec, const TraceDirs& dirs) {
       auto known = f.has_value ? applyDirectionField(nullptr, rev ? &e.rev_change : &e.fwd_change,
                                                      key, f.value, dirs)
                                : Result<bool>(false);
-      if (!known)
+      if (!known) {
         return fieldError(kWhat, f, known.error().message);
+      }
       if (!*known) {
         return fieldError(kWhat, f,
                           "unknown field (known: at, link, down, up, flap, dir, rate, delay, "
@@ -309,10 +346,12 @@ Result<Event> parseEvent(std::string_view spec, const TraceDirs& dirs) {
       }
     }
   }
-  if (!have_at)
+  if (!have_at) {
     return Error{std::string(kWhat) + ": at= is missing (e.g. at=5s)"};
-  if (!have_link)
+  }
+  if (!have_link) {
     return Error{std::string(kWhat) + ": link= is missing (e.g. link=0)"};
+  }
   bool changes = !e.fwd_change.empty() || !e.rev_change.empty();
   if (actions > 1 || (actions == 1 && changes)) {
     return Error{std::string(kWhat) + ": '" + std::string(spec) +
@@ -340,13 +379,15 @@ std::vector<TimedAction> timelineFor(const std::vector<Event>& events, std::size
   std::vector<TimedAction> out;
   bool fwd = dir == Direction::Forward;
   for (const Event& e : events) {
-    if (e.link != link)
+    if (e.link != link) {
       continue;
+    }
     switch (e.action) {
       case Event::Action::Change: {
         const DirectionChange& c = fwd ? e.fwd_change : e.rev_change;
-        if (!c.empty())
+        if (!c.empty()) {
           out.push_back({e.at, TimedAction::Kind::Change, Nanos{0}, c});
+        }
         break;
       }
       case Event::Action::Down:
@@ -356,8 +397,9 @@ std::vector<TimedAction> timelineFor(const std::vector<Event>& events, std::size
         }
         break;
       case Event::Action::Up:
-        if (fwd ? e.fwd : e.rev)
+        if (fwd ? e.fwd : e.rev) {
           out.push_back({e.at, TimedAction::Kind::Up, Nanos{0}, {}});
+        }
         break;
       case Event::Action::Flap:
         if (fwd ? e.fwd : e.rev) {
@@ -375,8 +417,9 @@ std::vector<TimedAction> timelineFor(const std::vector<Event>& events, std::size
 }
 
 Status validate(const NetworkConfig& config) {
-  if (config.links.empty())
+  if (config.links.empty()) {
     return Error{"no links: give at least one --link"};
+  }
   for (const Event& e : config.events) {
     if (e.link >= config.links.size()) {
       return Error{"event: link='" + std::to_string(e.link) + "': there are only " +
@@ -390,8 +433,9 @@ Status validate(const NetworkConfig& config) {
     const LinkConfig& li = config.links[i];
     for (std::size_t j = 0; j < i; ++j) {
       const LinkConfig& lj = config.links[j];
-      if (li.listen != lj.listen)
+      if (li.listen != lj.listen) {
         continue;
+      }
       const std::string where = "link spec: listen='" + li.listen.toString() + "': links " +
                                 std::to_string(j) + " and " + std::to_string(i);
       if (li.from && lj.from) {
@@ -418,36 +462,43 @@ namespace {
 // as written, booleans as 1/0, null as a bare key ("down": null -> down). "comment"
 // keys are notes for the reader and are left out.
 Result<std::string> objectToSpec(const nlohmann::json& j, const std::string& what) {
-  if (j.is_string())
+  if (j.is_string()) {
     return j.get<std::string>();
-  if (!j.is_object())
+  }
+  if (!j.is_object()) {
     return Error{what + ": expected a string or an object"};
+  }
   std::string spec;
   for (const auto& [key, value] : j.items()) {
-    if (key == "comment")
+    if (key == "comment") {
       continue;
-    if (!spec.empty())
+    }
+    if (!spec.empty()) {
       spec += ',';
+    }
     spec += key;
-    if (value.is_null())
+    if (value.is_null()) {
       continue;
+    }
     spec += '=';
-    if (value.is_string())
+    if (value.is_string()) {
       spec += value.get<std::string>();
-    else if (value.is_boolean())
+    } else if (value.is_boolean()) {
       spec += value.get<bool>() ? "1" : "0";
-    else if (value.is_number())
+    } else if (value.is_number()) {
       spec += value.dump();
-    else
+    } else {
       return Error{what + ": " + key + "='" + value.dump() + "': expected a string or number"};
+    }
   }
   return spec;
 }
 
 Result<Nanos> durationValue(const nlohmann::json& value, const std::string& where) {
   auto d = parseDuration(value.is_string() ? value.get<std::string>() : value.dump());
-  if (!d)
+  if (!d) {
     return Error{where + ": " + d.error().message};
+  }
   return Nanos(*d);
 }
 
@@ -455,8 +506,9 @@ Result<Nanos> durationValue(const nlohmann::json& value, const std::string& wher
 
 Result<Scenario> loadScenario(const std::string& path, const std::string& shared_dir) {
   std::ifstream in(path);
-  if (!in)
+  if (!in) {
     return Error{"scenario: cannot read '" + path + "': " + std::strerror(errno)};
+  }
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(in);
@@ -475,40 +527,48 @@ Result<Scenario> parseScenario(const nlohmann::json& j, const std::string& name,
   for (const auto& [key, value] : j.items()) {
     std::string where = "scenario '" + name + "': " + key;
     if (key == "seed") {
-      if (!value.is_number_unsigned())
+      if (!value.is_number_unsigned()) {
         return Error{where + "='" + value.dump() + "': expected an unsigned integer"};
+      }
       s.config.seed = value.get<std::uint64_t>();
     } else if (key == "name") {
-      if (!value.is_string())
+      if (!value.is_string()) {
         return Error{where + ": expected a string"};
+      }
       s.name = value.get<std::string>();
     } else if (key == "duration" || key == "latency" || key == "stats_period") {
       auto d = durationValue(value, where);
-      if (!d)
+      if (!d) {
         return d.error();
+      }
       (key == "duration" ? s.duration : key == "latency" ? s.latency : s.stats_period) = *d;
     } else if (key == "video" || key == "scheduler") {
-      if (!value.is_object())
+      if (!value.is_object()) {
         return Error{where + ": expected an object"};
+      }
       (key == "video" ? s.video : s.scheduler) = value;
     } else if (key == "links" || key == "events") {
-      if (!value.is_array())
+      if (!value.is_array()) {
         return Error{where + ": expected an array"};
+      }
       for (const auto& item : value) {
         auto spec = objectToSpec(item, where);
-        if (!spec)
+        if (!spec) {
           return spec.error();
+        }
         if (key == "links") {
           auto l = parseLinkSpec(*spec, dirs);
-          if (!l)
+          if (!l) {
             return Error{where + "[" + std::to_string(s.config.links.size()) +
                          "]: " + l.error().message};
+          }
           s.config.links.push_back(*l);
         } else {
           auto e = parseEvent(*spec, dirs);
-          if (!e)
+          if (!e) {
             return Error{where + "[" + std::to_string(s.config.events.size()) +
                          "]: " + e.error().message};
+          }
           s.config.events.push_back(*e);
         }
       }

@@ -30,31 +30,37 @@ Error sysError(const std::string& what) {
 
 Result<std::vector<char>> readFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in)
+  if (!in) {
     return Error{"cannot read '" + path + "': " + std::strerror(errno)};
+  }
   const auto size = static_cast<std::uint64_t>(in.tellg());
-  if (size > kMaxFileBytes)
+  if (size > kMaxFileBytes) {
     return Error{"'" + path + "' is larger than 4 GiB"};
+  }
   std::vector<char> bytes(size);
   in.seekg(0);
-  if (!in.read(bytes.data(), static_cast<std::streamsize>(size)))
+  if (!in.read(bytes.data(), static_cast<std::streamsize>(size))) {
     return Error{"cannot read '" + path + "': " + std::strerror(errno)};
+  }
   return bytes;
 }
 
 Result<Fd> connectedSocket(const net::Endpoint& to) {
   Fd fd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-  if (!fd.valid())
+  if (!fd.valid()) {
     return sysError("socket");
+  }
   // A bigger buffer than the default: a late slot sends its backlog at once.
-  if (::setsockopt(fd.get(), SOL_SOCKET, SO_SNDBUF, &kSendBuffer, sizeof kSendBuffer) != 0)
+  if (::setsockopt(fd.get(), SOL_SOCKET, SO_SNDBUF, &kSendBuffer, sizeof kSendBuffer) != 0) {
     return sysError("setsockopt(SO_SNDBUF)");
+  }
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(to.addr);
   addr.sin_port = htons(to.port);
-  if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0)
+  if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
     return sysError("connect to " + to.toString());
+  }
   return fd;
 }
 
@@ -76,8 +82,9 @@ Result<std::uint64_t> sendRange(int fd, const std::vector<char>& data, std::uint
     }
     const int sent = ::sendmmsg(fd, msgs.data(), static_cast<unsigned>(n), 0);
     if (sent < 0) {
-      if (errno == EINTR)
+      if (errno == EINTR) {
         continue;
+      }
       // Nothing listens (yet): the datagrams are gone, as a real encoder's would be.
       if (errno == ECONNREFUSED) {
         next += n;
@@ -98,29 +105,35 @@ Nanos Pacer::dueAt(std::uint64_t index) const {
 }
 
 std::uint64_t Pacer::dueBy(Nanos elapsed) const {
-  if (elapsed < Nanos::zero())
+  if (elapsed < Nanos::zero()) {
     return 0;
+  }
   // Datagrams i with i * bytes * 8 / rate <= elapsed.
   const long double bits = static_cast<long double>(elapsed.count()) * config_.bitrate_bps / 1e9L;
   const auto whole = static_cast<std::uint64_t>(bits / (config_.datagram_bytes * 8.0L));
   std::uint64_t n = whole + 1;
-  while (n > 0 && dueAt(n - 1) > elapsed)  // rounding: never one that is not due yet
+  while (n > 0 && dueAt(n - 1) > elapsed) {  // rounding: never one that is not due yet
     --n;
-  while (dueAt(n) <= elapsed)
+  }
+  while (dueAt(n) <= elapsed) {
     ++n;
+  }
   return n;
 }
 
 Result<FeedResult> feedFile(const std::string& path, const net::Endpoint& to,
                             const PacerConfig& config, const sigset_t& stop_signals) {
-  if (config.bitrate_bps == 0 || config.datagram_bytes == 0 || config.slot <= Nanos::zero())
+  if (config.bitrate_bps == 0 || config.datagram_bytes == 0 || config.slot <= Nanos::zero()) {
     return Error{"feed: bitrate, datagram size and slot must be above 0"};
+  }
   auto data = readFile(path);
-  if (!data)
+  if (!data) {
     return data.error();
+  }
   auto fd = connectedSocket(to);
-  if (!fd)
+  if (!fd) {
     return fd.error();
+  }
   const Pacer pacer(config);
   const std::uint64_t total = (data->size() + config.datagram_bytes - 1) / config.datagram_bytes;
   FeedResult result;
@@ -139,16 +152,18 @@ Result<FeedResult> feedFile(const std::string& path, const net::Endpoint& to,
         result.interrupted = true;
         break;
       }
-      if (sig < 0 && errno != EAGAIN && errno != EINTR)
+      if (sig < 0 && errno != EAGAIN && errno != EINTR) {
         return sysError("sigtimedwait");
+      }
     }
     const Nanos elapsed = std::chrono::duration_cast<Nanos>(Clock::now() - start);
     result.max_late = std::max(result.max_late, elapsed - config.slot * slot);
     const std::uint64_t due = std::min(total, pacer.dueBy(elapsed));
     if (due > result.datagrams) {
       auto sent = sendRange(fd->get(), *data, config.datagram_bytes, result.datagrams, due);
-      if (!sent)
+      if (!sent) {
         return sent.error();
+      }
       result.datagrams += *sent;
     }
     // The next slot after now: a late wake-up skips the slots it overslept.

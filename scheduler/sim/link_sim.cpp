@@ -27,8 +27,9 @@ LinkSim::LinkSim(const LinkSpec& spec, std::uint64_t seed, std::uint32_t index,
 bool LinkSim::downAt(SimTime t_us) const {
   auto it = std::upper_bound(spec_.outages.begin(), spec_.outages.end(), t_us,
                              [](SimTime t, const Outage& o) { return t < o.start.count(); });
-  if (it == spec_.outages.begin())
+  if (it == spec_.outages.begin()) {
     return false;
+  }
   --it;
   return t_us >= it->start.count() && t_us < it->end.count();
 }
@@ -42,10 +43,12 @@ SimTime LinkSim::nextOpportunityUs(SimTime at_or_after_us) {
 }
 
 SimTime LinkSim::serve(std::uint32_t bytes, SimTime now_us) {
-  if (unlimited_)
+  if (unlimited_) {
     return now_us;
-  if (spec_.trace)
+  }
+  if (spec_.trace) {
     return std::max(nextOpportunityUs(std::max(now_us, last_departure_us_)), now_us);
+  }
   busy_until_us_ = std::max(busy_until_us_, static_cast<double>(now_us)) +
                    (bytes + kHeaderBytes) * 8.0 * 1e6 / spec_.rate_bps;
   return static_cast<SimTime>(std::ceil(busy_until_us_));
@@ -56,10 +59,12 @@ bool LinkSim::queueFull(std::uint32_t bytes, SimTime now_us) {
     queued_bytes_ -= queued_.front().second;
     queued_.pop_front();
   }
-  if (unlimited_)
+  if (unlimited_) {
     return false;
-  if (spec_.queue_limit_bytes > 0 && queued_bytes_ + bytes > spec_.queue_limit_bytes)
+  }
+  if (spec_.queue_limit_bytes > 0 && queued_bytes_ + bytes > spec_.queue_limit_bytes) {
     return true;
+  }
   return spec_.queue_limit_time.count() > 0 &&
          last_departure_us_ - now_us > spec_.queue_limit_time.count();
 }
@@ -68,12 +73,15 @@ void LinkSim::applyChanges(SimTime now_us) {
   for (; next_change_ < spec_.changes.size() && spec_.changes[next_change_].at.count() <= now_us;
        ++next_change_) {
     const LinkChange& c = spec_.changes[next_change_];
-    if (c.delay)
+    if (c.delay) {
       delay_us_ = c.delay->count();
-    if (c.jitter)
+    }
+    if (c.jitter) {
       jitter_us_ = c.jitter->count();
-    if (c.loss)
+    }
+    if (c.loss) {
       loss_.set(*c.loss);  // a Gilbert-Elliott chain keeps its state, as in the emulator
+    }
   }
 }
 
@@ -117,10 +125,12 @@ SimTime LinkSim::queueDelayAt(SimTime t_us) const {
 }
 
 double LinkSim::capacityBpsAt(SimTime t_us, std::uint32_t bytes) const {
-  if (unlimited_)
+  if (unlimited_) {
     return 1e10;
-  if (!spec_.trace)
+  }
+  if (!spec_.trace) {
     return spec_.rate_bps * bytes / (bytes + kHeaderBytes);
+  }
   const auto to_ms =
       static_cast<std::uint64_t>(std::max<SimTime>(t_us, kCapacityWindowUs) / 1000) + 1;
   const std::uint64_t from_ms = to_ms - kCapacityWindowUs / 1000;

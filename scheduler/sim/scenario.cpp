@@ -27,37 +27,43 @@ Error fieldError(const std::string& field, const std::string& why) {
 // Checks an object's keys against the known ones, so a typo is an error, not a default.
 Status onlyKnownKeys(const json& object, const std::string& where,
                      const std::set<std::string>& known) {
-  if (!object.is_object())
+  if (!object.is_object()) {
     return fieldError(where, "expected an object");
+  }
   for (const auto& [key, value] : object.items()) {
-    if (!known.contains(key))
+    if (!known.contains(key)) {
       return fieldError(where + "." + key, "unknown field");
+    }
   }
   return okStatus();
 }
 
 Result<std::string> stringAt(const json& object, const std::string& key, const std::string& where) {
   const json& v = object.at(key);
-  if (!v.is_string())
+  if (!v.is_string()) {
     return fieldError(where + "." + key, "expected a string");
+  }
   return v.get<std::string>();
 }
 
 Result<Micros> durationAt(const json& object, const std::string& key, const std::string& where) {
   auto text = stringAt(object, key, where);
-  if (!text)
+  if (!text) {
     return text.error();
+  }
   auto d = parseDuration(*text);
-  if (!d)
+  if (!d) {
     return fieldError(where + "." + key, d.error().message);
+  }
   return *d;
 }
 
 Result<double> numberAt(const json& object, const std::string& key, const std::string& where,
                         double min, double max) {
   const json& v = object.at(key);
-  if (!v.is_number())
+  if (!v.is_number()) {
     return fieldError(where + "." + key, "expected a number");
+  }
   const double x = v.get<double>();
   if (!(x >= min && x <= max)) {
     return fieldError(where + "." + key,
@@ -68,11 +74,13 @@ Result<double> numberAt(const json& object, const std::string& key, const std::s
 
 Result<std::uint64_t> rateAt(const json& object, const std::string& key, const std::string& where) {
   auto text = stringAt(object, key, where);
-  if (!text)
+  if (!text) {
     return text.error();
+  }
   auto bps = parseBitrateBps(*text);
-  if (!bps)
+  if (!bps) {
     return fieldError(where + "." + key, bps.error().message);
+  }
   return *bps;
 }
 
@@ -84,50 +92,60 @@ Status parseVideo(const json& j, VideoSpec& video) {
       !s) {
     return s;
   }
-  if (!j.contains("bitrate"))
+  if (!j.contains("bitrate")) {
     return fieldError("video.bitrate", "missing");
+  }
   auto bitrate = rateAt(j, "bitrate", where);
-  if (!bitrate)
+  if (!bitrate) {
     return bitrate.error();
-  if (*bitrate == 0)
+  }
+  if (*bitrate == 0) {
     return fieldError("video.bitrate", "must be above 0");
+  }
   video.bitrate_bps = *bitrate;
   if (j.contains("kind")) {
     auto kind = stringAt(j, "kind", where);
-    if (!kind)
+    if (!kind) {
       return kind.error();
-    if (*kind != "cbr" && *kind != "frames")
+    }
+    if (*kind != "cbr" && *kind != "frames") {
       return fieldError("video.kind", "expected cbr or frames");
+    }
     video.kind = *kind == "cbr" ? VideoSpec::Kind::kCbr : VideoSpec::Kind::kFrames;
   }
   if (j.contains("fps")) {
     auto fps = numberAt(j, "fps", where, 1, 240);
-    if (!fps)
+    if (!fps) {
       return fps.error();
+    }
     video.fps = *fps;
   }
   if (j.contains("gop")) {
     auto gop = numberAt(j, "gop", where, 1, 10000);
-    if (!gop)
+    if (!gop) {
       return gop.error();
+    }
     video.gop_frames = static_cast<std::uint32_t>(*gop);
   }
   if (j.contains("iframe_ratio")) {
     auto ratio = numberAt(j, "iframe_ratio", where, 1, 100);
-    if (!ratio)
+    if (!ratio) {
       return ratio.error();
+    }
     video.iframe_ratio = *ratio;
   }
   if (j.contains("packet_bytes")) {
     auto bytes = numberAt(j, "packet_bytes", where, 188, 1456);
-    if (!bytes)
+    if (!bytes) {
       return bytes.error();
+    }
     video.packet_bytes = static_cast<std::uint32_t>(*bytes);
   }
   if (j.contains("audio")) {
     auto audio = rateAt(j, "audio", where);
-    if (!audio)
+    if (!audio) {
       return audio.error();
+    }
     video.audio_bps = *audio;
   }
   return okStatus();
@@ -210,23 +228,28 @@ Micros toMicros(net::Nanos t) {
 // The receiver -> sender direction: the simulator models its delay only (ACKs and NAKs
 // are small and few).
 Status checkReturnPath(const net::DirectionConfig& rev, const std::string& where) {
-  if (rev.rate.kind != net::RateSpec::Kind::kUnlimited || rev.queue.bytes || rev.queue.time)
+  if (rev.rate.kind != net::RateSpec::Kind::kUnlimited || rev.queue.bytes || rev.queue.time) {
     return fieldError(where + ".rev-rate", "the simulator's return path has a delay only");
-  if (rev.jitter.count() != 0 || rev.loss.kind != LossSpec::Kind::kNone || rev.reorder)
+  }
+  if (rev.jitter.count() != 0 || rev.loss.kind != LossSpec::Kind::kNone || rev.reorder) {
     return fieldError(where + ".rev-jitter/rev-loss",
                       "the simulator's return path has a delay only");
+  }
   return okStatus();
 }
 
 Result<LinkSpec> linkFrom(const net::LinkConfig& c, const std::string& where) {
-  if (auto st = checkReturnPath(c.rev, where); !st)
+  if (auto st = checkReturnPath(c.rev, where); !st) {
     return st.error();
+  }
   const net::DirectionConfig& fwd = c.fwd;
-  if (fwd.rate.kind == net::RateSpec::Kind::kUnlimited)
+  if (fwd.rate.kind == net::RateSpec::Kind::kUnlimited) {
     return fieldError(where + ".rate",
                       "the simulator needs a capacity: a rate (10mbit) or a trace");
-  if (fwd.reorder)
+  }
+  if (fwd.reorder) {
     return fieldError(where + ".reorder", "the simulator never reorders a link's packets");
+  }
   LinkSpec link;
   link.name = c.name;
   link.cost = c.cost.value_or(1.0);
@@ -270,8 +293,9 @@ std::vector<Outage> outagesFrom(const std::vector<net::TimedAction>& timeline) {
       start.reset();
     }
   }
-  if (start)
+  if (start) {
     out.push_back({*start, until});
+  }
   return out;
 }
 
@@ -285,16 +309,19 @@ constexpr std::uint64_t kMaxSeriesMs = 24ull * 3600 * 1000;
 // scenario did.
 Status applyRateChanges(const std::vector<std::pair<Micros, net::RateSpec>>& changes,
                         Micros duration, const std::string& where, LinkSpec& link) {
-  if (changes.empty())
+  if (changes.empty()) {
     return okStatus();
-  if (link.trace)
+  }
+  if (link.trace) {
     return fieldError(where, "the simulator changes the rate of a constant-rate link only");
+  }
   std::vector<CapacityTrace::RateSample> samples{{0, link.rate_bps}};
   double packets = 0;  // bits/s x ms / 12e6 = 1500-byte packets (12,000 bits each)
   std::uint64_t last_ms = 0;
   for (const auto& [at, rate] : changes) {
-    if (rate.kind != net::RateSpec::Kind::kConstant)
+    if (rate.kind != net::RateSpec::Kind::kConstant) {
       return fieldError(where, "the simulator changes a rate to another constant rate only");
+    }
     const auto at_ms = static_cast<std::uint64_t>(at.count() / 1000);
     packets += samples.back().rate_bps * static_cast<double>(at_ms - last_ms) / 12e6;
     samples.push_back({at_ms, static_cast<double>(rate.bps)});
@@ -316,8 +343,9 @@ Status applyRateChanges(const std::vector<std::pair<Micros, net::RateSpec>>& cha
                                  "the duration)");
   }
   auto trace = CapacityTrace::fromRateSamples(samples, end_ms);
-  if (!trace)
+  if (!trace) {
     return fieldError(where, trace.error().message);
+  }
   link.trace = std::make_shared<const CapacityTrace>(std::move(trace).value());
   link.rate_text += " with " + std::to_string(changes.size()) + " rate change(s)";
   return okStatus();
@@ -329,17 +357,20 @@ Status applyEvents(const net::NetworkConfig& network, std::size_t i, Micros dura
   const std::string where = "links[" + std::to_string(i) + "]";
   for (std::size_t k = 0; k < network.events.size(); ++k) {
     const net::Event& e = network.events[k];
-    if (e.link != i)
+    if (e.link != i) {
       continue;
+    }
     const std::string ev = "events[" + std::to_string(k) + "]";
-    if (e.action != net::Event::Action::Change && !(e.fwd && e.rev))
+    if (e.action != net::Event::Action::Change && !(e.fwd && e.rev)) {
       return fieldError(ev + ".dir", "the simulator takes outages in both directions only");
+    }
     if (!e.rev_change.empty() &&
         !(e.rev_change.delay && !e.rev_change.rate && !e.rev_change.jitter && !e.rev_change.loss)) {
       return fieldError(ev, "the simulator's return path has a delay only");
     }
-    if (e.rev_change.delay)
+    if (e.rev_change.delay) {
       return fieldError(ev + ".rev-delay", "the simulator does not change a return delay");
+    }
   }
   const auto timeline = net::timelineFor(network.events, i, net::Direction::Forward);
   link.outages = outagesFrom(timeline);
@@ -348,20 +379,26 @@ Status applyEvents(const net::NetworkConfig& network, std::size_t i, Micros dura
   Micros delay = link.delay;
   Micros jitter = link.jitter;
   for (const net::TimedAction& a : timeline) {
-    if (a.kind != net::TimedAction::Kind::Change)
+    if (a.kind != net::TimedAction::Kind::Change) {
       continue;
+    }
     const Micros at = toMicros(a.at);
-    if (a.change.rate)
+    if (a.change.rate) {
       rates.emplace_back(at, *a.change.rate);
-    if (!a.change.delay && !a.change.jitter && !a.change.loss)
+    }
+    if (!a.change.delay && !a.change.jitter && !a.change.loss) {
       continue;
+    }
     LinkChange change{at, std::nullopt, std::nullopt, a.change.loss};
-    if (a.change.delay)
+    if (a.change.delay) {
       change.delay = delay = duration_cast<Micros>(*a.change.delay);
-    if (a.change.jitter)
+    }
+    if (a.change.jitter) {
       change.jitter = jitter = duration_cast<Micros>(*a.change.jitter);
-    if (jitter > delay)
+    }
+    if (jitter > delay) {
       return fieldError(where, "an event makes the jitter exceed the delay");
+    }
     link.changes.push_back(change);
   }
   return applyRateChanges(rates, duration, where + " (rate events)", link);
@@ -383,8 +420,9 @@ Micros LinkSpec::minOneWay() const {
 
 Micros LinkSpec::maxDelay() const {
   Micros worst = delay;
-  for (const LinkChange& c : changes)
+  for (const LinkChange& c : changes) {
     worst = std::max(worst, c.delay.value_or(worst));
+  }
   return worst;
 }
 
@@ -396,44 +434,55 @@ Result<SimSetup> fromScenario(const net::Scenario& n, const SimOverrides& o) {
        {std::tuple{"duration", n.duration, o.duration, &s.duration},
         std::tuple{"latency", n.latency, o.latency, &s.latency},
         std::tuple{"stats_period", n.stats_period, std::optional<Micros>{}, &s.stats_period}}) {
-    if (from_cli)
+    if (from_cli) {
       *target = *from_cli;
-    else if (from_file)
+    } else if (from_file) {
       *target = toMicros(*from_file);
-    if (target->count() <= 0)
+    }
+    if (target->count() <= 0) {
       return fieldError(key, "must be above 0");
+    }
   }
   if (!n.video.is_null()) {
     nlohmann::json video = n.video;
-    if (o.bitrate_bps)
+    if (o.bitrate_bps) {
       video["bitrate"] = std::to_string(*o.bitrate_bps) + "bit";
-    if (auto st = parseVideo(video, s.video); !st)
+    }
+    if (auto st = parseVideo(video, s.video); !st) {
       return st.error();
+    }
   } else if (o.bitrate_bps && *o.bitrate_bps > 0) {
     s.video.bitrate_bps = *o.bitrate_bps;
   } else {
     return fieldError("video", "missing (give the scenario a video block, or --bitrate)");
   }
   if (!n.scheduler.is_null()) {
-    if (auto st = parseSchedulerConfig(n.scheduler, s.scheduler); !st)
+    if (auto st = parseSchedulerConfig(n.scheduler, s.scheduler); !st) {
       return st.error();
+    }
   }
   const auto& links = n.config.links;
-  if (links.empty())
+  if (links.empty()) {
     return fieldError("links", "expected a non-empty array of links");
-  if (links.size() > sched::kMaxLinks)
+  }
+  if (links.size() > sched::kMaxLinks) {
     return fieldError("links", "at most " + std::to_string(sched::kMaxLinks) + " links");
-  if (auto st = net::validate(n.config); !st)
+  }
+  if (auto st = net::validate(n.config); !st) {
     return Error{"scenario: " + st.error().message};
+  }
   for (std::size_t i = 0; i < links.size(); ++i) {
     const std::string where = "links[" + std::to_string(i) + "]";
     auto link = linkFrom(links[i], where);
-    if (!link)
+    if (!link) {
       return link.error();
-    if (link->name.empty())
+    }
+    if (link->name.empty()) {
       link->name = "link" + std::to_string(i);
-    if (auto st = applyEvents(n.config, i, s.duration, *link); !st)
+    }
+    if (auto st = applyEvents(n.config, i, s.duration, *link); !st) {
       return st.error();
+    }
     s.links.push_back(std::move(link).value());
   }
   return s;
@@ -442,21 +491,25 @@ Result<SimSetup> fromScenario(const net::Scenario& n, const SimOverrides& o) {
 Result<SimSetup> parseScenario(const nlohmann::json& j, const std::string& base_dir,
                                const std::string& shared_dir, const SimOverrides& o) {
   auto n = net::parseScenario(j, "(scenario)", {base_dir, shared_dir});
-  if (!n)
+  if (!n) {
     return n.error();
+  }
   return fromScenario(*n, o);
 }
 
 Result<SimSetup> loadScenario(const std::string& path, const std::string& shared_dir,
                               const SimOverrides& o) {
   auto n = net::loadScenario(path, shared_dir);
-  if (!n)
+  if (!n) {
     return n.error();
+  }
   auto s = fromScenario(*n, o);
-  if (!s)
+  if (!s) {
     return Error{path + ": " + s.error().message};
-  if (s->name.empty())
+  }
+  if (s->name.empty()) {
     s->name = std::filesystem::path(path).stem().string();
+  }
   return s;
 }
 
