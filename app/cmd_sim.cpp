@@ -56,9 +56,11 @@ int runSim(const SimOptions& o) {
     overrides.bitrate_bps = *bps;
   }
   if (!o.latency.empty()) {
-    auto d = parseRunLength(o.latency);
-    if (!d) {
-      return usageError("--latency='" + o.latency + "': expected a time above 0 (300ms)");
+    // Milliseconds when bare, as bondcast send's --latency; else a time with its unit.
+    const bool bare = o.latency.find_first_not_of("0123456789") == std::string::npos;
+    auto d = parseDuration(bare ? o.latency + "ms" : o.latency);
+    if (!d || d->count() <= 0) {
+      return usageError("--latency='" + o.latency + "': expected a time above 0 (300, 300ms)");
     }
     overrides.latency = *d;
   }
@@ -106,8 +108,8 @@ void addSim(CLI::App& root, Runner& chosen) {
                   "The video's mean bitrate in bits/s with a unit (8mbit, 500kbit); default: "
                   "the scenario's video block (a scenario without one needs this)");
   sub->add_option("--latency", o->latency,
-                  "The receiver's latency: seconds, or with a unit (300ms, 1s); default: the "
-                  "scenario's, else 300ms");
+                  "The receiver's latency in ms (300), or with a unit (1s); default: the "
+                  "scenario's, else 300 ms");
   sub->add_option("--shared-dir", o->shared_dir,
                   "Folder that ${shared} in trace paths stands for; default: "
                   "$BONDCAST_SHARED_DIR or the one configured at build time");

@@ -96,11 +96,12 @@ TEST(SimCli, TheCommandLineSetsTheStreamAScenarioLacks) {
   const ProcessResult missing = runSim("--scenario " + bare);
   EXPECT_EQ(missing.exit_code, 2);
   EXPECT_NE(missing.err.find("--bitrate"), std::string::npos) << missing.err;
-  // 4 Mbit/s into a link that drops to 2 Mbit/s after 1 s: a longer latency saves more.
+  // 4 Mbit/s into a link that drops to 2 Mbit/s after 1 s: a longer latency saves more
+  // (--latency 30 is 30 ms, as bondcast send's).
   long on_time[2] = {0, 0};
   for (int i = 0; i < 2; ++i) {
     const ProcessResult r = runSim("--scenario " + bare + " --bitrate 4mbit --latency " +
-                                   (i == 0 ? "30ms" : "1s") + " --duration 3s --compact");
+                                   (i == 0 ? "30" : "1s") + " --duration 3s --compact");
     ASSERT_EQ(r.exit_code, 0) << r.err;
     const auto j = nlohmann::json::parse(r.out);
     EXPECT_DOUBLE_EQ(j["simulated_s"].get<double>(), 3.0) << r.out;
@@ -108,6 +109,9 @@ TEST(SimCli, TheCommandLineSetsTheStreamAScenarioLacks) {
   }
   EXPECT_GT(on_time[0], 0);
   EXPECT_GT(on_time[1], on_time[0]);
+  const ProcessResult zero = runSim("--scenario " + bare + " --bitrate 4mbit --latency 0");
+  EXPECT_EQ(zero.exit_code, 2);
+  EXPECT_NE(zero.err.find("--latency='0'"), std::string::npos) << zero.err;
   const ProcessResult bad = runSim("--scenario " + bare + " --bitrate fast");
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.err.find("--bitrate='fast'"), std::string::npos) << bad.err;
