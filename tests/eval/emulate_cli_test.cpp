@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/scenario_files.h"
 #include "tests/support/shared_dir.h"
 
 extern char** environ;
@@ -136,14 +137,7 @@ TEST_F(EmulateCommand, MalformedLinkSpecNamesTheFieldAndValue) {
 // (tests/scheduler/sim_cli_test.cpp): one schema. Links without a receiver take --to.
 TEST_F(EmulateCommand, EveryScenarioFileInTheRepositoryRuns) {
   BONDCAST_SKIP_WITHOUT_SHARED_TRACES();  // several replay traces from ../shared
-  std::vector<std::string> files;
-  for (const char* dir : {"/scheduler/sim/scenarios", "/eval/scenarios"}) {
-    for (const auto& entry :
-         std::filesystem::directory_iterator(std::string(BONDCAST_SOURCE_DIR) + dir)) {
-      if (entry.path().extension() == ".json")
-        files.push_back(entry.path().string());
-    }
-  }
+  const auto files = bondcast::test::repositoryScenarioFiles();
   ASSERT_GE(files.size(), 17u);
   for (const std::string& scenario : files) {
     const auto j = nlohmann::json::parse(std::ifstream(scenario));

@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/support/scenario_files.h"
 #include "tests/support/shared_dir.h"
 
 namespace {
@@ -63,24 +64,10 @@ TEST(SimCli, PrintsTheResultAndBothBoundsAsJson) {
   EXPECT_TRUE(j.contains("wall_time_s"));
 }
 
-// Every scenario file in the repository: the simulator's and eval's are one schema (the
-// emulator runs them too: tests/eval/emulate_cli_test.cpp).
-std::vector<std::string> repositoryScenarioFiles() {
-  std::vector<std::string> files;
-  for (const char* dir : {"/scheduler/sim/scenarios", "/eval/scenarios"}) {
-    for (const auto& entry :
-         std::filesystem::directory_iterator(std::string(BONDCAST_SOURCE_DIR) + dir)) {
-      if (entry.path().extension() == ".json")
-        files.push_back(entry.path().string());
-    }
-  }
-  std::sort(files.begin(), files.end());
-  return files;
-}
-
+// The emulator runs them too: tests/eval/emulate_cli_test.cpp.
 TEST(SimCli, EveryScenarioFileInTheRepositoryRuns) {
   BONDCAST_SKIP_WITHOUT_SHARED_TRACES();  // several replay traces from ../shared
-  const auto files = repositoryScenarioFiles();
+  const auto files = bondcast::test::repositoryScenarioFiles();
   ASSERT_GE(files.size(), 17u);
   for (const std::string& file : files) {
     const ProcessResult r = runSim("--scenario " + file + " --duration 2s --no-bounds --compact");

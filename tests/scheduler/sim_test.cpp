@@ -11,6 +11,7 @@
 #include "scheduler/factory.h"
 #include "scheduler/sim/link_sim.h"
 #include "scheduler/sim/simulator.h"
+#include "tests/support/scenario_files.h"
 #include "tests/support/shared_dir.h"
 
 namespace bondcast::sim {
@@ -123,18 +124,12 @@ TEST(SimScenario, AnUnreadableTraceIsAnErrorNamingThePath) {
 // The simulator's scenarios and eval's are one set (the emulator reads them too).
 TEST(SimScenario, EveryScenarioFileInTheRepositoryLoads) {
   BONDCAST_SKIP_WITHOUT_SHARED_TRACES();
-  std::size_t files = 0;
-  for (const char* dir : {"/scheduler/sim/scenarios", "/eval/scenarios"}) {
-    for (const auto& entry :
-         std::filesystem::directory_iterator(std::string(BONDCAST_SOURCE_DIR) + dir)) {
-      if (entry.path().extension() != ".json")
-        continue;
-      ++files;
-      auto s = loadScenario(entry.path().string(), BONDCAST_SHARED_DIR);
-      EXPECT_TRUE(s.ok()) << entry.path() << ": " << (s.ok() ? "" : s.error().message);
-    }
+  const auto files = bondcast::test::repositoryScenarioFiles();
+  for (const std::string& file : files) {
+    auto s = loadScenario(file, BONDCAST_SHARED_DIR);
+    EXPECT_TRUE(s.ok()) << file << ": " << (s.ok() ? "" : s.error().message);
   }
-  EXPECT_GE(files, 17u);
+  EXPECT_GE(files.size(), 17u);
 }
 
 TEST(SimScenario, RateEventsOnAConstantLinkBecomeARateSeries) {
