@@ -209,6 +209,35 @@ TEST(LatencyAware, SendsWhatItJudgedTooLateOnceFeedbackShowsALinkCanMakeIt) {
   EXPECT_TRUE(f.s->takeResends(at(11)).empty());
 }
 
+// Every link stalled at once (here the only one): what waits as too late is kept while
+// its deadline can still be met, and goes out when a link acknowledges again.
+TEST(LatencyAware, KeepsWhatItJudgedTooLateWhileEveryLinkIsStalled) {
+  SchedulerConfig config;
+  config.queue_uncertainty = 0;
+  Fixture f("latency-aware", {{20, 8e6}}, config);
+  for (std::uint64_t seq = 0; seq < 300; ++seq) {
+    EXPECT_EQ(f.pick(seq, at(0), at(1000)), (Ids{0}));
+  }
+  // 395 ms of queue at 8 Mbit/s and 10 ms one way: too late for 380 ms as pick() sees it.
+  EXPECT_TRUE(f.pick(300, at(0), at(380)).empty());
+  EXPECT_EQ(f.s->stats().dropped_late, 1u);
+  // Nothing acknowledged for 100 ms: the link stalls; no link is up.
+  LinkFeedback silent = healthyStats(20, 8e6, 300);
+  silent.send_buffer_time = milliseconds(100);
+  f.s->onLinkStats(0, silent, at(100));
+  ASSERT_EQ(f.s->link(0).state(), LinkState::kStalled);
+  EXPECT_TRUE(f.s->takeResends(at(100)).empty());  // nowhere to send it yet
+  // The link acknowledges everything at 200 ms: 380 ms can still be met.
+  f.s->onLinkStats(0, healthyStats(20, 8e6), at(200));
+  ASSERT_TRUE(f.s->link(0).isUp());
+  const std::vector<Resend> later = f.s->takeResends(at(200));
+  ASSERT_EQ(later.size(), 1u);
+  EXPECT_EQ(later[0].packet.seq, 300u);
+  EXPECT_EQ(later[0].links[0], 0u);
+  EXPECT_EQ(f.s->stats().sent_later, 1u);
+  EXPECT_EQ(f.s->stats().dropped_late, 0u);
+}
+
 // A link whose acknowledgements stop while it holds due copies: they get a copy on a
 // link with capacity to spare, long before the link looks stalled.
 TEST(LatencyAware, ResendsWhatASilentLinkHoldsOnALinkWithRoomToSpare) {
