@@ -34,8 +34,8 @@ TEST_P(LoopbackTransfer, FileArrivesByteIdenticalAndDecodesCleanly) {
   const auto& input = sampleTs();
   std::vector<std::uint16_t> ports;
   std::vector<std::string> send_args = {
-      "--mode", mode,      "--input",          input.string(),      "--latency",
-      "200",    "--stats", path("send.jsonl"), "--connect-timeout", "5000"};
+      "--mode",       mode,      "--input",          input.string(),      "--latency",
+      latencyMs(200), "--stats", path("send.jsonl"), "--connect-timeout", "5000"};
   for (int i = 0; i < link_count; ++i) {
     ports.push_back(freeUdpPort());
     // Backup needs distinct weights to pick the active link: link 0 has the highest.
@@ -43,7 +43,7 @@ TEST_P(LoopbackTransfer, FileArrivesByteIdenticalAndDecodesCleanly) {
     send_args.push_back(srtLink(ports.back(), "weight=" + std::to_string(10 - i)));
   }
   auto output = path("out.ts");
-  Process receiver = startReceiver(ports, output, {"--latency", "200"});
+  Process receiver = startReceiver(ports, output, {"--latency", latencyMs(200)});
   Process sender = startSender(send_args);
 
   // The 6 s file is sent in real time; the sender then drains and exits by itself.
