@@ -230,8 +230,8 @@ bool LatencyAwarePolicy::isSilent(const LinkModel& link, TimePoint now) const {
 // Step 5: the packets pick() did not send, newest first. Forgotten once even the
 // shortest one-way delay of a connected link no longer fits before the deadline. A
 // stalled link counts: while every link is stalled nothing is sent, but what waits is
-// kept for the first link that acknowledges again. Every link stalling at once is as
-// often this host or the receiver pausing as every network failing; throwing the
+// kept for the first link that acknowledges again. Every link stalling at once can be
+// this host or the receiver pausing rather than every network failing; throwing the
 // waiting packets away then lost payloads whose deadlines were hundreds of ms off (two
 // adaptive senders into one receiver under ThreadSanitizer, 2026-12-05).
 void LatencyAwarePolicy::sendDeferred(TimePoint now, std::vector<Resend>& out) {
