@@ -56,9 +56,8 @@ int runSim(const SimOptions& o) {
     overrides.bitrate_bps = *bps;
   }
   if (!o.latency.empty()) {
-    // Milliseconds when bare, as bondcast send's --latency; else a time with its unit.
-    const bool bare = o.latency.find_first_not_of("0123456789") == std::string::npos;
-    auto d = parseDuration(bare ? o.latency + "ms" : o.latency);
+    // parseDuration reads a bare number as milliseconds, as bondcast send's --latency.
+    auto d = parseDuration(o.latency);
     if (!d || d->count() <= 0) {
       return usageError("--latency='" + o.latency + "': expected a time above 0 (300, 300ms)");
     }
