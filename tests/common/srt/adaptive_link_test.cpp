@@ -172,6 +172,69 @@ TEST(AdaptiveLink, MessagesWhoseTtlPassedNeverStallTheLink) {
   EXPECT_EQ(o.duplicates, 0);
 }
 
+// patches/libsrt/0011. A message whose TTL passes before it is first sent is skipped and its
+// sequence number spent, without the flow window's leave. Skip more than the receiver's
+// buffer holds and the next packet lands past its end: the receiver cannot store it, so
+// never hears of the skip, acknowledges nothing new, and the sender, its window full of
+// skipped numbers, sends nothing more. libsrt 1.5.1 stayed so for good (seen under ASan
+// beside the suite: a slow sending thread let a burst's tail expire, and the link read
+// nothing after its 500th message). Here a pacing rate of one packet in 150 ms makes the
+// whole burst expire but its first message; the link must then carry what follows.
+TEST(AdaptiveLink, MessagesSkippedPastTheReceiversBufferDoNotStallTheLink) {
+  constexpr int kBurst = 600;  // well past the receiver's 256 packets
+  constexpr int kFresh = 100;  // then one every 10 ms, each in time
+  LinkThroughEmulator link("delay=5ms", 256);
+  const std::int64_t slow = 10'000;  // bytes/s: one 1316-byte message every ~140 ms
+  ASSERT_TRUE(setOption(link.sender.get(), SRTO_MAXBW, slow, "pacing rate"));
+  ASSERT_TRUE(setOption(link.accepted.get(), SRTO_RCVTIMEO, 100, "read timeout"));
+
+  std::atomic<int> fresh_read{0};
+  std::atomic<bool> sending{true};
+  std::thread reader([&] {
+    char buf[1500];
+    auto last = Clock::now();
+    while (fresh_read < kFresh && (sending || Clock::now() - last < 2s)) {
+      const int n = srt_recvmsg(link.accepted.get(), buf, sizeof buf);
+      if (n >= 4) {
+        int index = 0;
+        std::memcpy(&index, buf, sizeof index);
+        fresh_read += index >= kBurst;
+        last = Clock::now();
+      } else if (srt_getsockstate(link.accepted.get()) != SRTS_CONNECTED) {
+        break;
+      }
+    }
+  });
+  char payload[1316] = {};
+  auto send = [&](int i, std::chrono::milliseconds ttl) {
+    std::memcpy(payload, &i, sizeof i);
+    SRT_MSGCTRL mc = adaptiveMessageControl(ttl);
+    EXPECT_NE(srt_sendmsg2(link.sender.get(), payload, sizeof payload, &mc), SRT_ERROR)
+        << srt_getlasterror_str();
+  };
+  for (int i = 0; i < kBurst; ++i) {
+    send(i, 20ms);
+  }
+  // Past every burst message's TTL, then fast enough for the fresh ones.
+  std::this_thread::sleep_for(100ms);  // lets TTLs pass; no wait on another thread
+  const std::int64_t fast = 10'000'000;
+  ASSERT_TRUE(setOption(link.sender.get(), SRTO_MAXBW, fast, "pacing rate"));
+  auto next = Clock::now();
+  for (int i = kBurst; i < kBurst + kFresh; ++i) {
+    send(i, 1000ms);
+    next += 10ms;
+    std::this_thread::sleep_until(next);  // pacing like a live source, not a wait
+  }
+  sending = false;
+  reader.join();
+  SRT_TRACEBSTATS st{};
+  srt_bstats(link.sender.get(), &st, 0);
+  link.emulator->stop();
+  std::cout << "read " << fresh_read << " of " << kFresh << " fresh messages; " << st.pktSent
+            << " sent, " << st.pktRetrans << " re-sent\n";
+  EXPECT_GE(fresh_read, kFresh * 9 / 10) << "the link stalled behind the skipped messages";
+}
+
 // patches/libsrt/0009. With TSBPD off, libsrt 1.5.1 raised the read-ready event only when
 // an ACK moved, and an ACK stops at the first missing packet: a message that arrived
 // behind a lost one could be read (inorder=0), but an epoll user such as bondcast's
