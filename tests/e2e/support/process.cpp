@@ -7,8 +7,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -56,10 +58,12 @@ Process& Process::operator=(Process&& other) noexcept {
   if (this != &other) {
     if (running()) {
       ::kill(pid_, SIGKILL);
+      stacks_printed_ = true;  // killed: nothing to show
       (void)waitExit(std::chrono::seconds(5));
     }
     pid_ = other.pid_;
     exit_code_ = other.exit_code_;
+    stacks_printed_ = other.stacks_printed_;
     stderr_path_ = std::move(other.stderr_path_);
     other.pid_ = -1;
     other.exit_code_.reset();
@@ -70,6 +74,7 @@ Process& Process::operator=(Process&& other) noexcept {
 Process::~Process() {
   if (running()) {
     ::kill(pid_, SIGKILL);
+    stacks_printed_ = true;  // killed: nothing to show
     (void)waitExit(std::chrono::seconds(5));
   }
 }
@@ -95,11 +100,41 @@ void Process::signal(int signo) {
     ::kill(pid_, signo);
 }
 
+namespace {
+
+// Every thread's stack of a process that did not end in time, printed to the test's
+// output, so that a hang seen once in a suite run (CI keeps only the output) can be
+// understood. gdb, where installed, bounded by `timeout`; nothing otherwise.
+void printStacks(pid_t pid) {
+  if (::access("/usr/bin/gdb", X_OK) != 0 || ::access("/usr/bin/timeout", X_OK) != 0) {
+    std::cerr << "process " << pid << " did not end in time; no gdb to show its stacks\n";
+    return;
+  }
+  const std::string command = "/usr/bin/timeout -s KILL 60 /usr/bin/gdb -p " + std::to_string(pid) +
+                              " -batch -nx -ex 'thread apply all bt' 2>&1 </dev/null";
+  FILE* gdb = ::popen(command.c_str(), "r");
+  if (gdb == nullptr)
+    return;
+  std::string out;
+  char buf[4096];
+  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, gdb)) > 0;)
+    out.append(buf, n);
+  ::pclose(gdb);
+  std::cerr << "process " << pid << " did not end in time; its threads:\n" << out << "\n";
+}
+
+}  // namespace
+
 std::optional<int> Process::waitExit(Clock::duration timeout) {
   const auto deadline = Clock::now() + timeout;
   while (running()) {
-    if (Clock::now() >= deadline)
+    if (Clock::now() >= deadline) {
+      if (!stacks_printed_) {
+        stacks_printed_ = true;
+        printStacks(pid_);
+      }
       return std::nullopt;
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   return exit_code_;

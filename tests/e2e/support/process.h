@@ -38,7 +38,8 @@ class Process {
   // Sends `signo` to a running child.
   void signal(int signo);
   // Waits until the child exits: its exit code, 128 + the signal if a signal ended
-  // it, or nullopt if it is still running at the deadline.
+  // it, or nullopt if it is still running at the deadline (the first time, every one of
+  // its threads' stacks is printed to std::cerr, by gdb where installed).
   std::optional<int> waitExit(Clock::duration timeout);
   // What the child has written to stderr so far.
   std::string stderrText() const;
@@ -51,6 +52,7 @@ class Process {
   pid_t pid_ = -1;
   std::optional<int> exit_code_;
   std::filesystem::path stderr_path_;
+  bool stacks_printed_ = false;
 };
 
 // `bondcast ARGS...`: the binary under test (BONDCAST_BINARY).
