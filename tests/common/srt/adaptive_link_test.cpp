@@ -131,19 +131,39 @@ Outcome sendThroughLoss(std::chrono::milliseconds ttl) {
         << srt_getlasterror_str();
   };
   auto next = Clock::now();
+  // Both ends' counters after each burst, printed at the end (a stall's state is in them):
+  // messages read; the sender's flight, flow window, losses, re-sends and NAKs received;
+  // the receiver's readable packets, free buffer (packets), losses, drops and NAKs sent.
+  std::string timeline;
+  auto sample = [&] {
+    SRT_TRACEBSTATS a{}, b{};
+    srt_bstats(sender.get(), &a, 0);
+    srt_bstats(accepted.get(), &b, 0);
+    timeline += " [" + std::to_string(count.load()) + " fl" + std::to_string(a.pktFlightSize) +
+                " fw" + std::to_string(a.pktFlowWindow) + " sloss" +
+                std::to_string(a.pktSndLossTotal) + " rexmit" + std::to_string(a.pktRetransTotal) +
+                " nakin" + std::to_string(a.pktRecvNAKTotal) + " rb" + std::to_string(b.pktRcvBuf) +
+                " avail" + std::to_string(b.byteAvailRcvBuf / 1500) + " rloss" +
+                std::to_string(b.pktRcvLossTotal) + " rdrop" + std::to_string(b.pktRcvDropTotal) +
+                " nakout" + std::to_string(b.pktSentNAKTotal) + "]";
+  };
   for (int i = 0; i < kMessages; ++i) {
     send(i);
     if (i % 250 == 249) {
       next += 250ms;
       std::this_thread::sleep_until(next);
+      sample();
     }
   }
   for (int i = kMessages; i < kMessages + 50 && count < kMessages; ++i) {
     send(i);
     std::this_thread::sleep_for(20ms);
   }
+  sample();
   sending = false;
   reader.join();
+  sample();
+  std::cout << "timeline:" << timeline << "\n";
   link.emulator->stop();
   SRT_TRACEBSTATS st{};
   srt_bistats(sender.get(), &st, 0, 1);
