@@ -988,12 +988,22 @@ Status Receiver::run() {
     options_.stats->write("receiver", j);
   if (options_.on_stats)
     options_.on_stats(j);
+  // Closed without mu_, as in the loop: srt_close takes libsrt's locks, and libsrt calls
+  // onListen, which takes mu_, from its own threads (a sender still running reconnects
+  // the moment its links here close).
+  std::vector<srt::Socket> last;
+  std::map<SRTSOCKET, std::unique_ptr<LinkConn>> links;
   {
     std::lock_guard lock(mu_);
     for (auto& [id, s] : streams_)
-      s->sock.reset();
-    links_.clear();
+      last.push_back(std::move(s->sock));
+    for (auto& sock : to_close_)
+      last.push_back(std::move(sock));
+    to_close_.clear();
+    links.swap(links_);
   }
+  last.clear();
+  links.clear();
   outputs_.clear();  // flushes and closes files
   return okStatus();
 }
