@@ -19,6 +19,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <set>
 #include <string>
@@ -91,6 +92,36 @@ struct LinkThroughEmulator {
   }
 };
 
+// One 1316-byte message whose first 4 bytes are `index`, sent as an adaptive link sends.
+void sendIndexed(SRTSOCKET s, int index, std::chrono::milliseconds ttl) {
+  char payload[1316] = {};
+  std::memcpy(payload, &index, sizeof index);
+  SRT_MSGCTRL mc = adaptiveMessageControl(ttl);
+  EXPECT_NE(srt_sendmsg2(s, payload, sizeof payload, &mc), SRT_ERROR) << srt_getlasterror_str();
+}
+
+// Reads messages from `s` (with a read timeout set) on a thread of its own and hands each
+// one's index to `take`, until `done()`, or until nothing came for 2 s once `sending` is
+// false, or the connection ends.
+std::thread readIndexes(SRTSOCKET s, const std::atomic<bool>& sending, std::function<bool()> done,
+                        std::function<void(int)> take) {
+  return std::thread([s, &sending, done = std::move(done), take = std::move(take)] {
+    char buf[1500];
+    auto last = Clock::now();
+    while (!done() && (sending || Clock::now() - last < 2s)) {
+      const int n = srt_recvmsg(s, buf, sizeof buf);
+      if (n >= 4) {
+        int index = 0;
+        std::memcpy(&index, buf, sizeof index);
+        take(index);
+        last = Clock::now();
+      } else if (srt_getsockstate(s) != SRTS_CONNECTED) {
+        break;
+      }
+    }
+  });
+}
+
 // kMessages through the lossy link with each message's TTL; then a trickle of extra
 // messages, so that a loss among the last ones is noticed too (not counted).
 Outcome sendThroughLoss(std::chrono::milliseconds ttl) {
@@ -104,32 +135,15 @@ Outcome sendThroughLoss(std::chrono::milliseconds ttl) {
   std::set<int> received;  // the reader's
   std::atomic<int> count{0};
   std::atomic<bool> sending{true};
-  std::thread reader([&] {
-    char buf[1500];
-    auto last = Clock::now();
-    // Until every message came, or nothing came for 2 s once the sender is done.
-    while (count < kMessages && (sending || Clock::now() - last < 2s)) {
-      const int n = srt_recvmsg(accepted.get(), buf, sizeof buf);
-      if (n >= 4) {
-        int index = 0;
-        std::memcpy(&index, buf, sizeof index);
+  std::thread reader = readIndexes(
+      accepted.get(), sending, [&] { return count >= kMessages; },
+      [&](int index) {
         if (index < kMessages) {
           out.duplicates += !received.insert(index).second;
           count = static_cast<int>(received.size());
         }
-        last = Clock::now();
-      } else if (srt_getsockstate(accepted.get()) != SRTS_CONNECTED) {
-        break;
-      }
-    }
-  });
-  char payload[1316] = {};
-  auto send = [&](int i) {
-    std::memcpy(payload, &i, sizeof i);
-    SRT_MSGCTRL mc = adaptiveMessageControl(ttl);
-    EXPECT_NE(srt_sendmsg2(sender.get(), payload, sizeof payload, &mc), SRT_ERROR)
-        << srt_getlasterror_str();
-  };
+      });
+  auto send = [&](int i) { sendIndexed(sender.get(), i, ttl); };
   auto next = Clock::now();
   // Both ends' counters after each burst, printed at the end (a stall's state is in them):
   // messages read; the sender's flight, flow window, losses, re-sends and NAKs received;
@@ -210,28 +224,10 @@ TEST(AdaptiveLink, MessagesSkippedPastTheReceiversBufferDoNotStallTheLink) {
 
   std::atomic<int> fresh_read{0};
   std::atomic<bool> sending{true};
-  std::thread reader([&] {
-    char buf[1500];
-    auto last = Clock::now();
-    while (fresh_read < kFresh && (sending || Clock::now() - last < 2s)) {
-      const int n = srt_recvmsg(link.accepted.get(), buf, sizeof buf);
-      if (n >= 4) {
-        int index = 0;
-        std::memcpy(&index, buf, sizeof index);
-        fresh_read += index >= kBurst;
-        last = Clock::now();
-      } else if (srt_getsockstate(link.accepted.get()) != SRTS_CONNECTED) {
-        break;
-      }
-    }
-  });
-  char payload[1316] = {};
-  auto send = [&](int i, std::chrono::milliseconds ttl) {
-    std::memcpy(payload, &i, sizeof i);
-    SRT_MSGCTRL mc = adaptiveMessageControl(ttl);
-    EXPECT_NE(srt_sendmsg2(link.sender.get(), payload, sizeof payload, &mc), SRT_ERROR)
-        << srt_getlasterror_str();
-  };
+  std::thread reader = readIndexes(
+      link.accepted.get(), sending, [&] { return fresh_read >= kFresh; },
+      [&](int index) { fresh_read += index >= kBurst; });
+  auto send = [&](int i, std::chrono::milliseconds ttl) { sendIndexed(link.sender.get(), i, ttl); };
   for (int i = 0; i < kBurst; ++i) {
     send(i, 20ms);
   }
