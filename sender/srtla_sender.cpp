@@ -157,7 +157,7 @@ struct SrtlaSender::Relay {
 
   std::mutex mu;  // guards links' counters and the fields below for statsJson
   std::uint64_t from_srt = 0, to_srt = 0, unscheduled = 0, malformed = 0, resent = 0;
-  std::uint64_t retransmissions = 0, retransmissions_spared = 0;
+  std::uint64_t retransmissions = 0, retransmissions_spared = 0, retransmissions_rerouted = 0;
   bool connected_once = false;
 
   void run();
@@ -167,6 +167,9 @@ struct SrtlaSender::Relay {
   void sendData(std::span<const std::uint8_t> d, std::uint32_t seq, bool retransmitted,
                 Clock::time_point now);
   void carry(Link& l, std::span<const std::uint8_t> d, std::uint32_t seq, Clock::time_point now);
+  void rerouteRetransmission(std::span<const std::uint8_t> d, std::uint32_t seq,
+                             std::uint8_t carried_by, const sched::LinkSet& picked,
+                             Clock::time_point now);
   void confirm(Link& l, Link::Held& h, bool by_link_ack);
   void onSrtAck(std::uint32_t ack, Clock::time_point now);
   bool confirmed(std::uint32_t seq) const;
@@ -471,6 +474,7 @@ nlohmann::json SrtlaSender::statsJson(bool clear_interval) {
             {"resent", r.resent},
             {"retransmissions", r.retransmissions},
             {"retransmissions_spared", r.retransmissions_spared},
+            {"retransmissions_rerouted", r.retransmissions_rerouted},
             {"malformed", r.malformed},
             {"refused_payloads", refused_.load()},
             {"srt_reconnects", reconnects_.load()},
@@ -572,6 +576,7 @@ void SrtlaSender::Relay::onLocal(std::span<const std::uint8_t> d, Clock::time_po
 void SrtlaSender::Relay::sendData(std::span<const std::uint8_t> d, std::uint32_t seq,
                                   bool retransmitted, Clock::time_point now) {
   auto& info = seqs[seq];
+  const std::uint8_t carried_by = info.links;
   if (info.first_sent == Clock::time_point{} || !retransmitted) {
     if (info.first_sent == Clock::time_point{})
       seq_order.emplace_back(now, seq);
@@ -587,10 +592,42 @@ void SrtlaSender::Relay::sendData(std::span<const std::uint8_t> d, std::uint32_t
   } else {
     for (sched::LinkId id : picked)
       carry(*links[id], d, seq, now);
+    if (retransmitted && carried_by != 0)
+      rerouteRetransmission(d, seq, carried_by, picked, now);
   }
   // Kept for the scheduler's re-sends until its deadline.
   stored[p.seq] = {std::vector<std::uint8_t>(d.begin(), d.end()), p.deadline};
   stored_order.emplace_back(p.deadline, p.seq);
+}
+
+// A retransmission goes out only once the copy sent was not confirmed in time
+// (onRetransmission), so the links that carried it are suspect: a link cut mid-stream
+// stays in the scheduler's choice until it is found stalled or silent (link_timeout), and
+// every copy put on it meanwhile is lost as well, until the receiver's latency runs out
+// (seen in CI under load: 3 payloads lost at a cut, 1 s latency). When the scheduler
+// picked only such links, one copy also goes on the live link with the shortest round
+// trip that has not carried it.
+void SrtlaSender::Relay::rerouteRetransmission(std::span<const std::uint8_t> d, std::uint32_t seq,
+                                               std::uint8_t carried_by,
+                                               const sched::LinkSet& picked,
+                                               Clock::time_point now) {
+  for (std::size_t i = 0; i < picked.size(); ++i) {
+    if ((carried_by & (1u << picked[i])) == 0)
+      return;  // a link that has not carried it is in the choice already
+  }
+  Link* best = nullptr;
+  for (auto& l : links) {
+    if (l->reg != Link::Reg::kUp || (carried_by & (1u << l->id)) != 0 ||
+        scheduler->link(l->id).state() != LinkState::kUp) {
+      continue;
+    }
+    if (!best || (l->have_rtt && (!best->have_rtt || l->srtt < best->srtt)))
+      best = l.get();
+  }
+  if (best) {
+    carry(*best, d, seq, now);
+    ++retransmissions_rerouted;
+  }
 }
 
 void SrtlaSender::Relay::carry(Link& l, std::span<const std::uint8_t> d, std::uint32_t seq,

@@ -78,7 +78,9 @@ TEST_F(SrtlaSend, IntoTheReferenceReceiverOverTwoLinksOneCutForGoodArrivesWhole)
 
   const auto sent = readBytes(sampleTs());
   const auto received = readBytes(output);
-  EXPECT_TRUE(sent == received) << describeDifference(sent, received);
+  EXPECT_TRUE(sent == received) << describeDifference(sent, received)
+                                << "\nthe sender's last stats: "
+                                << finalLine(path("send.jsonl")).dump();
   // Both links carried the stream before the cut, and the cut one carried nothing after.
   const auto stats = emulator.stats();
   EXPECT_GT(stats.links[0].fwd.packets_forwarded, 500u);
