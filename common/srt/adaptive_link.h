@@ -21,8 +21,10 @@
 // patches/libsrt/0003 makes a drop request drop the missing packets too (libsrt 1.5.1
 // dropped only those it had, leaving the hole for good).
 // patches/libsrt/0011 keeps a link moving when messages whose TTL passed before their first
-// send were skipped past the end of the receiver's buffer (the receiver never heard of
-// them, and their sequence numbers filled the sender's flow window).
+// send are skipped: the sender asks the receiver to drop them at once, and re-sends or
+// drop-requests what is unacknowledged while the skipped numbers fill its flow window (a
+// skip past the end of the receiver's buffer cannot be marked there); a drop request that
+// arrives ahead of the receiver's sequence no longer leaves an unreportable hole.
 // patches/libsrt/0009 makes a message that arrives behind a lost one readable through epoll
 // at once (libsrt 1.5.1 raised the read-ready event only when an ACK moved, so an epoll
 // reader saw it only after the loss was repaired: in effect, in order).
