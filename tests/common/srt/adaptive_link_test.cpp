@@ -331,13 +331,13 @@ TEST(AdaptiveLink, MessagesSkippedPastTheReceiversBufferDoNotStallTheLink) {
   EXPECT_GE(fresh_read, kFresh * 9 / 10) << "the link stalled behind the skipped messages";
 }
 
-// patches/libsrt/0011, its second half. The drop requests for the skipped messages come
-// in a row; one lost on the way leaves the next ahead of the receiver's sequence. libsrt
-// 1.5.1 then removed that range from its loss list, which holds nothing there but raises
-// the list's "largest inserted" mark past it, and the list refuses a loss under its
-// mark: the next packet past the gap was acknowledged over empty positions nobody
-// reports, and the receiver's buffer filled behind the first for good (seen once under
-// ASan in a full suite run: reads stopped at message 245). Here every fourth drop
+// patches/libsrt/0011, its loss-list part. The timer's drop requests for the skipped
+// messages come in a row; one lost on the way leaves the next ahead of the receiver's
+// sequence. libsrt 1.5.1 then removed that range from its loss list, which holds nothing
+// there but raises the list's "largest inserted" mark past it, and the list refuses a
+// loss under its mark: the next packet past the gap was acknowledged over empty positions
+// nobody reports, and the receiver's buffer filled behind the first for good (seen once
+// under ASan in a full suite run: reads stopped at message 245). Here every fourth drop
 // request is lost, and more fresh messages follow than the receiver's buffer holds.
 TEST(AdaptiveLink, ALostDropRequestLeavesNoHoleBehind) {
   constexpr int kBurst = 600;  // well past the receiver's 256 packets
