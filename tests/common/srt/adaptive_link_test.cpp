@@ -286,6 +286,39 @@ TEST(AdaptiveLink, MessagesWhoseTtlPassedNeverStallTheLink) {
   EXPECT_EQ(o.duplicates, 0);
 }
 
+// What patches/libsrt/0011's tests send: a burst of 600 messages (well past the receiver's
+// 256 packets) paced at one in ~140 ms, so that all but the first expire unsent (TTL 20
+// ms); then `fresh` messages in time (TTL 1 s), one every `spacing`, fast enough. Returns
+// how many of the fresh ones were read.
+int skipABurstThenSendFresh(LinkThroughEmulator& link, int fresh,
+                            std::chrono::milliseconds spacing) {
+  constexpr int kBurst = 600;
+  const std::int64_t slow = 10'000;  // bytes/s: one 1316-byte message every ~140 ms
+  EXPECT_TRUE(setOption(link.sender.get(), SRTO_MAXBW, slow, "pacing rate"));
+  EXPECT_TRUE(setOption(link.accepted.get(), SRTO_RCVTIMEO, 100, "read timeout"));
+  std::atomic<int> fresh_read{0};
+  std::atomic<bool> sending{true};
+  std::thread reader = readIndexes(
+      link.accepted.get(), sending, [&] { return fresh_read >= fresh; },
+      [&](int index) { fresh_read += index >= kBurst; });
+  for (int i = 0; i < kBurst; ++i) {
+    sendIndexed(link.sender.get(), i, 20ms);
+  }
+  // Past every burst message's TTL, then fast enough for the fresh ones.
+  std::this_thread::sleep_for(100ms);  // lets TTLs pass; no wait on another thread
+  const std::int64_t fast = 10'000'000;
+  EXPECT_TRUE(setOption(link.sender.get(), SRTO_MAXBW, fast, "pacing rate"));
+  auto next = Clock::now();
+  for (int i = kBurst; i < kBurst + fresh; ++i) {
+    sendIndexed(link.sender.get(), i, 1000ms);
+    next += spacing;
+    std::this_thread::sleep_until(next);  // pacing like a live source, not a wait
+  }
+  sending = false;
+  reader.join();
+  return fresh_read;
+}
+
 // patches/libsrt/0011. A message whose TTL passes before it is first sent is skipped and its
 // sequence number spent, without the flow window's leave. Skip more than the receiver's
 // buffer holds and the next packet lands past its end: the receiver cannot store it, so
@@ -295,34 +328,9 @@ TEST(AdaptiveLink, MessagesWhoseTtlPassedNeverStallTheLink) {
 // nothing after its 500th message). Here a pacing rate of one packet in 150 ms makes the
 // whole burst expire but its first message; the link must then carry what follows.
 TEST(AdaptiveLink, MessagesSkippedPastTheReceiversBufferDoNotStallTheLink) {
-  constexpr int kBurst = 600;  // well past the receiver's 256 packets
-  constexpr int kFresh = 100;  // then one every 10 ms, each in time
+  constexpr int kFresh = 100;  // one every 10 ms, each in time
   LinkThroughEmulator link("delay=5ms", 256);
-  const std::int64_t slow = 10'000;  // bytes/s: one 1316-byte message every ~140 ms
-  ASSERT_TRUE(setOption(link.sender.get(), SRTO_MAXBW, slow, "pacing rate"));
-  ASSERT_TRUE(setOption(link.accepted.get(), SRTO_RCVTIMEO, 100, "read timeout"));
-
-  std::atomic<int> fresh_read{0};
-  std::atomic<bool> sending{true};
-  std::thread reader = readIndexes(
-      link.accepted.get(), sending, [&] { return fresh_read >= kFresh; },
-      [&](int index) { fresh_read += index >= kBurst; });
-  auto send = [&](int i, std::chrono::milliseconds ttl) { sendIndexed(link.sender.get(), i, ttl); };
-  for (int i = 0; i < kBurst; ++i) {
-    send(i, 20ms);
-  }
-  // Past every burst message's TTL, then fast enough for the fresh ones.
-  std::this_thread::sleep_for(100ms);  // lets TTLs pass; no wait on another thread
-  const std::int64_t fast = 10'000'000;
-  ASSERT_TRUE(setOption(link.sender.get(), SRTO_MAXBW, fast, "pacing rate"));
-  auto next = Clock::now();
-  for (int i = kBurst; i < kBurst + kFresh; ++i) {
-    send(i, 1000ms);
-    next += 10ms;
-    std::this_thread::sleep_until(next);  // pacing like a live source, not a wait
-  }
-  sending = false;
-  reader.join();
+  const int fresh_read = skipABurstThenSendFresh(link, kFresh, 10ms);
   SRT_TRACEBSTATS st{};
   srt_bstats(link.sender.get(), &st, 0);
   link.emulator->stop();
@@ -340,8 +348,7 @@ TEST(AdaptiveLink, MessagesSkippedPastTheReceiversBufferDoNotStallTheLink) {
 // under ASan in a full suite run: reads stopped at message 245). Here every fourth drop
 // request is lost, and more fresh messages follow than the receiver's buffer holds.
 TEST(AdaptiveLink, ALostDropRequestLeavesNoHoleBehind) {
-  constexpr int kBurst = 600;  // well past the receiver's 256 packets
-  constexpr int kFresh = 600;  // then one every 2 ms, each in time: more than the buffer
+  constexpr int kFresh = 600;  // one every 2 ms, each in time: more than the buffer holds
   std::atomic<int> drop_requests{0}, dropped{0};
   LinkThroughEmulator link("delay=5ms", 256, [&](const std::uint8_t* d, std::size_t size) {
     if (!isDropRequest(d, size))
@@ -350,29 +357,7 @@ TEST(AdaptiveLink, ALostDropRequestLeavesNoHoleBehind) {
     dropped += drop;
     return drop;
   });
-  const std::int64_t slow = 10'000;  // bytes/s: one 1316-byte message every ~140 ms
-  ASSERT_TRUE(setOption(link.sender.get(), SRTO_MAXBW, slow, "pacing rate"));
-  ASSERT_TRUE(setOption(link.accepted.get(), SRTO_RCVTIMEO, 100, "read timeout"));
-
-  std::atomic<int> fresh_read{0};
-  std::atomic<bool> sending{true};
-  std::thread reader = readIndexes(
-      link.accepted.get(), sending, [&] { return fresh_read >= kFresh; },
-      [&](int index) { fresh_read += index >= kBurst; });
-  for (int i = 0; i < kBurst; ++i) {
-    sendIndexed(link.sender.get(), i, 20ms);
-  }
-  std::this_thread::sleep_for(100ms);  // lets TTLs pass; no wait on another thread
-  const std::int64_t fast = 10'000'000;
-  ASSERT_TRUE(setOption(link.sender.get(), SRTO_MAXBW, fast, "pacing rate"));
-  auto next = Clock::now();
-  for (int i = kBurst; i < kBurst + kFresh; ++i) {
-    sendIndexed(link.sender.get(), i, 1000ms);
-    next += 2ms;
-    std::this_thread::sleep_until(next);  // pacing like a live source, not a wait
-  }
-  sending = false;
-  reader.join();
+  const int fresh_read = skipABurstThenSendFresh(link, kFresh, 2ms);
   link.emulator->stop();
   std::cout << "read " << fresh_read << " of " << kFresh << " fresh messages; " << drop_requests
             << " drop requests, " << dropped << " of them lost\n";
