@@ -21,9 +21,10 @@
 // patches/libsrt/0003 makes a drop request drop the missing packets too (libsrt 1.5.1
 // dropped only those it had, leaving the hole for good).
 // patches/libsrt/0011 keeps a link moving when messages whose TTL passed before their first
-// send are skipped: the sender asks the receiver to drop them at once, and re-sends or
-// drop-requests what is unacknowledged while the skipped numbers fill its flow window (a
-// skip past the end of the receiver's buffer cannot be marked there); a drop request that
+// send are skipped: the sender asks the receiver to drop them at once, asks again for the
+// rest at each acknowledgement that stops inside them (a skip past the end of the
+// receiver's buffer cannot be marked there), and re-sends or drop-requests what is
+// unacknowledged while the skipped numbers fill its flow window; a drop request that
 // arrives ahead of the receiver's sequence no longer leaves an unreportable hole.
 // patches/libsrt/0009 makes a message that arrives behind a lost one readable through epoll
 // at once (libsrt 1.5.1 raised the read-ready event only when an ACK moved, so an epoll
