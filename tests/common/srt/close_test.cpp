@@ -23,6 +23,13 @@ using Clock = std::chrono::steady_clock;
 // never ended after SIGTERM, closing a broadcast stream's group). Here the receiving side
 // closes its group again and again while packets arrive; every close must return.
 TEST(SrtClose, AGroupClosedWhileItsMembersDeliverCloses) {
+#if defined(__SANITIZE_THREAD__)
+  // The sending side is a libsrt broadcast group in this process, and libsrt 1.5.1's group
+  // send and close code has data races of its own that this test does not look for
+  // (sendBroadcast against a member's broken-connection handling, a member's group pointer
+  // read unlocked by the receive worker as libsrt's pre-check).
+  GTEST_SKIP() << "not under ThreadSanitizer: libsrt's group sender races of its own here";
+#endif
   Runtime runtime;
   Socket listener(srt_create_socket());
   const int yes = 1;
