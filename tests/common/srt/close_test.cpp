@@ -8,9 +8,11 @@
 #include <cstdlib>
 #include <future>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include "common/srt/srt.h"
+#include "tests/support/group_listener.h"
 
 namespace bondcast::srt {
 namespace {
@@ -31,23 +33,18 @@ TEST(SrtClose, AGroupClosedWhileItsMembersDeliverCloses) {
   GTEST_SKIP() << "not under ThreadSanitizer: libsrt's group sender races of its own here";
 #endif
   Runtime runtime;
-  Socket listener(srt_create_socket());
-  const int yes = 1;
-  ASSERT_NE(srt_setsockflag(listener.get(), SRTO_GROUPCONNECT, &yes, sizeof yes), SRT_ERROR);
   const int latency_ms = 20;  // packets are delivered (TSBPD) soon after they arrive
-  ASSERT_NE(srt_setsockflag(listener.get(), SRTO_LATENCY, &latency_ms, sizeof latency_ms),
-            SRT_ERROR);
-  auto any = resolve("127.0.0.1", 0, true);
-  ASSERT_TRUE(any);
-  ASSERT_NE(srt_bind(listener.get(), any->get(), any->len), SRT_ERROR) << srt_getlasterror_str();
-  ASSERT_NE(srt_listen(listener.get(), 8), SRT_ERROR);
-  auto to = resolve("127.0.0.1", boundPort(listener.get()), false);
-  ASSERT_TRUE(to);
-
   constexpr int kRounds = 100;
   constexpr auto kCloseBound = std::chrono::seconds(5);
   int closed = 0;
   for (int round = 0; round < kRounds; ++round) {
+    // A listener of its own each round: nothing left of the last round's connections
+    // (a member still connecting when its group was closed) reaches this one's accept.
+    Socket listener(srt_create_socket());
+    ASSERT_NE(srt_setsockflag(listener.get(), SRTO_LATENCY, &latency_ms, sizeof latency_ms),
+              SRT_ERROR);
+    std::optional<SockAddr> to;
+    ASSERT_NO_FATAL_FAILURE(test::listenForGroups(listener.get(), 8, to));
     Socket sender(srt_create_group(SRT_GTYPE_BROADCAST));
     ASSERT_TRUE(sender.valid()) << srt_getlasterror_str();
     ASSERT_NE(srt_setsockflag(sender.get(), SRTO_LATENCY, &latency_ms, sizeof latency_ms),

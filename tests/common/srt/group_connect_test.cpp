@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "common/srt/srt.h"
+#include "tests/support/group_listener.h"
 
 namespace bondcast::srt {
 namespace {
@@ -53,14 +54,8 @@ std::optional<SRT_MEMBERSTATUS> stateOnceConnected(SRTSOCKET group, SRTSOCKET id
 TEST(GroupConnect, AMemberConnectedBeforeSrtConnectGroupReturnsIsNotLeftPending) {
   Runtime runtime;
   Socket listener(srt_create_socket());
-  const int yes = 1;
-  ASSERT_NE(srt_setsockflag(listener.get(), SRTO_GROUPCONNECT, &yes, sizeof yes), SRT_ERROR);
-  auto any = resolve("127.0.0.1", 0, true);
-  ASSERT_TRUE(any);
-  ASSERT_NE(srt_bind(listener.get(), any->get(), any->len), SRT_ERROR) << srt_getlasterror_str();
-  ASSERT_NE(srt_listen(listener.get(), 64), SRT_ERROR);
-  auto to = resolve("127.0.0.1", boundPort(listener.get()), false);
-  ASSERT_TRUE(to);
+  std::optional<SockAddr> to;
+  ASSERT_NO_FATAL_FAILURE(test::listenForGroups(listener.get(), 64, to));
 
   // Accepts the listener's side of every group and keeps the last few open (closing one
   // at once would break the caller's member before the test looks at it); closing the

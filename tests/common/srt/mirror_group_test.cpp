@@ -8,9 +8,11 @@
 // test --sanitize address,undefined`, the stalled-output test's broadcast stream).
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <string>
 
 #include "common/srt/srt.h"
+#include "tests/support/group_listener.h"
 
 namespace bondcast::srt {
 namespace {
@@ -25,14 +27,8 @@ TEST(MirrorGroup, GroupConnectionsNobodyAcceptedAreFreedAtCleanup) {
 #else
   Runtime runtime;
   Socket listener(srt_create_socket());
-  const int yes = 1;
-  ASSERT_NE(srt_setsockflag(listener.get(), SRTO_GROUPCONNECT, &yes, sizeof yes), SRT_ERROR);
-  auto any = resolve("127.0.0.1", 0, true);
-  ASSERT_TRUE(any);
-  ASSERT_NE(srt_bind(listener.get(), any->get(), any->len), SRT_ERROR) << srt_getlasterror_str();
-  ASSERT_NE(srt_listen(listener.get(), 16), SRT_ERROR);
-  auto to = resolve("127.0.0.1", boundPort(listener.get()), false);
-  ASSERT_TRUE(to);
+  std::optional<SockAddr> to;
+  ASSERT_NO_FATAL_FAILURE(test::listenForGroups(listener.get(), 16, to));
   // Connected groups the listener never accepts: each has its mirror group in the
   // listener's backlog when the runtime ends.
   for (int i = 0; i < 5; ++i) {

@@ -9,16 +9,18 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "common/srt/srt.h"
+#include "tests/support/group_listener.h"
 
 namespace bondcast::srt {
 namespace {
 
 // One broadcast group caller without the listener's passphrase: refused, then closed.
 // (With a wrong one, libsrt refuses at the key material, before the group extension.)
-void refusedGroupConnection(const SockAddr& to) {
+[[maybe_unused]] void refusedGroupConnection(const SockAddr& to) {  // ASan builds only
   const SRTSOCKET group = srt_create_group(SRT_GTYPE_BROADCAST);
   ASSERT_NE(group, SRT_INVALID_SOCK) << srt_getlasterror_str();
   const int timeout_ms = 3000;
@@ -42,14 +44,8 @@ TEST(RefusedGroup, GroupConnectionsWithoutThePassphraseLeaveNoMirrorGroupBehind)
     ASSERT_NE(srt_setsockflag(listener.get(), SRTO_PASSPHRASE, secret.data(),
                               static_cast<int>(secret.size())),
               SRT_ERROR);
-    const int yes = 1;
-    ASSERT_NE(srt_setsockflag(listener.get(), SRTO_GROUPCONNECT, &yes, sizeof yes), SRT_ERROR);
-    auto any = resolve("127.0.0.1", 0, true);
-    ASSERT_TRUE(any);
-    ASSERT_NE(srt_bind(listener.get(), any->get(), any->len), SRT_ERROR) << srt_getlasterror_str();
-    ASSERT_NE(srt_listen(listener.get(), 16), SRT_ERROR);
-    auto to = resolve("127.0.0.1", boundPort(listener.get()), false);
-    ASSERT_TRUE(to);
+    std::optional<SockAddr> to;
+    ASSERT_NO_FATAL_FAILURE(test::listenForGroups(listener.get(), 16, to));
     for (int i = 0; i < 100; ++i) {
       refusedGroupConnection(*to);
       ASSERT_FALSE(HasFatalFailure());
