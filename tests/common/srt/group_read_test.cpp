@@ -22,13 +22,14 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
 // libsrt 1.5.1: a member's TSBPD thread, once it has signalled its first packet as ready,
-// waits until something wakes it (a read from it, new data). When the group reads that
-// packet from another member and drops it from this one, nothing did: the packets behind
-// it were never signalled, and the group never read them until more data arrived. Seen in
-// a backup group after a member of higher weight joined mid-stream (both members then
-// carry the stream): the last 160-180 messages before the source stopped (about 85 ms)
-// were never read, in 3 of 20 runs. Here the stream pauses again and again, and every
-// message sent before a pause must be read within a second of it.
+// waits until something wakes it (a read from it, new data). When the group read that
+// packet from another member and dropped it from this one, nothing did, and a read's
+// wake-up that came while the thread was telling the group was lost: the packets behind
+// were never signalled, and a reader waiting on the group's readiness never got them
+// until more data arrived. Seen in a backup group after a member of higher weight joined
+// mid-stream (both members then carry the stream): the last 160-180 messages before the
+// source stopped (about 85 ms) were never read, in 3 of 20 runs. Here the stream pauses
+// again and again, and every message sent before a pause must be read within a second.
 TEST(SrtGroupRead, PacketsBeforeAPauseAreReadWhenAnotherMemberCarriedThemToo) {
   Runtime runtime;
   Socket listener(srt_create_socket());
