@@ -8,7 +8,6 @@
 #include <array>
 #include <atomic>
 #include <chrono>
-#include <cstdint>
 #include <cstring>
 #include <iostream>
 #include <optional>
@@ -81,14 +80,9 @@ TEST(SrtDataRace, MembersJoinABackupGroupWhileItSends) {
   Socket listener(srt_create_socket());
   std::optional<SockAddr> to;
   ASSERT_NO_FATAL_FAILURE(test::listenForGroups(listener.get(), 8, to));
-  Socket sender(srt_create_group(SRT_GTYPE_BACKUP));
-  ASSERT_TRUE(sender.valid()) << srt_getlasterror_str();
-  SRT_SOCKGROUPCONFIG first = srt_prepare_endpoint(nullptr, to->get(), to->len);
-  ASSERT_NE(srt_connect_group(sender.get(), &first, 1), SRT_ERROR) << srt_getlasterror_str();
-  sockaddr_storage from{};
-  int len = sizeof from;
-  Socket group(srt_accept(listener.get(), reinterpret_cast<sockaddr*>(&from), &len));
-  ASSERT_TRUE(group.valid()) << srt_getlasterror_str();
+  Socket sender;
+  Socket group;
+  ASSERT_NO_FATAL_FAILURE(test::connectBackupGroup(listener.get(), *to, 0, sender, group));
   const int read_timeout_ms = 1000;  // longer than the latency (120 ms)
   ASSERT_NE(srt_setsockflag(group.get(), SRTO_RCVTIMEO, &read_timeout_ms, sizeof read_timeout_ms),
             SRT_ERROR);
@@ -189,12 +183,8 @@ TEST(SrtDataRace, ASocketClosedWhilePacketsArriveJoinsItsTsbpdThreadUnderItsLock
   Socket listener(srt_create_socket());
   ASSERT_NE(srt_setsockflag(listener.get(), SRTO_LATENCY, &latency_ms, sizeof latency_ms),
             SRT_ERROR);
-  auto any = resolve("127.0.0.1", 0, true);
-  ASSERT_TRUE(any);
-  ASSERT_NE(srt_bind(listener.get(), any->get(), any->len), SRT_ERROR) << srt_getlasterror_str();
-  ASSERT_NE(srt_listen(listener.get(), 8), SRT_ERROR) << srt_getlasterror_str();
-  auto to = resolve("127.0.0.1", boundPort(listener.get()), false);
-  ASSERT_TRUE(to);
+  std::optional<SockAddr> to;
+  ASSERT_NO_FATAL_FAILURE(test::listenOnLoopback(listener.get(), 8, to));
   int closed = 0;
   int read_before_close = 0;  // rounds whose receiver had read packets when it was closed
   for (int round = 0; round < kRounds; ++round) {
@@ -248,12 +238,8 @@ TEST(SrtDataRace, TheCollectorLocksTheBufferOfABrokenConnectionItLooksInto) {
   Socket listener(srt_create_socket());
   ASSERT_NE(srt_setsockflag(listener.get(), SRTO_RCVLATENCY, &latency_ms, sizeof latency_ms),
             SRT_ERROR);
-  auto any = resolve("127.0.0.1", 0, true);
-  ASSERT_TRUE(any);
-  ASSERT_NE(srt_bind(listener.get(), any->get(), any->len), SRT_ERROR) << srt_getlasterror_str();
-  ASSERT_NE(srt_listen(listener.get(), 1), SRT_ERROR) << srt_getlasterror_str();
-  auto to = resolve("127.0.0.1", boundPort(listener.get()), false);
-  ASSERT_TRUE(to);
+  std::optional<SockAddr> to;
+  ASSERT_NO_FATAL_FAILURE(test::listenOnLoopback(listener.get(), 1, to));
   Socket sender(srt_create_socket());
   ASSERT_NE(srt_setsockflag(sender.get(), SRTO_PEERLATENCY, &latency_ms, sizeof latency_ms),
             SRT_ERROR);

@@ -35,13 +35,9 @@ TEST(SrtGroupRead, PacketsBeforeAPauseAreReadWhenAnotherMemberCarriedThemToo) {
   Socket listener(srt_create_socket());
   std::optional<SockAddr> to;
   ASSERT_NO_FATAL_FAILURE(test::listenForGroups(listener.get(), 4, to));
-  Socket sender(srt_create_group(SRT_GTYPE_BACKUP));
-  ASSERT_TRUE(sender.valid()) << srt_getlasterror_str();
-  SRT_SOCKGROUPCONFIG first = srt_prepare_endpoint(nullptr, to->get(), to->len);
-  first.weight = 1;
-  ASSERT_NE(srt_connect_group(sender.get(), &first, 1), SRT_ERROR) << srt_getlasterror_str();
-  Socket group(srt_accept(listener.get(), nullptr, nullptr));
-  ASSERT_TRUE(group.valid()) << srt_getlasterror_str();
+  Socket sender;
+  Socket group;
+  ASSERT_NO_FATAL_FAILURE(test::connectBackupGroup(listener.get(), *to, 1, sender, group));
   // One read waits as long as a pause: a group whose members never signal their packets
   // as ready never wakes it (bondcast's receiver waits on the group's readiness the same way).
   const int read_timeout_ms = 3000;
