@@ -18,7 +18,8 @@ namespace bondcast::test {
 inline void listenOnLoopback(SRTSOCKET listener, int backlog, std::optional<srt::SockAddr>& to) {
   auto any = srt::resolve("127.0.0.1", 0, true);
   ASSERT_TRUE(any);
-  ASSERT_NE(srt_bind(listener, any->get(), any->len), SRT_ERROR) << srt_getlasterror_str();
+  auto bound = srt::bindSrt(listener, *any);
+  ASSERT_TRUE(bound) << bound.error().message;
   ASSERT_NE(srt_listen(listener, backlog), SRT_ERROR) << srt_getlasterror_str();
   auto addr = srt::resolve("127.0.0.1", srt::boundPort(listener), false);
   ASSERT_TRUE(addr);
