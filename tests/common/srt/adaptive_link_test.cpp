@@ -14,11 +14,7 @@
 //   nothing moves again;
 // - without patches/libsrt/0003, a drop request for a message that never arrived leaves
 //   its hole, acknowledged past, for good.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
 
 #include <atomic>
 #include <chrono>
@@ -30,10 +26,10 @@
 #include <thread>
 #include <vector>
 
-#include "common/fd.h"
 #include "common/srt/adaptive_link.h"
 #include "common/srt/srt.h"
 #include "eval/emulator/emulator.h"
+#include "tests/support/filter_relay.h"
 
 namespace bondcast::srt {
 namespace {
@@ -50,69 +46,6 @@ struct Outcome {
   std::int64_t resent = 0;
 };
 
-// A UDP relay in front of the emulator that hands every datagram on, both ways, but
-// those `drop` picks on the way to the receiver (called on the relay's thread).
-class FilterRelay {
- public:
-  using Drop = std::function<bool(const std::uint8_t* data, std::size_t size)>;
-
-  FilterRelay(std::uint16_t to_port, Drop drop) : drop_(std::move(drop)) {
-    front_ = Fd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-    back_ = Fd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(::bind(front_.get(), reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-    socklen_t len = sizeof a;
-    EXPECT_EQ(::getsockname(front_.get(), reinterpret_cast<sockaddr*>(&a), &len), 0);
-    port_ = ntohs(a.sin_port);
-    a.sin_port = htons(to_port);
-    EXPECT_EQ(::connect(back_.get(), reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-    thread_ = std::thread([this] { run(); });
-  }
-  ~FilterRelay() {
-    stop_ = true;
-    thread_.join();
-  }
-  FilterRelay(const FilterRelay&) = delete;
-  FilterRelay& operator=(const FilterRelay&) = delete;
-
-  std::uint16_t port() const { return port_; }
-
- private:
-  void run() {
-    std::uint8_t buf[2048];
-    sockaddr_in sender{};
-    socklen_t sender_len = 0;
-    while (!stop_) {
-      pollfd fds[2] = {{front_.get(), POLLIN, 0}, {back_.get(), POLLIN, 0}};
-      if (::poll(fds, 2, 20) <= 0)
-        continue;
-      if (fds[0].revents & POLLIN) {
-        socklen_t len = sizeof sender;
-        const ssize_t n = ::recvfrom(front_.get(), buf, sizeof buf, 0,
-                                     reinterpret_cast<sockaddr*>(&sender), &len);
-        sender_len = len;
-        if (n > 0 && !drop_(buf, static_cast<std::size_t>(n)))
-          (void)::send(back_.get(), buf, static_cast<std::size_t>(n), 0);  // UDP: loss is loss
-      }
-      if (fds[1].revents & POLLIN) {
-        const ssize_t n = ::recv(back_.get(), buf, sizeof buf, 0);
-        if (n > 0 && sender_len > 0) {
-          (void)::sendto(front_.get(), buf, static_cast<std::size_t>(n), 0,
-                         reinterpret_cast<sockaddr*>(&sender), sender_len);
-        }
-      }
-    }
-  }
-
-  Drop drop_;
-  Fd front_, back_;
-  std::uint16_t port_ = 0;
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
-};
-
 // An SRT drop request (UMSG_DROPREQ, control type 7).
 bool isDropRequest(const std::uint8_t* d, std::size_t size) {
   return size >= 16 && (d[0] & 0x80) != 0 && (((d[0] & 0x7F) << 8) | d[1]) == 7;
@@ -124,13 +57,13 @@ struct LinkThroughEmulator {
   Runtime runtime;
   Socket listener{srt_create_socket()};
   std::unique_ptr<emu::Emulator> emulator;
-  std::unique_ptr<FilterRelay> relay;
+  std::unique_ptr<test::FilterRelay> relay;
   Socket sender{srt_create_socket()};
   Socket accepted;
   std::atomic<bool> configured{false};  // the listen callback's
 
   LinkThroughEmulator(const std::string& impairments, int rcvbuf_packets,
-                      FilterRelay::Drop drop = {}) {
+                      test::FilterRelay::Drop drop = {}) {
     const int rcvbuf = rcvbuf_packets * 1500;
     EXPECT_TRUE(setOption(listener.get(), SRTO_RCVBUF, rcvbuf, "receive buffer"));
     auto any = resolve("127.0.0.1", 0, true);
@@ -158,7 +91,7 @@ struct LinkThroughEmulator {
 
     std::uint16_t entry = emulator->listenPort(0);
     if (drop) {
-      relay = std::make_unique<FilterRelay>(entry, std::move(drop));
+      relay = std::make_unique<test::FilterRelay>(entry, std::move(drop));
       entry = relay->port();
     }
     EXPECT_TRUE(applyAdaptiveLinkSenderOptions(sender.get()));
