@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MPL-2.0
 // A receiving group reads every packet its members hold, also when no new one follows
-// (patches/libsrt/0017).
+// (patches/libsrt/0017) and when the member holding it has not yet said it is due (0018).
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -8,11 +8,13 @@
 #include <cstring>
 #include <iostream>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "common/srt/srt.h"
+#include "tests/support/filter_relay.h"
 #include "tests/support/group_listener.h"
 
 namespace bondcast::srt {
@@ -54,16 +56,19 @@ TEST(SrtGroupRead, PacketsBeforeAPauseAreReadWhenAnotherMemberCarriedThemToo) {
       SRT_MSGCTRL mc = srt_msgctrl_default;
       const int n = srt_recvmsg2(group.get(), buf, sizeof buf, &mc);
       if (n != 1316) {
-        if (!reading)
+        if (!reading) {
           return;
+        }
         continue;  // a read timed out (3 s)
       }
       int i = -1;
       std::memcpy(&i, buf, sizeof i);
-      if (i < 0)
+      if (i < 0) {
         return;  // the last message
-      if (i > next)
+      }
+      if (i > next) {
         skipped += i - next;
+      }
       next = i + 1;
       highest = i;
     }
@@ -93,12 +98,14 @@ TEST(SrtGroupRead, PacketsBeforeAPauseAreReadWhenAnotherMemberCarriedThemToo) {
     ASSERT_NO_FATAL_FAILURE(sendFor(150ms));
     // The latency is 120 ms: everything sent must be read well within a second.
     const auto deadline = Clock::now() + 1s;
-    while (highest < sent - 1 && Clock::now() < deadline)
+    while (highest < sent - 1 && Clock::now() < deadline) {
       std::this_thread::sleep_for(5ms);  // polling the reader's progress
-    if (highest < sent - 1)
+    }
+    if (highest < sent - 1) {
       stalls.push_back("pause " + std::to_string(p) + ": the last " +
                        std::to_string(sent - 1 - highest) + " of " + std::to_string(sent) +
                        " unread after 1 s");
+    }
   }
   reading = false;
   const int last = -1;
@@ -108,10 +115,144 @@ TEST(SrtGroupRead, PacketsBeforeAPauseAreReadWhenAnotherMemberCarriedThemToo) {
   reader.join();
   EXPECT_TRUE(stalls.empty()) << stalls.size() << " of " << kPauses
                               << " pauses left messages unread, the first: " << stalls.front();
-  // libsrt 1.5.1's backup group can lose a few messages as it activates the joining
-  // member ("sendBackupRexmit: OVERRIDE attempt ... DENIED; skip N pkts" in its log): seen
-  // in 3 of about 50 runs, 1 to 7 messages. Not what this test is about: reported only.
+  // Messages skipped, not left unread, are what the next test is about (patch 0018;
+  // before it, 1 to 7 were skipped here in about 3 of 50 runs): reported only.
   std::cout << "messages sent " << sent << ", skipped " << skipped << "\n";
+}
+
+// libsrt 1.5.1: a blocking read of a group waits until some member says a packet is due
+// (its TSBPD thread raises read-readiness at the packet's play time), then reads the
+// lowest due packet among the members that said so. A member that holds a due packet but
+// has not said so yet was skipped, and its packet was dropped as soon as a later one was
+// read from another member: lost, though it was in the group's hands in time. Its
+// thread is late when the machine is busy (seen 0.8 ms late in three members at once;
+// 1-8 messages lost in about one run in 25 of a backup group streaming while members
+// join, as in tests/common/srt/data_race_test.cpp), and whenever the
+// packet reached an empty buffer: the thread then waits for the next acknowledgement
+// (every 10 ms) before it looks. The group looked for such members, but with the time
+// zero, so it never found one (patches/libsrt/0018 asks at the current time).
+//
+// Here a broadcast group of two members, each through a relay. For one message in every
+// 40, member A gets it just before its play time, into an empty buffer (A is held up for
+// the messages just behind it), and member B never gets it; B's next message is due 3 ms
+// later. Every message must be read.
+TEST(SrtGroupRead, APacketOnlyOneMemberHoldsIsReadThoughThatMemberHasNotSaidItIsDue) {
+  Runtime runtime;
+  constexpr int kLatencyMs = 120;
+  constexpr auto kPacing = 3ms;
+  constexpr int kFirstTrial = 100, kTrialEvery = 40, kTrials = 12, kHeldUp = 10;
+  const int total = kFirstTrial + kTrialEvery * kTrials;
+  auto trialAt = [&](int i) {  // the trial whose message is i, or whose A hold-up covers i
+    return i >= kFirstTrial && i < total ? (i - kFirstTrial) / kTrialEvery : -1;
+  };
+  auto isTrialMessage = [&](int i) {
+    return trialAt(i) >= 0 && (i - kFirstTrial) % kTrialEvery == 0;
+  };
+
+  Socket listener(srt_create_socket());
+  ASSERT_NE(srt_setsockflag(listener.get(), SRTO_LATENCY, &kLatencyMs, sizeof kLatencyMs),
+            SRT_ERROR);
+  std::optional<SockAddr> to;
+  ASSERT_NO_FATAL_FAILURE(test::listenForGroups(listener.get(), 4, to));
+  const std::uint16_t listen_port = boundPort(listener.get());
+  // A: the trial's message arrives 1 ms before its play time (the time it reached the
+  // relay plus the latency, on loopback); the 10 behind it never arrive.
+  test::FilterRelay a(listen_port, [&](const std::uint8_t* d, std::size_t n) {
+    const auto i = test::messageIndex(d, n);
+    if (!i || trialAt(*i) < 0) {
+      return test::Verdict::pass();
+    }
+    const int offset = (*i - kFirstTrial) % kTrialEvery;
+    if (offset == 0) {
+      return test::Verdict::holdFor(std::chrono::milliseconds(kLatencyMs) - 1ms);
+    }
+    return offset <= kHeldUp ? test::Verdict::drop() : test::Verdict::pass();
+  });
+  // B: never gets the trial's message, resent or not.
+  test::FilterRelay b(listen_port, [&](const std::uint8_t* d, std::size_t n) {
+    const auto i = test::messageIndex(d, n);
+    return i && isTrialMessage(*i) ? test::Verdict::drop() : test::Verdict::pass();
+  });
+
+  Socket sender(srt_create_group(SRT_GTYPE_BROADCAST));
+  ASSERT_TRUE(sender.valid()) << srt_getlasterror_str();
+  ASSERT_NE(srt_setsockflag(sender.get(), SRTO_LATENCY, &kLatencyMs, sizeof kLatencyMs), SRT_ERROR);
+  auto ra = resolve("127.0.0.1", a.port(), false);
+  auto rb = resolve("127.0.0.1", b.port(), false);
+  ASSERT_TRUE(ra && rb);
+  SRT_SOCKGROUPCONFIG members[2] = {srt_prepare_endpoint(nullptr, ra->get(), ra->len),
+                                    srt_prepare_endpoint(nullptr, rb->get(), rb->len)};
+  ASSERT_NE(srt_connect_group(sender.get(), members, 2), SRT_ERROR) << srt_getlasterror_str();
+  Socket group(srt_accept(listener.get(), nullptr, nullptr));
+  ASSERT_TRUE(group.valid()) << srt_getlasterror_str();
+  // Both members connected at both ends before the stream starts.
+  auto connectedMembers = [](SRTSOCKET g) {
+    SRT_SOCKGROUPDATA data[4];
+    std::size_t n = 4;
+    if (srt_group_data(g, data, &n) == SRT_ERROR) {
+      return 0;
+    }
+    int connected = 0;
+    for (std::size_t k = 0; k < n; ++k) {
+      connected += data[k].sockstate == SRTS_CONNECTED;
+    }
+    return connected;
+  };
+  for (const auto deadline = Clock::now() + 5s;
+       (connectedMembers(sender.get()) < 2 || connectedMembers(group.get()) < 2) &&
+       Clock::now() < deadline;) {
+    std::this_thread::sleep_for(5ms);  // polling the groups' state
+  }
+  ASSERT_EQ(connectedMembers(sender.get()), 2);
+  ASSERT_EQ(connectedMembers(group.get()), 2);
+  const int read_timeout_ms = 1000;  // longer than the latency: the stream's end
+  ASSERT_NE(srt_setsockflag(group.get(), SRTO_RCVTIMEO, &read_timeout_ms, sizeof read_timeout_ms),
+            SRT_ERROR);
+
+  std::vector<int> counts(total, 0);  // the reader's, then the test's
+  std::thread reader([&] {
+    char buf[1500];
+    for (;;) {
+      SRT_MSGCTRL mc = srt_msgctrl_default;
+      const int n = srt_recvmsg2(group.get(), buf, sizeof buf, &mc);
+      if (n != 1316) {
+        return;  // nothing for a second: the stream has ended
+      }
+      int i = -1;
+      std::memcpy(&i, buf, sizeof i);
+      if (i >= 0 && i < total) {
+        ++counts[i];
+      }
+      if (i == total - 1) {
+        return;
+      }
+    }
+  });
+  char payload[1316] = {};
+  for (int i = 0; i < total; ++i) {
+    std::memcpy(payload, &i, sizeof i);
+    SRT_MSGCTRL mc = srt_msgctrl_default;
+    ASSERT_EQ(srt_sendmsg2(sender.get(), payload, sizeof payload, &mc),
+              static_cast<int>(sizeof payload))
+        << srt_getlasterror_str();
+    std::this_thread::sleep_for(kPacing);  // pacing a source
+  }
+  reader.join();
+
+  std::vector<int> trials_lost, others_lost;
+  for (int i = 0; i < total; ++i) {
+    if (counts[i] == 0) {
+      (isTrialMessage(i) ? trials_lost : others_lost).push_back(i);
+    }
+    EXPECT_LE(counts[i], 1) << "message " << i << " read twice";
+  }
+  std::cout << "messages sent " << total << ", trial messages never read " << trials_lost.size()
+            << " of " << kTrials << ", others never read " << others_lost.size() << "\n";
+  EXPECT_TRUE(trials_lost.empty())
+      << trials_lost.size() << " of " << kTrials
+      << " messages only member A held were never read, the first " << trials_lost.front();
+  EXPECT_TRUE(others_lost.empty())
+      << others_lost.size() << " other messages never read, the first " << others_lost.front();
 }
 
 }  // namespace
