@@ -7,14 +7,17 @@
 
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "app/commands.h"
+#include "app/http_address.h"
 #include "app/terminal_view.h"
 #include "app/view_option.h"
 #include "common/log.h"
 #include "common/result.h"
 #include "common/srt/srt.h"
+#include "common/stats_sink.h"
 
 namespace bondcast::app {
 
@@ -44,6 +47,31 @@ inline std::shared_ptr<TerminalView> setupViewAndLogging(ViewChoice choice, int 
   }
   setupLogging(logVerbosity(verbosity, view != nullptr), who, view ? logSinkFor(view) : nullptr);
   return view;
+}
+
+// send's and recv's --http and --stats: where to serve the metrics (none when `http_text`
+// is empty) and the file for stats lines (null when `stats_path` is empty). Returns the
+// exit code after saying why when either is bad: kExitUsage for the address, kExitFailure
+// for a file that cannot be opened.
+inline std::optional<int> openHttpAndStats(const char* command, const std::string& http_text,
+                                           const std::string& stats_path,
+                                           std::optional<HttpAddress>& http,
+                                           std::shared_ptr<StatsSink>& stats) {
+  if (!http_text.empty()) {
+    auto a = parseHttpAddress(http_text);
+    if (!a) {
+      return fail(command, kExitUsage, "--http: " + a.error().message);
+    }
+    http = *a;
+  }
+  if (!stats_path.empty()) {
+    auto sink = StatsSink::open(stats_path);
+    if (!sink) {
+      return fail(command, kExitFailure, sink.error().message);
+    }
+    stats = *sink;
+  }
+  return std::nullopt;
 }
 
 }  // namespace bondcast::app

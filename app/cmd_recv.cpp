@@ -56,18 +56,8 @@ int runRecv(const RecvCli& cli) {
     duration = *d;
   }
   std::optional<HttpAddress> http;
-  if (!cli.http.empty()) {
-    auto a = parseHttpAddress(cli.http);
-    if (!a) {
-      return fail("recv", kExitUsage, "--http: " + a.error().message);
-    }
-    http = *a;
-  }
-  if (!cli.stats.empty()) {
-    auto sink = StatsSink::open(cli.stats);
-    if (!sink)
-      return fail("recv", kExitFailure, sink.error().message);
-    o.stats = *sink;
+  if (auto code = openHttpAndStats("recv", cli.http, cli.stats, http, o.stats)) {
+    return *code;
   }
   auto snapshot = std::make_shared<StatsSnapshot>();
   std::function<void(const nlohmann::json&)> draw;

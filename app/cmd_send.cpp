@@ -43,18 +43,8 @@ int runSend(const SendCli& cli) {
   if (auto st = sender::checkInputSource(cli.input); !st)
     return fail("send", kExitUsage, st.error().message);
   std::optional<HttpAddress> http;
-  if (!cli.http.empty()) {
-    auto a = parseHttpAddress(cli.http);
-    if (!a) {
-      return fail("send", kExitUsage, "--http: " + a.error().message);
-    }
-    http = *a;
-  }
-  if (!cli.stats.empty()) {
-    auto sink = StatsSink::open(cli.stats);
-    if (!sink)
-      return fail("send", kExitFailure, sink.error().message);
-    o.stats = *sink;
+  if (auto code = openHttpAndStats("send", cli.http, cli.stats, http, o.stats)) {
+    return *code;
   }
 
   // Before libsrt and FFmpeg start threads, so that every thread blocks the signals.

@@ -29,18 +29,18 @@ const char* typeName(Type type) {
   return type == Type::kCounter ? "counter" : "gauge";
 }
 
-}  // namespace
-
-std::string escapeLabelValue(std::string_view value) {
+// The text format's escapes: backslash and newline everywhere, the double quote too in
+// a label value (it ends the value there).
+std::string escapeText(std::string_view text, bool quote) {
   std::string out;
-  out.reserve(value.size());
-  for (char c : value) {
+  out.reserve(text.size());
+  for (char c : text) {
     if (c == '\\') {
       out += "\\\\";
-    } else if (c == '"') {
-      out += "\\\"";
     } else if (c == '\n') {
       out += "\\n";
+    } else if (quote && c == '"') {
+      out += "\\\"";
     } else {
       out += c;
     }
@@ -48,19 +48,14 @@ std::string escapeLabelValue(std::string_view value) {
   return out;
 }
 
+}  // namespace
+
+std::string escapeLabelValue(std::string_view value) {
+  return escapeText(value, true);
+}
+
 std::string escapeHelp(std::string_view help) {
-  std::string out;
-  out.reserve(help.size());
-  for (char c : help) {
-    if (c == '\\') {
-      out += "\\\\";
-    } else if (c == '\n') {
-      out += "\\n";
-    } else {
-      out += c;
-    }
-  }
-  return out;
+  return escapeText(help, false);
 }
 
 std::string formatValue(double value) {

@@ -72,6 +72,21 @@ Result<double> numberAt(const json& object, const std::string& key, const std::s
   return x;
 }
 
+// An optional number field within [lo, hi] into `target`, left as it is when absent.
+template <typename T>
+Status optionalNumberAt(const json& object, const std::string& key, const std::string& where,
+                        double lo, double hi, T& target) {
+  if (!object.contains(key)) {
+    return okStatus();
+  }
+  auto value = numberAt(object, key, where, lo, hi);
+  if (!value) {
+    return value.error();
+  }
+  target = static_cast<T>(*value);
+  return okStatus();
+}
+
 Result<std::uint64_t> rateAt(const json& object, const std::string& key, const std::string& where) {
   auto text = stringAt(object, key, where);
   if (!text) {
@@ -113,33 +128,17 @@ Status parseVideo(const json& j, VideoSpec& video) {
     }
     video.kind = *kind == "cbr" ? VideoSpec::Kind::kCbr : VideoSpec::Kind::kFrames;
   }
-  if (j.contains("fps")) {
-    auto fps = numberAt(j, "fps", where, 1, 240);
-    if (!fps) {
-      return fps.error();
-    }
-    video.fps = *fps;
+  if (auto st = optionalNumberAt(j, "fps", where, 1, 240, video.fps); !st) {
+    return st;
   }
-  if (j.contains("gop")) {
-    auto gop = numberAt(j, "gop", where, 1, 10000);
-    if (!gop) {
-      return gop.error();
-    }
-    video.gop_frames = static_cast<std::uint32_t>(*gop);
+  if (auto st = optionalNumberAt(j, "gop", where, 1, 10000, video.gop_frames); !st) {
+    return st;
   }
-  if (j.contains("iframe_ratio")) {
-    auto ratio = numberAt(j, "iframe_ratio", where, 1, 100);
-    if (!ratio) {
-      return ratio.error();
-    }
-    video.iframe_ratio = *ratio;
+  if (auto st = optionalNumberAt(j, "iframe_ratio", where, 1, 100, video.iframe_ratio); !st) {
+    return st;
   }
-  if (j.contains("packet_bytes")) {
-    auto bytes = numberAt(j, "packet_bytes", where, 188, 1456);
-    if (!bytes) {
-      return bytes.error();
-    }
-    video.packet_bytes = static_cast<std::uint32_t>(*bytes);
+  if (auto st = optionalNumberAt(j, "packet_bytes", where, 188, 1456, video.packet_bytes); !st) {
+    return st;
   }
   if (j.contains("audio")) {
     auto audio = rateAt(j, "audio", where);

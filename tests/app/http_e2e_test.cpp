@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <optional>
@@ -300,6 +301,27 @@ TEST_F(HttpEndpointRun, ABadAddressIsAUsageErrorNamingIt) {
                            path("send.log"));
   EXPECT_EQ(send.exit_code, 2) << send.err;
   EXPECT_NE(send.err.find("'nonsense'"), std::string::npos) << send.err;
+}
+
+// --stats shares --http's checks in both commands (app/cli_common.h, openHttpAndStats).
+TEST_F(HttpEndpointRun, AStatsFileThatCannotBeOpenedEndsEitherCommandWithExitCode1NamingIt) {
+  const std::string stats = path("no-such-folder/stats.jsonl").string();
+  Finished recv = runToEnd(bondcastArgv({"recv", "--listen", srtLink(freeUdpPort()), "--output",
+                                         path("out.ts").string(), "--stats", stats}),
+                           path("recv.log"));
+  EXPECT_EQ(recv.exit_code, 1) << recv.err;
+  EXPECT_NE(recv.err.find("bondcast recv: cannot open stats file '" + stats + "'"),
+            std::string::npos)
+      << recv.err;
+  EXPECT_FALSE(std::filesystem::exists(path("out.ts"))) << "recv started although it failed";
+
+  Finished send = runToEnd(bondcastArgv({"send", "--input", "testsrc", "--link",
+                                         srtLink(freeUdpPort()), "--stats", stats}),
+                           path("send.log"));
+  EXPECT_EQ(send.exit_code, 1) << send.err;
+  EXPECT_NE(send.err.find("bondcast send: cannot open stats file '" + stats + "'"),
+            std::string::npos)
+      << send.err;
 }
 
 }  // namespace
