@@ -232,9 +232,10 @@ TEST(SrtGroupRead, APacketOnlyOneMemberHoldsIsReadThoughThatMemberHasNotSaidItIs
   for (int i = 0; i < total; ++i) {
     std::memcpy(payload, &i, sizeof i);
     SRT_MSGCTRL mc = srt_msgctrl_default;
-    ASSERT_EQ(srt_sendmsg2(sender.get(), payload, sizeof payload, &mc),
-              static_cast<int>(sizeof payload))
-        << srt_getlasterror_str();
+    if (srt_sendmsg2(sender.get(), payload, sizeof payload, &mc) != sizeof payload) {
+      ADD_FAILURE() << "message " << i << " not sent: " << srt_getlasterror_str();
+      break;  // the reader ends a second after the last message it gets
+    }
     std::this_thread::sleep_for(kPacing);  // pacing a source
   }
   reader.join();
