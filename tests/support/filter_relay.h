@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "common/fd.h"
+#include "common/srtla/wire.h"
 
 namespace bondcast::test {
 
@@ -41,12 +42,11 @@ struct Verdict {
 // An SRT data packet's first payload word, as the tests' senders write it (a message
 // index, host order); nullopt for a control packet or a short datagram.
 inline std::optional<std::int32_t> messageIndex(const std::uint8_t* d, std::size_t size) {
-  constexpr std::size_t kSrtHeader = 16;
-  if (size < kSrtHeader + sizeof(std::int32_t) || (d[0] & 0x80) != 0) {
+  if (size < srtla::kSrtHeaderBytes + sizeof(std::int32_t) || (d[0] & 0x80) != 0) {
     return std::nullopt;
   }
   std::int32_t i = 0;
-  std::memcpy(&i, d + kSrtHeader, sizeof i);
+  std::memcpy(&i, d + srtla::kSrtHeaderBytes, sizeof i);
   return i;
 }
 
