@@ -23,7 +23,6 @@ using std::chrono::milliseconds;
 
 namespace {
 
-constexpr std::size_t kMaxQueued = 4096;  // payloads waiting for the worker
 constexpr int kMaxDatagram = static_cast<int>(wire::kHeaderBytes + kPayloadBytes);
 // Share of the measured capacity recommended to an encoder: headroom for the variation
 // of cellular links and for SRT's retransmissions.
@@ -116,10 +115,10 @@ AdaptiveSender::AdaptiveSender(AdaptiveSenderConfig config)
 
 AdaptiveSender::~AdaptiveSender() {
   {
-    std::lock_guard lock(queue_mu_);
+    std::lock_guard lock(stop_mu_);
     stop_ = true;
   }
-  queue_cv_.notify_all();
+  stop_cv_.notify_all();
   if (worker_.joinable()) {
     worker_.join();
   }
@@ -255,7 +254,7 @@ void AdaptiveSender::startConnect(Link& link, sched::TimePoint now) {
   if (auto st = srt::setOption(s, SRTO_RCVSYN, no, "non-blocking connect"); !st) {
     return fail(st.error().message);
   }
-  // A blocking send would hold the worker, and with it every link, on this one.
+  // A blocking send would hold the sending thread, and with it every link, on this one.
   if (auto st = srt::setOption(s, SRTO_SNDSYN, no, "non-blocking send"); !st) {
     return fail(st.error().message);
   }
@@ -390,7 +389,7 @@ void AdaptiveSender::pollLink(Link& link, sched::TimePoint now) {
   }
 }
 
-// ---- data path (worker thread, mu_ held) ----
+// ---- data path (send()'s caller or the worker, mu_ held) ----
 
 const AdaptiveSender::Stored* AdaptiveSender::stored(std::uint64_t seq) const {
   if (stored_.empty() || seq < stored_.front().seq || seq > stored_.back().seq) {
@@ -447,13 +446,13 @@ void AdaptiveSender::transmit(const Stored& p, sched::LinkId id, std::uint8_t fl
 
 // The scheduler's decision for one new payload: one copy per chosen link, the first
 // is the primary, the others are flagged duplicates.
-void AdaptiveSender::schedule(Queued& q, sched::TimePoint now) {
+void AdaptiveSender::schedule(const OutPacket& packet, sched::TimePoint now) {
   Stored s;
   s.seq = next_seq_++;
-  s.source_time = q.source_time;
-  s.deadline = deadlines_.deadline(q.source_time);
-  s.importance = q.importance;
-  s.payload = std::move(q.payload);
+  s.source_time = packet.source_time;
+  s.deadline = deadlines_.deadline(packet.source_time);
+  s.importance = packet.importance;
+  s.payload.assign(packet.payload.begin(), packet.payload.end());
   const sched::Packet p = s.packet();
   payload_bytes_ += s.payload.size();
   stored_.push_back(std::move(s));
@@ -527,28 +526,19 @@ std::uint64_t AdaptiveSender::droppedPayloads() const {
 
 void AdaptiveSender::workerLoop() {
   auto next_tick = Clock::now();
-  std::deque<Queued> batch;
   for (;;) {
     {
-      std::unique_lock lock(queue_mu_);
-      queue_cv_.wait_until(lock, next_tick, [&] { return stop_ || !queue_.empty(); });
-      if (stop_) {
+      std::unique_lock lock(stop_mu_);
+      if (stop_cv_.wait_until(lock, next_tick, [&] { return stop_; })) {
         return;
       }
-      batch.swap(queue_);
     }
     const auto now = Clock::now();
     std::lock_guard lock(mu_);
-    if (now >= next_tick) {
-      tick(now);
-      next_tick = now + config_.feedback_interval;
-      ++feedback_rounds_;
-      feedback_time_ += Clock::now() - now;
-    }
-    for (Queued& q : batch) {
-      schedule(q, now);
-    }
-    batch.clear();
+    tick(now);
+    next_tick = now + config_.feedback_interval;
+    ++feedback_rounds_;
+    feedback_time_ += Clock::now() - now;
   }
 }
 
@@ -589,25 +579,14 @@ Status AdaptiveSender::connect(milliseconds timeout, const std::atomic<bool>* ca
   return noLinkConnected(errors);
 }
 
+// On the caller's thread: handing each payload to a worker cost two thread switches per
+// payload (eval S5's CPU profile, eval/RESULTS.md), and every link is non-blocking.
 void AdaptiveSender::send(const OutPacket& packet) {
-  {
-    std::lock_guard lock(queue_mu_);
-    if (queue_.size() >= kMaxQueued) {
-      queue_.pop_front();
-      ++queue_drops_;
-    }
-    queue_.push_back({std::vector<std::uint8_t>(packet.payload.begin(), packet.payload.end()),
-                      packet.source_time, packet.importance});
-  }
-  queue_cv_.notify_one();
+  std::lock_guard lock(mu_);
+  schedule(packet, Clock::now());
 }
 
 nlohmann::json AdaptiveSender::statsJson(bool clear_interval) {
-  std::uint64_t queue_drops = 0;
-  {
-    std::lock_guard lock(queue_mu_);
-    queue_drops = queue_drops_;
-  }
   std::lock_guard lock(mu_);
   const auto now = Clock::now();
   const int latency_ms = static_cast<int>(config_.srt.latency.count());
@@ -650,7 +629,7 @@ nlohmann::json AdaptiveSender::statsJson(bool clear_interval) {
   return {{"session", session},
           {"policy", config_.policy},
           {"payloads_sent", payloads_ - droppedPayloads()},
-          {"payloads_dropped", droppedPayloads() + queue_drops},
+          {"payloads_dropped", droppedPayloads()},
           {"overloaded", overloaded_},
           {"copies_sent", copies_sent_},
           {"copies_refused", copies_refused_},
@@ -669,14 +648,8 @@ void AdaptiveSender::drain(milliseconds timeout) {
   // What the receiver has acknowledged it plays out after its latency, then its merge
   // may still wait for stragglers.
   Drain drain(Clock::now(), timeout, config_.srt.latency * 2 + milliseconds(100));
-  // First the worker's queue, then what the links hold unacknowledged.
+  // What the links hold unacknowledged.
   const auto holding = [&] {
-    {
-      std::lock_guard lock(queue_mu_);
-      if (!queue_.empty()) {
-        return true;
-      }
-    }
     std::lock_guard lock(mu_);
     return std::any_of(links_.begin(), links_.end(), [](const auto& l) {
       std::size_t blocks = 0, bytes = 0;

@@ -4,11 +4,12 @@
 // Every copy carries bondcast's header (common/wire.h) and the packet's source time
 // (SRT_MSGCTRL.srctime), the same on every link.
 //
-// Threads: one worker thread owns the sockets and the scheduler. It connects and
-// reconnects links (backoff 250 ms doubling to 5 s: sender/link_engine.h), reads every link's
-// srt_bistats each feedback interval (10 ms) into the scheduler, sends what the scheduler re-sends
-// (packets a failed or stalled link still held), and sends the payloads that send()
-// queued. send() only queues; statsJson() and setLinks() may be called from any thread.
+// Threads: send() schedules each payload and sends its copies on the caller's thread. One
+// worker thread connects and reconnects links (backoff 250 ms doubling to 5 s:
+// sender/link_engine.h), reads every link's srt_bistats each feedback interval (10 ms) into
+// the scheduler and sends what the scheduler re-sends (packets a failed or stalled link
+// still held). Both hold mu_ while they work; every link's socket is non-blocking.
+// statsJson() and setLinks() may be called from any thread.
 //
 // setLinks() adds links to the scheduler (at most sched::kMaxLinks ids; a closed link's id
 // goes to a new link once its copies are all past their deadline) and removes links in
@@ -75,11 +76,6 @@ class AdaptiveSender final : public Transport {
 
  private:
   struct Link;
-  struct Queued {
-    std::vector<std::uint8_t> payload;
-    std::chrono::steady_clock::time_point source_time;
-    sched::Importance importance;
-  };
   struct Stored;  // a recent packet, kept for re-sending
 
   explicit AdaptiveSender(AdaptiveSenderConfig config);
@@ -93,7 +89,7 @@ class AdaptiveSender final : public Transport {
   // The removal steps of a link setLinks() left out (pollLink(), mu_ held).
   void pollRemoved(Link& link, sched::TimePoint now);
   void closeRemoved(Link& link);
-  void schedule(Queued& q, sched::TimePoint now);
+  void schedule(const OutPacket& packet, sched::TimePoint now);
   void transmit(const Stored& packet, sched::LinkId link, std::uint8_t flags, sched::TimePoint now);
   void sendResends(sched::TimePoint now);
   const Stored* stored(std::uint64_t seq) const;
@@ -131,11 +127,9 @@ class AdaptiveSender final : public Transport {
   std::uint64_t feedback_rounds_ = 0;
   std::chrono::steady_clock::duration feedback_time_{};
 
-  std::mutex queue_mu_;
-  std::uint64_t queue_drops_ = 0;  // the worker fell behind; guarded by queue_mu_
-  std::condition_variable queue_cv_;
-  std::deque<Queued> queue_;
-  bool stop_ = false;  // guarded by queue_mu_
+  std::mutex stop_mu_;
+  std::condition_variable stop_cv_;
+  bool stop_ = false;  // guarded by stop_mu_: ends the worker
 
   std::atomic<int> links_up_{0};
   std::atomic<std::uint64_t> recommended_bps_{0};
