@@ -641,8 +641,9 @@ void Receiver::readFromLink(LinkConn& c) {
       // only if it is due before the time that thread sleeps until (a session's first
       // packet, a gap filled at the head, a clock offset moved earlier).
       const std::optional<Clock::time_point> due = sess.merger.nextDeadline();
-      if (due && *due < *playout_sleeps_until_)
+      if (due && *due < *playout_sleeps_until_) {
         playout_cv_.notify_one();
+      }
     }
   }
 }
