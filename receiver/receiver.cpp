@@ -633,18 +633,9 @@ void Receiver::readFromLink(LinkConn& c) {
       else if (verdict == Merger::Verdict::kLate)
         ++counters.late;
     }
-    if (!ended.empty()) {
+    if (!ended.empty())
       endLink(c, ended);
-      playout_cv_.notify_one();
-    } else if (playout_sleeps_until_) {
-      // Each packet waits for its own playout time: it needs the playout thread now
-      // only if it is due before the time that thread sleeps until (a session's first
-      // packet, a gap filled at the head, a clock offset moved earlier).
-      const std::optional<Clock::time_point> due = sess.merger.nextDeadline();
-      if (due && *due < *playout_sleeps_until_) {
-        playout_cv_.notify_one();
-      }
-    }
+    playout_cv_.notify_one();
   }
 }
 
@@ -701,7 +692,7 @@ void Receiver::writePending(std::vector<PendingWrite>& pending) {
 // The playout thread: sleeps until the earliest playout time of any session (libsrt's
 // epoll wakes at best every 10 ms when idle: too coarse for an output that must follow
 // the source's spacing), releases what is due and writes it out without mu_. The
-// receiver thread wakes it when a packet arrives that is due before that time.
+// receiver thread wakes it when packets arrive (a packet may fill the head's gap).
 void Receiver::playoutLoop() {
   std::vector<PendingWrite> writing;
   std::unique_lock lock(mu_);
@@ -722,9 +713,10 @@ void Receiver::playoutLoop() {
       lock.lock();
       continue;  // time passed while writing: look again
     }
-    playout_sleeps_until_ = next ? *next : now + std::chrono::milliseconds(100);
-    playout_cv_.wait_until(lock, *playout_sleeps_until_);
-    playout_sleeps_until_.reset();
+    if (next)
+      playout_cv_.wait_until(lock, *next);
+    else
+      playout_cv_.wait_for(lock, std::chrono::milliseconds(100));
   }
 }
 

@@ -32,7 +32,6 @@
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -160,9 +159,6 @@ class Receiver {
   std::vector<PendingWrite> pending_;                             // guarded by mu_
   bool playout_stop_ = false;                                     // guarded by mu_
   std::condition_variable playout_cv_;  // wakes the playout thread (with mu_)
-  // Guarded by mu_: while the playout thread waits, the time it waits for (nullopt while
-  // it works). A packet that arrives wakes it only if it moves that time earlier.
-  std::optional<std::chrono::steady_clock::time_point> playout_sleeps_until_;
   // Guards every write to an output (a QueuedOutput: it never blocks) and the packet log:
   // the receiver thread writes group streams, the playout thread adaptive sessions. Never
   // taken by libsrt's callbacks.
