@@ -114,11 +114,7 @@ AdaptiveSender::AdaptiveSender(AdaptiveSenderConfig config)
     : config_(std::move(config)), deadlines_(config_.srt.latency) {}
 
 AdaptiveSender::~AdaptiveSender() {
-  {
-    std::lock_guard lock(stop_mu_);
-    stop_ = true;
-  }
-  stop_cv_.notify_all();
+  stop_.stop();
   if (worker_.joinable()) {
     worker_.join();
   }
@@ -526,13 +522,7 @@ std::uint64_t AdaptiveSender::droppedPayloads() const {
 
 void AdaptiveSender::workerLoop() {
   auto next_tick = Clock::now();
-  for (;;) {
-    {
-      std::unique_lock lock(stop_mu_);
-      if (stop_cv_.wait_until(lock, next_tick, [&] { return stop_; })) {
-        return;
-      }
-    }
+  while (stop_.waitUntil(next_tick)) {
     const auto now = Clock::now();
     std::lock_guard lock(mu_);
     tick(now);

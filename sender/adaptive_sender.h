@@ -22,7 +22,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -37,6 +36,7 @@
 #include "scheduler/deadline.h"
 #include "scheduler/scheduler.h"
 #include "sender/link_spec.h"
+#include "sender/stop_signal.h"
 #include "sender/transport.h"
 
 namespace bondcast::sender {
@@ -127,9 +127,7 @@ class AdaptiveSender final : public Transport {
   std::uint64_t feedback_rounds_ = 0;
   std::chrono::steady_clock::duration feedback_time_{};
 
-  std::mutex stop_mu_;
-  std::condition_variable stop_cv_;
-  bool stop_ = false;  // guarded by stop_mu_: ends the worker
+  StopSignal stop_;  // ends the worker
 
   std::atomic<int> links_up_{0};
   std::atomic<std::uint64_t> recommended_bps_{0};

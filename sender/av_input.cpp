@@ -371,24 +371,6 @@ class RemuxInput final : public Input {
 
 // ---------------------------------------------------------------------------------------
 
-void StopSignal::stop() {
-  {
-    std::lock_guard lock(mutex_);
-    stopped_ = true;
-  }
-  cv_.notify_all();
-}
-
-bool StopSignal::waitUntil(std::chrono::steady_clock::time_point due) {
-  std::unique_lock lock(mutex_);
-  cv_.wait_until(lock, due, [this] { return stopped_.load(); });
-  return !stopped_.load();
-}
-
-int StopSignal::interruptCallback(void* opaque) {
-  return static_cast<const StopSignal*>(opaque)->stopped() ? 1 : 0;
-}
-
 Status MuxedBytes::init() {
   auto* buffer = static_cast<std::uint8_t*>(av_malloc(kMuxIoBufferBytes));
   if (buffer == nullptr) {

@@ -12,18 +12,16 @@
 // With loop, the input restarts at its end and the pacing clock runs on without a jump.
 #pragma once
 
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "common/result.h"
 #include "sender/av_handles.h"
 #include "sender/input.h"
+#include "sender/stop_signal.h"
 
 namespace bondcast::sender {
 
@@ -41,22 +39,6 @@ Result<std::unique_ptr<Input>> openAvInput(const AvInputOptions& options);
 // True if `head` (the first bytes of a stream) starts with 0x47 and every complete 188-byte
 // packet in it does too; needs at least one complete packet.
 bool looksLikeRawTs(const std::vector<std::uint8_t>& head);
-
-// The stop signal of an input: set once from any thread; waits end early when it is set.
-class StopSignal {
- public:
-  void stop();
-  bool stopped() const { return stopped_.load(); }
-  // Waits until `due` or stop(); returns false if stopped.
-  bool waitUntil(std::chrono::steady_clock::time_point due);
-  // For AVIOInterruptCB: opaque is a StopSignal*; nonzero aborts blocking FFmpeg I/O.
-  static int interruptCallback(void* opaque);
-
- private:
-  std::atomic<bool> stopped_{false};
-  std::mutex mutex_;
-  std::condition_variable cv_;
-};
 
 // A muxer's output: a custom AVIOContext whose writes append to bytes().
 // Move-free (the AVIOContext keeps a pointer to this object).
