@@ -13,7 +13,10 @@ Status applyAdaptiveLinkSenderOptions(SRTSOCKET s) {
     return st;
   }
   const int never = -1;
-  return setOption(s, SRTO_SNDDROPDELAY, never, "sender drop off");
+  if (auto st = setOption(s, SRTO_SNDDROPDELAY, never, "sender drop off"); !st) {
+    return st;
+  }
+  return setOption(s, SRTO_MAXBW, kAdaptiveLinkMaxBandwidth, "pacing rate");
 }
 
 Status applyAdaptiveLinkReceiverOptions(SRTSOCKET s) {

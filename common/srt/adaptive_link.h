@@ -18,6 +18,10 @@
 // - and the receiver announces no too-late drop of its own (it has none with TSBPD off):
 //   announced, libsrt's sender re-sends a lost packet, or asks for its drop, only while no
 //   new one waits, and once the flow window is full behind the hole, nothing moves again.
+// - leaves pacing to the scheduler, which decides what each link carries: libsrt's
+//   live-mode default caps a connection at 1 Gbit/s, which spaces a burst's packets about
+//   10 us apart, and libsrt's send thread sleeps through each gap (a thread switch per
+//   packet: on a virtual machine the dearest part of sending one). The cap is 10 Gbit/s.
 // patches/libsrt/0003 makes a drop request drop the missing packets too (libsrt 1.5.1
 // dropped only those it had, leaving the hole for good).
 // patches/libsrt/0011 keeps a link moving when messages whose TTL passed before their first
@@ -34,10 +38,14 @@
 #include <srt/srt.h>
 
 #include <chrono>
+#include <cstdint>
 
 #include "common/result.h"
 
 namespace bondcast::srt {
+
+// libsrt's pacing rate of an adaptive link, bytes/s (SRTO_MAXBW): 10 Gbit/s, no pacing.
+inline constexpr std::int64_t kAdaptiveLinkMaxBandwidth = 1'250'000'000;
 
 // The sender's socket, before srt_connect.
 Status applyAdaptiveLinkSenderOptions(SRTSOCKET s);

@@ -399,5 +399,20 @@ TEST(AdaptiveLink, AMessageBehindALostOneIsReadAsSoonAsItArrives) {
   EXPECT_LE(held_back, 2 * st.pktRetransTotal + 10);
 }
 
+// libsrt paces a live connection at SRTO_MAXBW (1 Gbit/s by default: a packet every 10 us),
+// and its send thread sleeps through each gap. An adaptive link's is 10 Gbit/s: the
+// period libsrt reports is the 1360 bytes of a full packet at that rate, 1.1 us.
+TEST(AdaptiveLink, LibsrtDoesNotSpaceABurstsPacketsApart) {
+  LinkThroughEmulator link("delay=5ms", 8192);
+  for (int i = 0; i < 100; ++i)
+    sendIndexed(link.sender.get(), i, std::chrono::seconds(2));
+  SRT_TRACEBSTATS st{};
+  ASSERT_NE(srt_bstats(link.sender.get(), &st, 0), SRT_ERROR) << srt_getlasterror_str();
+  link.emulator->stop();
+  EXPECT_GT(st.usPktSndPeriod, 0.5);
+  EXPECT_LT(st.usPktSndPeriod, 2.0)
+      << "libsrt spaces a burst's packets " << st.usPktSndPeriod << " us apart";
+}
+
 }  // namespace
 }  // namespace bondcast::srt
