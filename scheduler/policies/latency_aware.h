@@ -43,6 +43,7 @@ class LatencyAwarePolicy final : public PolicyBase {
   std::optional<LinkId> earliestMeeting(const Packet& packet, std::optional<LinkId> except,
                                         Room room, TimePoint now) const;
   bool atRisk(const Option& primary, TimePoint now) const;
+  void rescueHoles(TimePoint now, std::vector<Resend>& out);  // step 7
   bool affordExtra(const Packet& packet) const;
   void addProbes(Decision& decision, TimePoint now);
   void sendDeferred(TimePoint now, std::vector<Resend>& out);

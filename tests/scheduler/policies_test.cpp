@@ -268,6 +268,49 @@ TEST(LatencyAware, ResendsWhatASilentLinkHoldsOnALinkWithRoomToSpare) {
   EXPECT_TRUE(run(off).empty());
 }
 
+// A slow, lossy link's hole: the copy its acknowledgements stop at, after a reported loss.
+// SRT repairs it a round trip (120 ms) at a time, and a second loss leaves no round trip
+// before the deadline; so once the fast link would only just make the deadline, the hole
+// (only the hole: the copies behind it may well have arrived) goes again there.
+TEST(LatencyAware, ResendsALossyLinksHoleWhenAnotherLinkCanOnlyJustMakeItsDeadline) {
+  // repaired_at: when link 1 acknowledges all four (never if 0).
+  auto run = [](std::int64_t repaired_at) {
+    SchedulerConfig config;
+    config.silence_resend_after = Micros::zero();  // the silent-link rescue apart
+    Fixture f("latency-aware", {{20, 10e6}, {120, 10e6}}, config, {5.0, 1.0});
+    for (std::uint64_t seq = 0; seq < 4; ++seq) {
+      EXPECT_EQ(f.pick(seq, at(0), at(300)), (Ids{1}));  // later but cheap, deadline far
+    }
+    LinkFeedback s = healthyStats(120, 10e6, 4);
+    s.lost_packets_total = 1;  // the first copy: NAKed
+    std::vector<Resend> resends;
+    // The sender's 10 ms ticks, up to when link 1, acknowledging nothing for two RTTs and
+    // more, would count as stalled (and what it holds would go again for that reason).
+    for (std::int64_t t = 10; t <= 270; t += 10) {
+      if (repaired_at > 0 && t >= repaired_at) {
+        s = healthyStats(120, 10e6, 0);
+        s.lost_packets_total = 1;
+      } else {
+        s.send_buffer_time = milliseconds(t);
+      }
+      f.s->onLinkStats(1, s, at(t));
+      for (Resend& r : f.s->takeResends(at(t))) {
+        EXPECT_GE(t, 260) << "seq " << r.packet.seq << " went again at " << t
+                          << " ms: its repair could still have come";
+        resends.push_back(std::move(r));
+      }
+    }
+    return resends;
+  };
+  const std::vector<Resend> resends = run(0);
+  ASSERT_EQ(resends.size(), 1u);
+  EXPECT_EQ(resends[0].packet.seq, 0u);
+  ASSERT_EQ(resends[0].links.size(), 1u);
+  EXPECT_EQ(resends[0].links[0], 0u);
+  // The repair acknowledged in time (one round trip and a bit after the loss): nothing.
+  EXPECT_TRUE(run(200).empty());
+}
+
 TEST(LatencyAware, ResendsWhatAFailedLinkStillHolds) {
   Fixture f("latency-aware", {{20, 10e6}, {40, 10e6}});
   for (std::uint64_t seq = 0; seq < 4; ++seq)
