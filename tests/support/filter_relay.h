@@ -18,6 +18,7 @@
 #include <cstring>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <thread>
 #include <utility>
@@ -83,6 +84,17 @@ class FilterRelay {
 
   std::uint16_t port() const { return port_; }
 
+  // Each held datagram the relay has sent on: its message index (messageIndex()) and how
+  // much later than its time it went (this machine may stop the relay's thread for a while).
+  struct Released {
+    std::optional<std::int32_t> index;
+    std::chrono::microseconds late{0};
+  };
+  std::vector<Released> released() const {
+    std::lock_guard lock(released_mu_);
+    return released_;
+  }
+
  private:
   using Clock = std::chrono::steady_clock;
 
@@ -96,6 +108,12 @@ class FilterRelay {
       while (!held_.empty() && held_.begin()->first <= now) {
         const std::vector<std::uint8_t>& d = held_.begin()->second;
         (void)::send(back_.get(), d.data(), d.size(), 0);  // UDP: loss is loss
+        {
+          std::lock_guard lock(released_mu_);
+          released_.push_back({messageIndex(d.data(), d.size()),
+                               std::chrono::duration_cast<std::chrono::microseconds>(
+                                   Clock::now() - held_.begin()->first)});
+        }
         held_.erase(held_.begin());
       }
       int timeout_ms = 20;  // so that stop_ is seen
@@ -136,6 +154,8 @@ class FilterRelay {
   Fd front_, back_;
   std::uint16_t port_ = 0;
   std::multimap<Clock::time_point, std::vector<std::uint8_t>> held_;  // the relay thread's
+  mutable std::mutex released_mu_;
+  std::vector<Released> released_;  // guarded by released_mu_
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };

@@ -240,17 +240,30 @@ TEST(SrtGroupRead, APacketOnlyOneMemberHoldsIsReadThoughThatMemberHasNotSaidItIs
   }
   reader.join();
 
+  // A trial whose message the relay let go more than 2 ms after its time (this machine
+  // stopped the relay's thread: seen 10-60 ms on the project's VM) reached A after B's
+  // next message was due: it tests the machine, not the group. It does not count.
+  std::set<int> void_trials;
+  for (const auto& r : a.released()) {
+    if (r.index && isTrialMessage(*r.index) && r.late > 2ms) {
+      void_trials.insert(*r.index);
+    }
+  }
   std::vector<int> trials_lost, others_lost;
   for (int i = 0; i < total; ++i) {
-    if (counts[i] == 0) {
+    if (counts[i] == 0 && !void_trials.contains(i)) {
       (isTrialMessage(i) ? trials_lost : others_lost).push_back(i);
     }
     EXPECT_LE(counts[i], 1) << "message " << i << " read twice";
   }
   std::cout << "messages sent " << total << ", trial messages never read " << trials_lost.size()
-            << " of " << kTrials << ", others never read " << others_lost.size() << "\n";
+            << " of " << kTrials - static_cast<int>(void_trials.size()) << " ("
+            << void_trials.size() << " let go late by the relay), others never read "
+            << others_lost.size() << "\n";
+  EXPECT_LE(void_trials.size(), static_cast<std::size_t>(kTrials / 2))
+      << "the relay let most trials go late: this machine was too busy to test";
   EXPECT_TRUE(trials_lost.empty())
-      << trials_lost.size() << " of " << kTrials
+      << trials_lost.size() << " of " << kTrials - void_trials.size()
       << " messages only member A held were never read, the first " << trials_lost.front();
   EXPECT_TRUE(others_lost.empty())
       << others_lost.size() << " other messages never read, the first " << others_lost.front();
