@@ -74,6 +74,12 @@ std::optional<LatencyAwarePolicy::Option> LatencyAwarePolicy::choosePrimary(cons
 std::optional<LinkId> LatencyAwarePolicy::earliestMeeting(const Packet& packet,
                                                           std::optional<LinkId> except, Room room,
                                                           TimePoint now) const {
+  const std::optional<Option> best = bestMeeting(packet, except, room, now);
+  return best ? std::optional<LinkId>(best->link) : std::nullopt;
+}
+
+std::optional<LatencyAwarePolicy::Option> LatencyAwarePolicy::bestMeeting(
+    const Packet& packet, std::optional<LinkId> except, Room room, TimePoint now) const {
   std::optional<Option> best;
   for (const LinkModel& link : models()) {
     if (!link.isUp() || link.id() == except) {
@@ -89,7 +95,7 @@ std::optional<LinkId> LatencyAwarePolicy::earliestMeeting(const Packet& packet,
       best = o;
     }
   }
-  return best ? std::optional<LinkId>(best->link) : std::nullopt;
+  return best;
 }
 
 // At risk: no room for a retransmission, or its link behaves unusually (send buffer
@@ -343,17 +349,15 @@ void LatencyAwarePolicy::rescueHoles(TimePoint now, std::vector<Resend>& out) {
       if (coveredElsewhere(record, id) || !canBorrow(record.packet, config().rescue_debt_bytes)) {
         break;
       }
-      const std::optional<LinkId> target =
-          earliestMeeting(record.packet, id, Room::kUnsaturated, now);
+      const std::optional<Option> target = bestMeeting(record.packet, id, Room::kUnsaturated, now);
       if (!target) {
         break;
       }
-      const Option o = evaluate(models()[*target], record.packet, now);
-      if (o.arrival + config().safety_margin + kLead < record.packet.deadline) {
+      if (target->arrival + config().safety_margin + kLead < record.packet.deadline) {
         break;  // not yet: its repair may still come in time
       }
       LinkSet targets;
-      targets.add(*target);
+      targets.add(target->link);
       credit_bytes_ -= record.packet.size_bytes;
       resendRecord(record, targets, now, out);
       break;

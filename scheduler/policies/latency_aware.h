@@ -42,6 +42,9 @@ class LatencyAwarePolicy final : public PolicyBase {
   enum class Room { kAny, kSpare, kUnsaturated };  // see earliestMeeting()
   std::optional<LinkId> earliestMeeting(const Packet& packet, std::optional<LinkId> except,
                                         Room room, TimePoint now) const;
+  // earliestMeeting()'s link with its expected arrival.
+  std::optional<Option> bestMeeting(const Packet& packet, std::optional<LinkId> except, Room room,
+                                    TimePoint now) const;
   bool atRisk(const Option& primary, TimePoint now) const;
   void rescueHoles(TimePoint now, std::vector<Resend>& out);  // step 7
   bool affordExtra(const Packet& packet) const;
