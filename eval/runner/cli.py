@@ -190,7 +190,11 @@ def sim_rows(tools, scenario, variant, duration, out_dir, failures):
 def summary_line(m):
     def f(key, fmt):
         return format(m[key], fmt) if m.get(key) is not None else "-"
-    return (f"  on time {f('on_time_pct', '.3f')}%  lost {f('lost_pct', '.3f')}%  "
+    stalls = (f" ({f('late_outside_stalls_pct', '.3f')}% outside {f('stalls', 'd')} stalls, "
+              f"the longest {f('longest_stall_ms', '.0f')} ms)"
+              if m.get("late_pct") and m.get("stalls") is not None else "")
+    return (f"  on time {f('on_time_pct', '.3f')}%  late {f('late_pct', '.3f')}%{stalls}  "
+            f"lost {f('lost_pct', '.3f')}%  "
             f"dup {f('duplicates_out', 'd')}  p99 {f('latency_p99_ms', '.0f')} ms  "
             f"gap {f('longest_gap_ms', '.0f')} ms  overhead {f('overhead_pct', '.1f')}%  "
             f"CPU {f('cpu_s_per_gbit', '.1f')} s/Gbit  ({m['wall_s']:.0f} s)")

@@ -10,6 +10,8 @@ Definitions (also in eval/RESULTS.md):
   what send_us means per mode);
 - on time: delivered with latency <= budget = SRT latency + the largest one-way link
   delay + 20 ms; late: delivered after that; lost: offered bytes never delivered;
+- late outside stalls: late, less the payloads that would have been on time but for the
+  spans in which this machine ran nothing (stalls.py: a witness per CPU);
 - longest gap: the longest time between two consecutive payloads written out (up to
   1 s before the input's end: the group modes release their last packets at close);
 - overhead: bytes the sender put on the links (UDP payload into the emulator, every
@@ -21,6 +23,8 @@ Definitions (also in eval/RESULTS.md):
 import csv
 import json
 import math
+
+from . import stalls
 
 BUDGET_SLACK_MS = 20
 RECOVERY_WINDOW_S = 10.0
@@ -93,6 +97,14 @@ def _deliveries(rows, epoch_us, offset_ms):
     return out
 
 
+def _late_through_stalls(d, latency_ms, budget_ms, stood_still):
+    """A late payload that would have been on time had the machine not stood still
+    between its playout time (send + latency) and its output (stalls.py)."""
+    due_us = d["arrival_us"] - (d["latency_ms"] - latency_ms) * 1000
+    stood_ms = stalls.overlap_us(stood_still, due_us, d["arrival_us"]) / 1000
+    return stood_ms > 0 and d["latency_ms"] - stood_ms <= budget_ms
+
+
 def missed_times(rows, delivered, epoch_us, latency_ms, budget_ms):
     """Times (s since the emulator's start) of payloads lost or late.
 
@@ -140,7 +152,9 @@ def compute(run, scenario, capacity_bps):
         return _without_packet_log(m, run, offered, capacity_bps)
     rows = read_packet_log(f"{run_dir}/packets.csv")
     delivered = _deliveries(rows, epoch_us, group_offset_ms(run, scenario))
-    seen, dups, unique_bytes, on_time_bytes = set(), 0, 0, 0
+    spans = stalls.read_spans(run_dir)
+    stood_still = stalls.merged(spans or [])
+    seen, dups, unique_bytes, on_time_bytes, late_through_stalls = set(), 0, 0, 0, 0
     for d in delivered:
         if d["seq"] in seen:
             dups += 1
@@ -149,6 +163,8 @@ def compute(run, scenario, capacity_bps):
         unique_bytes += d["bytes"]
         if d["latency_ms"] is None or d["latency_ms"] <= budget_ms:
             on_time_bytes += d["bytes"]
+        elif _late_through_stalls(d, run["latency_ms"], budget_ms, stood_still):
+            late_through_stalls += d["bytes"]
     if run["mode"] == "single":
         offered = _single_link_offered(m, delivered, unique_bytes, offered)
     offered = max(offered, unique_bytes)
@@ -165,6 +181,11 @@ def compute(run, scenario, capacity_bps):
         "delivered_bytes": unique_bytes,
         "on_time_pct": 100.0 * on_time_bytes / offered if offered else 0.0,
         "late_pct": 100.0 * (unique_bytes - on_time_bytes) / offered if offered else 0.0,
+        "late_outside_stalls_pct": None if spans is None or not offered else
+        100.0 * (unique_bytes - on_time_bytes - late_through_stalls) / offered,
+        "stalls": None if spans is None else len(spans),
+        "longest_stall_ms": None if spans is None else
+        max((b - a for a, b in spans), default=0) / 1000,
         "lost_pct": 100.0 * (offered - unique_bytes) / offered if offered else 100.0,
         "missed_payloads": len(missed),
         "duplicates_out": dups,

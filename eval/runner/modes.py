@@ -24,7 +24,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 
-from . import scenarios
+from . import scenarios, stalls
 from .procs import Procs, RunError, free_udp_port, wait_until_quiet
 
 CONNECT_S = 10.0
@@ -249,6 +249,10 @@ def run(tools, scenario, variant, mode, sample, media_s, run_dir):
     bound_s = media_s + 90
     started = time.monotonic()
     with Procs() as procs:
+        for cpu in sorted(os.sched_getaffinity(0)):  # stopped with the run's processes
+            procs.start(f"stall witness {cpu}",
+                        stalls.witness_argv(cpu, run_dir / f"stalls-cpu{cpu}.csv"),
+                        run_dir / f"stalls-cpu{cpu}.log")
         srtla_ref = mode == "srtla-ref"
         scheme = "srtla" if mode.startswith("srtla:") or srtla_ref else "srt"
         recv, recv_port = _start_receiver(procs, tools, variant, run_dir, bound_s, scheme)
