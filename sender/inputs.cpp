@@ -47,9 +47,10 @@ class Wakeup {
 // Reads from fd whenever it is readable; datagram or stream alike.
 class FdInput : public Input {
  public:
+  enum class Kind { kStream, kDatagrams };
   // Without its wakeup (no eventfd), stop() could not end a read: an error.
-  static Result<std::unique_ptr<Input>> create(Fd fd, std::string what) {
-    std::unique_ptr<FdInput> in(new FdInput(std::move(fd), std::move(what)));
+  static Result<std::unique_ptr<Input>> create(Fd fd, std::string what, Kind kind) {
+    std::unique_ptr<FdInput> in(new FdInput(std::move(fd), std::move(what), kind));
     if (!in->wakeup_.valid())
       return Error{"input " + in->what_ + ": eventfd: " + std::strerror(in->wakeup_.error())};
     return std::unique_ptr<Input>(std::move(in));
@@ -74,6 +75,8 @@ class FdInput : public Input {
         continue;
       if (got < 0)
         return Error{"reading " + what_ + ": " + std::strerror(errno)};
+      if (got == 0 && kind_ == Kind::kDatagrams)
+        continue;  // an empty datagram: nothing to send, and no end of input
       if (got == 0)
         return InputChunk{{}, true};
       buf.resize(static_cast<std::size_t>(got));
@@ -87,10 +90,12 @@ class FdInput : public Input {
   std::string describe() const override { return what_; }
 
  private:
-  FdInput(Fd fd, std::string what) : fd_(std::move(fd)), what_(std::move(what)) {}
+  FdInput(Fd fd, std::string what, Kind kind)
+      : fd_(std::move(fd)), what_(std::move(what)), kind_(kind) {}
 
   Fd fd_;
   std::string what_;
+  Kind kind_;
   Wakeup wakeup_;
   std::atomic<bool> stopped_{false};
 };
@@ -128,7 +133,7 @@ Result<std::unique_ptr<Input>> openUdp(const Uri& uri, const std::string& text) 
       return Error{"input '" + text + "': cannot join multicast group: " + std::strerror(errno)};
     }
   }
-  return FdInput::create(std::move(owner), text);
+  return FdInput::create(std::move(owner), text, FdInput::Kind::kDatagrams);
 }
 
 // srt://:PORT: waits for one caller (OBS, ffmpeg, a hardware encoder) at a time and
@@ -261,7 +266,7 @@ Result<std::unique_ptr<Input>> openInput(const InputOptions& o) {
     Fd in = Fd::dupOf(STDIN_FILENO);
     if (!in)
       return Error{std::string("input '-': stdin: ") + std::strerror(errno)};
-    return FdInput::create(std::move(in), "stdin");
+    return FdInput::create(std::move(in), "stdin", FdInput::Kind::kStream);
   }
   if (src == "testsrc")
     return openTestSource(o.bitrate_bps);

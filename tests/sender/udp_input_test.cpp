@@ -97,5 +97,36 @@ TEST(UdpInput, AWildcardInputHearsAnEncoderOnIpv4AndOnIpv6) {
   EXPECT_TRUE(got == want);
 }
 
+// An empty datagram carries nothing; it does not end the input (a read() of 0 bytes did:
+// one stray empty datagram to the encoder's port ended the stream).
+TEST(UdpInput, AnEmptyDatagramDoesNotEndTheInput) {
+  const std::uint16_t port = freePort();
+  InputOptions o;
+  o.source = "udp://@:" + std::to_string(port);
+  auto input = openInput(o);
+  ASSERT_TRUE(input) << input.error().message;
+  sendFrom(AF_INET, port, {});
+  const auto packet = tsPacket(0x22);
+  sendFrom(AF_INET, port, packet);
+  std::vector<std::uint8_t> got;
+  bool ended = false;
+  auto reader = std::async(std::launch::async, [&] {
+    while (got.size() < packet.size()) {
+      auto chunk = (*input)->read();
+      if (!chunk || chunk->end) {
+        ended = true;
+        return;
+      }
+      got.insert(got.end(), chunk->bytes.begin(), chunk->bytes.end());
+    }
+  });
+  const bool read = reader.wait_for(std::chrono::seconds(5)) == std::future_status::ready;
+  (*input)->stop();
+  reader.wait();
+  ASSERT_TRUE(read) << "the datagram after the empty one was not read within 5 s";
+  EXPECT_FALSE(ended) << "the input ended at the empty datagram";
+  EXPECT_EQ(got, packet);
+}
+
 }  // namespace
 }  // namespace bondcast::sender
