@@ -75,10 +75,12 @@ class FdInput : public Input {
         continue;
       if (got < 0)
         return Error{"reading " + what_ + ": " + std::strerror(errno)};
-      if (got == 0 && kind_ == Kind::kDatagrams)
+      if (got == 0 && kind_ == Kind::kDatagrams) {
         continue;  // an empty datagram: nothing to send, and no end of input
-      if (got == 0)
+      }
+      if (got == 0) {
         return InputChunk{{}, true};
+      }
       buf.resize(static_cast<std::size_t>(got));
       return InputChunk{std::move(buf), false};
     }
