@@ -13,6 +13,16 @@ Micros abs(Micros d) {
   return d < Micros::zero() ? -d : d;
 }
 
+// What a cumulative counter of libsrt's grew by since `seen`, which it then becomes. The
+// counters are per SRT connection: one lower than last seen is a new connection's (the
+// link reconnected), counted from 0. Keeping the old connection's total as the base left
+// a reconnected link's losses and loss reports unseen until the new totals passed it.
+std::uint64_t advance(std::uint64_t total, std::uint64_t& seen) {
+  const std::uint64_t delta = total >= seen ? total - seen : total;
+  seen = total;
+  return delta;
+}
+
 // Send times kept for the copies a link holds: more than libsrt's send buffer (8192).
 constexpr std::size_t kMaxHeldTimes = 16384;
 
@@ -66,6 +76,13 @@ LinkModel::Transition LinkModel::onStats(const LinkFeedback& stats, TimePoint no
   // Adaptive.CarriesTwelveMbit...), and its re-sent copies made the other link late.
   if (first || last_acked_delta_ > 0 || last_lost_delta_ > 0 || stats.send_buffer_packets == 0) {
     progress_at_ = now;
+    heard_at_ = now;
+  }
+  if (stats.nak_reports_total) {
+    counts_nak_reports_ = true;
+    if (advance(*stats.nak_reports_total, nak_reports_) > 0) {
+      heard_at_ = now;
+    }
   }
   sent_packets_at_stats_ = sent_packets_;
   sent_bytes_at_stats_ = sent_bytes_;
@@ -75,7 +92,7 @@ LinkModel::Transition LinkModel::onStats(const LinkFeedback& stats, TimePoint no
   resetQueue(stats, now);
   saturated_ = sojournDelay(now) > tuning_.ack_period;
 
-  if (state_ == LinkState::kUp && silentFor(now) > stallThreshold(now)) {
+  if (state_ == LinkState::kUp && unheardFor(now) > stallThreshold(now)) {
     state_ = LinkState::kStalled;
     return Transition::kFailed;
   }
@@ -128,9 +145,7 @@ Micros LinkModel::trendRtt(TimePoint now) const {
 }
 
 void LinkModel::updateLoss(const LinkFeedback& stats) {
-  last_lost_delta_ =
-      stats.lost_packets_total > lost_total_ ? stats.lost_packets_total - lost_total_ : 0;
-  lost_total_ = std::max(lost_total_, stats.lost_packets_total);
+  last_lost_delta_ = advance(stats.lost_packets_total, lost_total_);
   const std::uint64_t sent = sent_packets_ - sent_packets_at_stats_;
   if (sent + last_lost_delta_ > 0) {
     double sample = static_cast<double>(last_lost_delta_) /
@@ -142,10 +157,7 @@ void LinkModel::updateLoss(const LinkFeedback& stats) {
 // Bytes that left the send buffer since the last reading, less those dropped as too
 // late, over the time between readings: what the link delivered.
 void LinkModel::updateDeliveryRate(const LinkFeedback& stats, TimePoint now) {
-  const std::uint64_t dropped = stats.dropped_packets_total > dropped_total_
-                                    ? stats.dropped_packets_total - dropped_total_
-                                    : 0;
-  dropped_total_ = std::max(dropped_total_, stats.dropped_packets_total);
+  const std::uint64_t dropped = advance(stats.dropped_packets_total, dropped_total_);
   const double mean_packet =
       sent_packets_ ? static_cast<double>(sent_bytes_) / static_cast<double>(sent_packets_) : 0;
   const double left =
@@ -358,8 +370,23 @@ std::uint64_t LinkModel::unackedBytes() const {
   return send_buffer_bytes_ + (sent_bytes_ - sent_bytes_at_stats_);
 }
 
-Micros LinkModel::stallThreshold(TimePoint /*now*/) const {
-  return srtt_ + rtt_var_ * 4 + tuning_.stall_margin;
+Micros LinkModel::stallThreshold(TimePoint now) const {
+  const Micros usual = srtt_ + rtt_var_ * 4 + tuning_.stall_margin;
+  const double drained_bytes = bandwidthBps() / 8.0 * seconds(tuning_.drained_queue);
+  if (counts_nak_reports_ && queuedBytes(now) < drained_bytes) {
+    return std::min(usual, lossReportInterval() + tuning_.stall_margin);
+  }
+  return usual;
+}
+
+// libsrt's receiver (checkNAKTimer, live mode) repeats its loss list every (RTT + 4 x RTT
+// variation) / 2, at least 20 ms apart.
+Micros LinkModel::lossReportInterval() const {
+  return std::max<Micros>(std::chrono::milliseconds(20), (srtt_ + rtt_var_ * 4) / 2);
+}
+
+Micros LinkModel::unheardFor(TimePoint now) const {
+  return std::min(silentFor(now), duration_cast<Micros>(now - heard_at_));
 }
 
 // The oldest held copy is overdue once it is older than the base RTT and two ACK periods;

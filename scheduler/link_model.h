@@ -39,6 +39,11 @@ struct LinkModelTuning {
   // rtt_trend_lead to read the queue as the latest sample saw it.
   Micros rtt_trend_window{std::chrono::milliseconds(20)};
   Micros rtt_trend_lead{std::chrono::milliseconds(50)};
+  // A link whose feedback counts loss reports (LinkFeedback::nak_reports_total), with
+  // less than drained_queue of its own queue left by the sender's estimate, is stalled
+  // once nothing at all has come back for longer than the receiver's loss-report
+  // interval and stall_margin (stallThreshold).
+  Micros drained_queue{std::chrono::milliseconds(5)};
 };
 
 class LinkModel {
@@ -130,7 +135,19 @@ class LinkModel {
   // (the old rule, oldest copy older than two RTTs, took a loaded link for dead, and one
   // that went dark for dead only after 3 RTTs when it lost packets too: real demo runs
   // lost up to 683 payloads when a 125 ms link went dark at 300 ms of latency).
+  // Where the feedback counts loss reports, silence is measured against them too
+  // (unheardFor), and a link with its own queue drained is stalled once silent for one
+  // loss-report interval and the margin, half an RTT sooner: SRT's receiver repeats its
+  // loss list that often while a repair is due, so a live link repairing a loss is not
+  // silent that long, and one with nothing queued has no queue to explain the silence.
+  // Waiting out the other half RTT left a 120 ms link's copies, held when it went dark,
+  // too little time to go again (the demo's cell-B at 10 s; docs/playout.md).
   Micros stallThreshold(TimePoint now) const;
+  // silentFor, less what a loss report heard since shows: how long nothing at all came
+  // back from the link. The same as silentFor where the feedback counts no loss reports.
+  Micros unheardFor(TimePoint now) const;
+  // How often the receiver repeats its loss list while it holds one (libsrt).
+  Micros lossReportInterval() const;
   // Older than usual but not yet stalled: copies sent now are at risk.
   bool isSuspect(TimePoint now) const;
   // How long the oldest copy the link holds has been overdue (older than the base RTT and
@@ -157,6 +174,7 @@ class LinkModel {
   Micros rtt_var_{0};
   TimePoint rtt_changed_at_{};  // when srtt_ last moved (it freezes without ACKs)
   TimePoint progress_at_{};     // last reading that acknowledged a copy (or held none)
+  TimePoint heard_at_{};        // ... or that showed a loss report heard
   bool have_rtt_ = false;
   WindowedMin<Micros, TimePoint, Micros> min_rtt_;         // this window and the one before
   std::deque<std::pair<TimePoint, Micros>> rtt_readings_;  // the last rtt_trend_window
@@ -184,6 +202,8 @@ class LinkModel {
   std::uint64_t sent_at_up_ = 0;  // sent_packets_ when the link last came up
   std::uint64_t last_acked_delta_ = 0;
   std::uint64_t lost_total_ = 0;
+  std::uint64_t nak_reports_ = 0;
+  bool counts_nak_reports_ = false;  // the feedback has nak_reports_total
   std::uint64_t last_lost_delta_ = 0;
   double loss_rate_ = 0;
   bool ever_lost_ = false;

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -89,12 +90,16 @@ struct LinkConfig {
 // Feedback for one link, as srt_bistats(member, &st, 1, 1) reports it at the time of
 // the call. Cumulative counters are totals since the connection started.
 struct LinkFeedback {
-  Micros rtt{0};                                  // msRTT: smoothed RTT (freezes on a dead link)
-  std::uint64_t send_buffer_bytes = 0;            // byteSndBuf: sent, not yet acknowledged
-  std::uint64_t send_buffer_packets = 0;          // pktSndBuf
-  Micros send_buffer_time{0};                     // msSndBuf: age span of the send buffer
-  std::uint64_t flight_packets = 0;               // pktFlightSize
-  std::uint64_t lost_packets_total = 0;           // pktSndLossTotal (reported by NAKs)
+  Micros rtt{0};                          // msRTT: smoothed RTT (freezes on a dead link)
+  std::uint64_t send_buffer_bytes = 0;    // byteSndBuf: sent, not yet acknowledged
+  std::uint64_t send_buffer_packets = 0;  // pktSndBuf
+  Micros send_buffer_time{0};             // msSndBuf: age span of the send buffer
+  std::uint64_t flight_packets = 0;       // pktFlightSize
+  std::uint64_t lost_packets_total = 0;   // pktSndLossTotal (reported by NAKs)
+  // pktRecvNAKTotal: loss reports heard, repeats included (libsrt's receiver repeats its
+  // loss list every (RTT + 4 x RTT variation) / 2, at least 20 ms, while a loss waits);
+  // unset where the feedback has no such count (SRTLA links).
+  std::optional<std::uint64_t> nak_reports_total;
   std::uint64_t retransmitted_packets_total = 0;  // pktRetransTotal
   std::uint64_t dropped_packets_total = 0;        // pktSndDropTotal (too late to send)
   double bandwidth_bps = 0;  // mbpsBandwidth * 1e6: link capacity estimate; 0 = unknown

@@ -70,6 +70,7 @@ sched::LinkFeedback feedbackFrom(const SRT_TRACEBSTATS& st) {
   f.send_buffer_time = milliseconds(std::max(st.msSndBuf, 0));
   f.flight_packets = static_cast<std::uint64_t>(std::max(st.pktFlightSize, 0));
   f.lost_packets_total = static_cast<std::uint64_t>(std::max(st.pktSndLossTotal, 0));
+  f.nak_reports_total = static_cast<std::uint64_t>(std::max(st.pktRecvNAKTotal, 0));
   f.retransmitted_packets_total = static_cast<std::uint64_t>(std::max(st.pktRetransTotal, 0));
   f.dropped_packets_total = static_cast<std::uint64_t>(std::max(st.pktSndDropTotal, 0));
   f.bandwidth_bps = st.mbpsBandwidth * 1e6;
@@ -377,9 +378,9 @@ void AdaptiveSender::pollLink(Link& link, sched::TimePoint now) {
   const bool up = model.state() == LinkState::kUp;
   if (was_up && !up) {
     spdlog::info(
-        "link {}: stalled (nothing acknowledged for {} ms, RTT {} ms); re-sending its "
-        "overdue copies on the others",
-        link.spec.text, model.silentFor(now).count() / 1000, model.srtt().count() / 1000);
+        "link {}: stalled (nothing heard for {} ms, RTT {} ms); re-sending its overdue "
+        "copies on the others",
+        link.spec.text, model.unheardFor(now).count() / 1000, model.srtt().count() / 1000);
   } else if (!was_up && up) {
     spdlog::info("link {}: acknowledging again", link.spec.text);
   }

@@ -12,12 +12,13 @@
 namespace bondcast::sim {
 
 enum class EventKind : std::uint8_t {
-  kEmit,     // the source produces frame/packet `a`
-  kArrival,  // link copy `a` reaches the receiver
-  kNak,      // the sender learns link copy `a` was lost
-  kAck,      // the sender learns copies below `a` arrived; `b` = the receiver's RTT, `x` = bw
-  kAckAck,   // the receiver gets the reply to its ACK sent at `b` (an RTT sample)
-  kTick,     // periodic: receivers acknowledge, senders report stats to the scheduler
+  kEmit,       // the source produces frame/packet `a`
+  kArrival,    // link copy `a` reaches the receiver
+  kNak,        // the sender learns link copy `a` was lost
+  kNakReport,  // the sender hears the receiver's periodic loss report (no copy named)
+  kAck,        // the sender learns copies below `a` arrived; `b` = the receiver's RTT, `x` = bw
+  kAckAck,     // the receiver gets the reply to its ACK sent at `b` (an RTT sample)
+  kTick,       // periodic: receivers acknowledge, senders report stats to the scheduler
 };
 
 struct Event {

@@ -71,6 +71,9 @@ class Simulator {
       case EventKind::kNak:
         links_[e.link]->onNak(e.a, e.t_us);
         break;
+      case EventKind::kNakReport:
+        links_[e.link]->onNakReport();
+        break;
       case EventKind::kAck:
         links_[e.link]->onAck(e.a, e.b, e.x, e.t_us);
         break;

@@ -70,6 +70,7 @@ void SrtLink::sendNak(std::uint64_t copy, SimTime now_us) {
 }
 
 void SrtLink::onNak(std::uint64_t copy, SimTime now_us) {
+  ++nak_reports_;
   Copy& c = copies_[copy];
   if (c.done)
     return;
@@ -121,11 +122,19 @@ void SrtLink::receiverTick(SimTime now_us) {
          (copies_[rcv_next_].received || copies_[rcv_next_].expires_us < now_us)) {
     ++rcv_next_;
   }
+  bool loss_listed = false;
   for (std::uint64_t i = rcv_next_; i < rcv_highest_; ++i) {
     const Copy& c = copies_[i];
-    if (!c.received && c.expires_us >= now_us && now_us - c.last_nak_us >= nakInterval()) {
-      sendNak(i, now_us);
+    if (!c.received && c.expires_us >= now_us) {
+      loss_listed = true;
+      if (now_us - c.last_nak_us >= nakInterval())
+        sendNak(i, now_us);
     }
+  }
+  if (loss_listed && now_us - rcv_reported_us_ >= reportInterval()) {
+    rcv_reported_us_ = now_us;
+    if (!path_.downAt(now_us))
+      events_.push(now_us + path_.revDelayUs(), EventKind::kNakReport, index_);
   }
   if (!rcv_new_data_ || path_.downAt(now_us))
     return;
@@ -155,6 +164,7 @@ sched::LinkFeedback SrtLink::stats() const {
     s.send_buffer_time = sched::Micros(copies_.back().sent_us - copies_[snd_oldest_].sent_us);
   }
   s.lost_packets_total = lost_;
+  s.nak_reports_total = nak_reports_;
   s.retransmitted_packets_total = retransmitted_;
   s.dropped_packets_total = 0;  // libsrt counts no TTL drop in pktSndDrop
   s.bandwidth_bps = bandwidth_bps_;

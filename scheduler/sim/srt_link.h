@@ -46,6 +46,7 @@ class SrtLink {
   // probe_bps > 0: the copy was a capacity probe and measured that.
   void onArrival(std::uint64_t copy, double probe_bps, SimTime now_us);
   void onNak(std::uint64_t copy, SimTime now_us);
+  void onNakReport() { ++nak_reports_; }
   void onAck(std::uint64_t ack, SimTime rtt_us, double bandwidth_bps, SimTime now_us);
   void onAckAck(SimTime ack_sent_us, SimTime now_us);
   // Every stats period: the receiver acknowledges and re-reports losses.
@@ -72,6 +73,13 @@ class SrtLink {
   void finish(Copy& c);  // the sender stops holding it
   // SRT re-reports a loss about once per RTT (at least 20 ms apart).
   SimTime nakInterval() const { return srtt_us_ + srtt_us_ / 2 + 20'000; }
+  // libsrt's receiver sends its whole loss list every (RTT + 4 x RTT variation) / 2, at
+  // least 20 ms apart, while it is not empty (checkNAKTimer, live mode); this receiver
+  // keeps no RTT variation. The sender counts these packets; what it re-sends is still
+  // modelled per copy (nakInterval). Not modelled: libsrt works the interval out only when
+  // it first repeats a report, from 300 ms, so a connection's first loss is repeated
+  // after 300 ms (tests/common/srt/adaptive_link_test.cpp).
+  SimTime reportInterval() const { return std::max<SimTime>(20'000, rcv_srtt_us_ / 2); }
 
   std::uint32_t index_;
   LinkSim path_;
@@ -86,6 +94,7 @@ class SrtLink {
   std::uint64_t held_bytes_ = 0;
   SimTime srtt_us_ = 100'000;  // libsrt's default until the first measurement
   std::uint64_t lost_ = 0;
+  std::uint64_t nak_reports_ = 0;  // loss report packets heard (pktRecvNAKTotal)
   std::uint64_t retransmitted_ = 0;
   double bandwidth_bps_ = 0;
 
@@ -95,6 +104,7 @@ class SrtLink {
   std::uint64_t rcv_next_ = 0;     // first copy neither received nor given up
   std::uint64_t rcv_highest_ = 0;  // one past the highest copy received
   bool rcv_new_data_ = false;
+  SimTime rcv_reported_us_ = 0;    // when the last periodic loss report went
   std::deque<double> bw_samples_;  // last 16 capacity probes (median filter, like SRT)
 };
 

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+
 #include "fake_link.h"
 
 namespace bondcast::sched {
@@ -261,6 +263,94 @@ TEST(LinkModel, ALossReportIsNotSilence) {
     }
     EXPECT_EQ(stalled, !reports) << (reports ? "with" : "without") << " loss reports";
   }
+}
+
+// A 120 ms link (the demo's cell-B) goes dark holding 20 copies it sent at once, its own
+// queue drained 21 ms later. Returns when it was stalled, in ms after the copies left (0:
+// not by 600 ms). `reports`: the feedback's loss-report count, if it has one; while
+// `repairing`, the receiver's loss reports keep coming every 50 ms.
+int stalledAfterGoingDark(std::optional<std::uint64_t> reports, bool repairing = false) {
+  LinkModel link = upLink();
+  LinkFeedback s = healthyStats(120, 10e6);
+  s.nak_reports_total = reports;
+  settle(link, s, -200);
+  for (int i = 0; i < 20; ++i) {
+    link.onSent(1316, at(0));
+  }
+  s.send_buffer_packets = 20;
+  s.send_buffer_bytes = 20 * 1316;
+  s.flight_packets = 20;
+  for (int t = 10; t <= 600; t += 10) {
+    if (repairing && t % 50 == 0) {
+      ++*s.nak_reports_total;
+    }
+    if (link.onStats(s, at(t)) == LinkModel::Transition::kFailed) {
+      return t;
+    }
+  }
+  return 0;
+}
+
+// Its oldest copy is due at 140 ms (base RTT and two ACK periods). Where the feedback
+// counts loss reports, nothing heard for one loss-report interval (half its 120 ms RTT) and
+// the 30 ms margin more stalls it, half a round trip sooner than the usual threshold (RTT,
+// its variation and the margin: 150 ms), which feedback without the count keeps. A link
+// that keeps reporting a loss is repairing it and stays up.
+TEST(LinkModel, ALinkHeardFromNoMoreWithItsQueueDrainedIsStalledAfterALossReportInterval) {
+  const int counted = stalledAfterGoingDark(0);
+  EXPECT_GE(counted, 140 + 60 + 30) << "stalled before the loss-report interval and margin";
+  EXPECT_LE(counted, 140 + 60 + 30 + 20);
+  const int uncounted = stalledAfterGoingDark(std::nullopt);
+  EXPECT_GE(uncounted, 140 + 150);
+  EXPECT_LE(uncounted, 140 + 150 + 20);
+  EXPECT_EQ(stalledAfterGoingDark(0, true), 0) << "a link reporting a loss was stalled";
+}
+
+// A queue explains a silence: a link whose RTT showed 100 ms of queue when it went quiet
+// (220 ms against its base 120 ms) keeps the usual threshold, and is stalled later than
+// the drained one above.
+TEST(LinkModel, ALinkWhoseRttShowsAQueueWaitsTheUsualThreshold) {
+  LinkModel link = upLink();
+  LinkFeedback s = healthyStats(120, 10e6);
+  s.nak_reports_total = 0;
+  settle(link, s, -200);
+  for (int i = 0; i < 20; ++i) {
+    link.onSent(1316, at(0));
+  }
+  s.rtt = milliseconds(220);
+  s.send_buffer_packets = 20;
+  s.send_buffer_bytes = 20 * 1316;
+  s.flight_packets = 20;
+  int t = 10;
+  for (; t <= 600; t += 10) {
+    if (link.onStats(s, at(t)) == LinkModel::Transition::kFailed) {
+      break;
+    }
+  }
+  EXPECT_GT(t, 140 + 60 + 30 + 20);
+  EXPECT_GE(milliseconds(t - 140), link.stallThreshold(at(t))) << "stalled before its threshold";
+  EXPECT_LE(t, 600) << "never stalled";
+}
+
+// libsrt's totals are per connection. After a reconnect they start again from 0, and
+// what the new connection counts is seen from its first loss, not once its totals pass the
+// old connection's.
+TEST(LinkModel, TotalsThatStartAgainAreANewConnectionsCountedFromZero) {
+  LinkModel link = upLink();
+  LinkFeedback s = healthyStats(40, 10e6);
+  s.lost_packets_total = 50;
+  s.nak_reports_total = 80;
+  settle(link, s, -100);
+  EXPECT_EQ(link.setState(LinkState::kDown, at(0)), LinkModel::Transition::kFailed);
+  EXPECT_EQ(link.setState(LinkState::kUp, at(1000)), LinkModel::Transition::kRecovered);
+  s.lost_packets_total = 0;
+  s.nak_reports_total = 0;
+  link.onStats(s, at(1010));
+  EXPECT_EQ(link.lastLostPackets(), 0u);
+  s.lost_packets_total = 2;
+  link.onStats(s, at(1020));
+  EXPECT_EQ(link.lastLostPackets(), 2u);
+  EXPECT_TRUE(link.lostRecently(at(1020)));
 }
 
 TEST(LinkModel, CallerStatesOverrideAndReportTransitions) {

@@ -11,6 +11,7 @@
 #include "scheduler/factory.h"
 #include "scheduler/sim/link_sim.h"
 #include "scheduler/sim/simulator.h"
+#include "scheduler/sim/srt_link.h"
 #include "tests/support/scenario_files.h"
 #include "tests/support/shared_dir.h"
 
@@ -321,6 +322,76 @@ TEST(Simulator, ADeadLinkLosesWhatItCarriesAndIdealBroadcastDoesNot) {
   // for a tenth of the run) re-sent until it arrives: links drop nothing.
   EXPECT_GE(ideal->overhead(), 1.0);
   EXPECT_LE(ideal->overhead(), 1.2);
+}
+
+// libsrt's receiver repeats its loss list (about every half RTT) while a loss waits: a
+// link repairing a loss is heard from although its acknowledgements stand still. Copies
+// every ms for 200 ms over a 50 ms link dark from 100 to 110 ms: the copies sent meanwhile
+// are lost, reported, re-sent and delivered; the reports stop once they are.
+TEST(SrtLink, AReceiverKeepsReportingALossUntilItIsRepairedAndThenStops) {
+  LinkSpec spec;
+  spec.rate_bps = 10e6;
+  spec.delay = std::chrono::milliseconds(50);
+  spec.rev_delay = std::chrono::milliseconds(50);
+  spec.outages = {{std::chrono::milliseconds(100), std::chrono::milliseconds(110)}};
+  EventQueue events;
+  std::uint64_t delivered = 0;
+  SimTime all_delivered_us = -1;
+  SrtLink link(0, spec, 1, false, events, [&](std::uint64_t, SimTime at_us) {
+    if (++delivered == 200) {
+      all_delivered_us = at_us;
+    }
+  });
+  for (std::uint64_t ms = 0; ms < 200; ++ms) {
+    events.push(static_cast<SimTime>(ms) * 1000, EventKind::kEmit, 0, ms);
+  }
+  events.push(0, EventKind::kTick);
+  int naks = 0;
+  int reports = 0;
+  SimTime last_report_us = -1;
+  while (!events.empty()) {
+    const Event e = events.pop();
+    if (e.t_us > 1'000'000) {
+      break;
+    }
+    switch (e.kind) {
+      case EventKind::kEmit:
+        link.send(e.a, 1316, 1'000'000, e.t_us);
+        break;
+      case EventKind::kArrival:
+        link.onArrival(e.a, e.x, e.t_us);
+        break;
+      case EventKind::kNak:
+        ++naks;
+        link.onNak(e.a, e.t_us);
+        break;
+      case EventKind::kNakReport:
+        ++reports;
+        last_report_us = e.t_us;
+        link.onNakReport();
+        break;
+      case EventKind::kAck:
+        link.onAck(e.a, e.b, e.x, e.t_us);
+        break;
+      case EventKind::kAckAck:
+        link.onAckAck(e.b, e.t_us);
+        break;
+      case EventKind::kTick:
+        link.tick(e.t_us);
+        events.push(e.t_us + 10'000, EventKind::kTick);
+        break;
+    }
+  }
+  EXPECT_EQ(link.path().counters().outage_losses, 10u);
+  ASSERT_EQ(delivered, 200u);
+  EXPECT_GE(naks, 10);
+  EXPECT_GE(reports, 1) << "no loss report while the loss waited";
+  // The last report left before the repair arrived: it reaches the sender a return trip
+  // (50 ms) and a tick (10 ms) later at most.
+  EXPECT_LE(last_report_us, all_delivered_us + 60'000);
+  const auto heard = link.stats().nak_reports_total;
+  ASSERT_TRUE(heard.has_value());
+  EXPECT_EQ(*heard, static_cast<std::uint64_t>(naks + reports));
 }
 
 TEST(Simulator, ReportsEveryBoundInJson) {

@@ -16,11 +16,13 @@
 //   its hole, acknowledged past, for good.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstring>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -397,6 +399,74 @@ TEST(AdaptiveLink, AMessageBehindALostOneIsReadAsSoonAsItArrives) {
   // Each lost message is late by its repair's round trip; without the patch every
   // message behind it (about 40 per loss here) was too.
   EXPECT_LE(held_back, 2 * st.pktRetransTotal + 10);
+}
+
+// A link whose acknowledgements stand still at a loss is still heard from: while the loss
+// waits, libsrt's receiver repeats its loss list every (RTT + 4 x RTT variation) / 2, at
+// least 20 ms apart, and the sender counts each report in pktRecvNAKTotal. The scheduler
+// tells a live link from a dead one by them (LinkModel::unheardFor). libsrt works that
+// interval out when it first repeats a report, and starts from 300 ms: a connection's
+// first loss is repeated after 300 ms, later ones as above. Over a 10 ms link, message 50
+// and every re-send of it are dropped for 400 ms, then message 150 and its re-sends for
+// 200 ms; each loss's reports are counted while it waits.
+TEST(AdaptiveLink, WhileALossWaitsForItsRepairTheReceiverKeepsReportingIt) {
+  struct Withheld {
+    std::int32_t index;
+    std::chrono::milliseconds span;
+    std::optional<Clock::time_point> first_seen;  // the relay thread's
+  };
+  std::array<Withheld, 2> withheld{{{50, 400ms, {}}, {150, 200ms, {}}}};
+  LinkThroughEmulator link("delay=10ms", 8192, [&](const std::uint8_t* d, std::size_t size) {
+    const std::optional<std::int32_t> index = test::messageIndex(d, size);
+    for (Withheld& w : withheld) {
+      if (index && *index == w.index) {
+        const auto now = Clock::now();
+        w.first_seen = w.first_seen.value_or(now);
+        return now - *w.first_seen < w.span;
+      }
+    }
+    return false;
+  });
+  ASSERT_TRUE(link.relay);
+  const int read_timeout_ms = 100;
+  ASSERT_TRUE(setOption(link.accepted.get(), SRTO_RCVTIMEO, read_timeout_ms, "read timeout"));
+  constexpr int kCount = 250;  // one every 5 ms: 1.25 s
+  std::set<int> received;      // the reader's
+  std::atomic<bool> sending{true};
+  std::atomic<int> count{0};
+  std::thread reader = readIndexes(
+      link.accepted.get(), sending, [&] { return count >= kCount; },
+      [&](int index) {
+        received.insert(index);
+        count = static_cast<int>(received.size());
+      });
+  auto reportsHeard = [&] {
+    SRT_TRACEBSTATS st{};
+    srt_bistats(link.sender.get(), &st, 0, 1);
+    return st.pktRecvNAKTotal;
+  };
+  int before_second = 0;
+  auto next = Clock::now();
+  for (int i = 0; i < kCount; ++i) {
+    if (i == 145) {  // between the two: message 50 repaired, 150 not yet sent
+      before_second = reportsHeard();
+    }
+    sendIndexed(link.sender.get(), i, 2s);
+    next += 5ms;
+    std::this_thread::sleep_until(next);  // pacing like a live source, not a wait
+  }
+  sending = false;
+  reader.join();
+  const int after = reportsHeard();
+  link.emulator->stop();
+  std::cout << "loss reports heard: " << before_second << " for the first loss, "
+            << after - before_second << " for the second\n";
+  EXPECT_EQ(count, kCount);
+  // The first: the report when the loss is found, then one about 300 ms later and every
+  // 20-30 ms after; the second: one when found and then every 20-30 ms (about 8). Without
+  // the repeats: 1 and 1.
+  EXPECT_GE(before_second, 3);
+  EXPECT_GE(after - before_second, 4);
 }
 
 // libsrt paces a live connection at SRTO_MAXBW (1 Gbit/s by default: a packet every 10 us),
