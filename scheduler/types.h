@@ -78,8 +78,9 @@ class LinkSet {
 
 // A link's state (common/link_state.h): kConnecting, kUp and kDown are set by the caller
 // (SRT connection events); kStalled is derived by the link model from feedback (nothing
-// acknowledged for a round trip and more: the RTT freezes on a dead SRT link and loss stays
-// 0). The model never uses kIdle or kBroken.
+// acknowledged and no loss report heard for a round trip and more, or for half of one once
+// its own queue has drained: the RTT freezes on a dead SRT link and loss stays 0;
+// LinkModel::stallThreshold). The model never uses kIdle or kBroken.
 
 // What the user says about a link.
 struct LinkConfig {

@@ -127,14 +127,16 @@ void SrtLink::receiverTick(SimTime now_us) {
     const Copy& c = copies_[i];
     if (!c.received && c.expires_us >= now_us) {
       loss_listed = true;
-      if (now_us - c.last_nak_us >= nakInterval())
+      if (now_us - c.last_nak_us >= nakInterval()) {
         sendNak(i, now_us);
+      }
     }
   }
   if (loss_listed && now_us - rcv_reported_us_ >= reportInterval()) {
     rcv_reported_us_ = now_us;
-    if (!path_.downAt(now_us))
+    if (!path_.downAt(now_us)) {
       events_.push(now_us + path_.revDelayUs(), EventKind::kNakReport, index_);
+    }
   }
   if (!rcv_new_data_ || path_.downAt(now_us))
     return;

@@ -278,7 +278,7 @@ int stalledAfterGoingDark(std::optional<std::uint64_t> reports, bool repairing =
     link.onSent(1316, at(0));
   }
   s.send_buffer_packets = 20;
-  s.send_buffer_bytes = 20 * 1316;
+  s.send_buffer_bytes = 20 * 1316ULL;
   s.flight_packets = 20;
   for (int t = 10; t <= 600; t += 10) {
     if (repairing && t % 50 == 0) {
@@ -319,7 +319,7 @@ TEST(LinkModel, ALinkWhoseRttShowsAQueueWaitsTheUsualThreshold) {
   }
   s.rtt = milliseconds(220);
   s.send_buffer_packets = 20;
-  s.send_buffer_bytes = 20 * 1316;
+  s.send_buffer_bytes = 20 * 1316ULL;
   s.flight_packets = 20;
   int t = 10;
   for (; t <= 600; t += 10) {
