@@ -374,15 +374,9 @@ Micros LinkModel::stallThreshold(TimePoint now) const {
   const Micros usual = srtt_ + rtt_var_ * 4 + tuning_.stall_margin;
   const double drained_bytes = bandwidthBps() / 8.0 * seconds(tuning_.drained_queue);
   if (counts_nak_reports_ && queuedBytes(now) < drained_bytes) {
-    return std::min(usual, lossReportInterval() + tuning_.stall_margin);
+    return std::min(usual, lossReportInterval(srtt_, rtt_var_) + tuning_.stall_margin);
   }
   return usual;
-}
-
-// libsrt's receiver (checkNAKTimer, live mode) repeats its loss list every (RTT + 4 x RTT
-// variation) / 2, at least 20 ms apart.
-Micros LinkModel::lossReportInterval() const {
-  return std::max<Micros>(std::chrono::milliseconds(20), (srtt_ + rtt_var_ * 4) / 2);
 }
 
 Micros LinkModel::unheardFor(TimePoint now) const {

@@ -146,8 +146,6 @@ class LinkModel {
   // silentFor, less what a loss report heard since shows: how long nothing at all came
   // back from the link. The same as silentFor where the feedback counts no loss reports.
   Micros unheardFor(TimePoint now) const;
-  // How often the receiver repeats its loss list while it holds one (libsrt).
-  Micros lossReportInterval() const;
   // Older than usual but not yet stalled: copies sent now are at risk.
   bool isSuspect(TimePoint now) const;
   // How long the oldest copy the link holds has been overdue (older than the base RTT and

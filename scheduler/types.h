@@ -3,6 +3,7 @@
 // feedback a sender reads from libsrt (srt_bistats) for each link.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstddef>
@@ -97,13 +98,18 @@ struct LinkFeedback {
   Micros send_buffer_time{0};             // msSndBuf: age span of the send buffer
   std::uint64_t flight_packets = 0;       // pktFlightSize
   std::uint64_t lost_packets_total = 0;   // pktSndLossTotal (reported by NAKs)
-  // pktRecvNAKTotal: loss reports heard, repeats included (libsrt's receiver repeats its
-  // loss list every (RTT + 4 x RTT variation) / 2, at least 20 ms, while a loss waits);
-  // unset where the feedback has no such count (SRTLA links).
+  // pktRecvNAKTotal: loss reports heard, repeats included (lossReportInterval); unset
+  // where the feedback has no such count (SRTLA links).
   std::optional<std::uint64_t> nak_reports_total;
   std::uint64_t retransmitted_packets_total = 0;  // pktRetransTotal
   std::uint64_t dropped_packets_total = 0;        // pktSndDropTotal (too late to send)
   double bandwidth_bps = 0;  // mbpsBandwidth * 1e6: link capacity estimate; 0 = unknown
 };
+
+// How often libsrt's receiver repeats its loss list while it holds one (checkNAKTimer, live
+// mode): every (RTT + 4 x RTT variation) / 2, at least 20 ms apart.
+inline Micros lossReportInterval(Micros rtt, Micros rtt_var) {
+  return std::max<Micros>(std::chrono::milliseconds(20), (rtt + rtt_var * 4) / 2);
+}
 
 }  // namespace bondcast::sched

@@ -73,13 +73,15 @@ class SrtLink {
   void finish(Copy& c);  // the sender stops holding it
   // SRT re-reports a loss about once per RTT (at least 20 ms apart).
   SimTime nakInterval() const { return srtt_us_ + srtt_us_ / 2 + 20'000; }
-  // libsrt's receiver sends its whole loss list every (RTT + 4 x RTT variation) / 2, at
-  // least 20 ms apart, while it is not empty (checkNAKTimer, live mode); this receiver
-  // keeps no RTT variation. The sender counts these packets; what it re-sends is still
-  // modelled per copy (nakInterval). Not modelled: libsrt works the interval out only when
-  // it first repeats a report, from 300 ms, so a connection's first loss is repeated
-  // after 300 ms (tests/common/srt/adaptive_link_test.cpp).
-  SimTime reportInterval() const { return std::max<SimTime>(20'000, rcv_srtt_us_ / 2); }
+  // libsrt's receiver sends its whole loss list that often while it is not empty
+  // (sched::lossReportInterval); this receiver keeps no RTT variation. The sender counts
+  // these packets; what it re-sends is still modelled per copy (nakInterval). Not
+  // modelled: libsrt works the interval out only when it first repeats a report, from
+  // 300 ms, so a connection's first loss is repeated after 300 ms
+  // (tests/common/srt/adaptive_link_test.cpp).
+  SimTime reportInterval() const {
+    return sched::lossReportInterval(sched::Micros(rcv_srtt_us_), sched::Micros::zero()).count();
+  }
 
   std::uint32_t index_;
   LinkSim path_;
