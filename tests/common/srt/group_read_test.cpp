@@ -136,11 +136,20 @@ TEST(SrtGroupRead, PacketsBeforeAPauseAreReadWhenAnotherMemberCarriedThemToo) {
 // 40, member A gets it just before its play time, into an empty buffer (A is held up for
 // the messages just behind it), and member B never gets it; B's next message is due 3 ms
 // later. Every message must be read.
-TEST(SrtGroupRead, APacketOnlyOneMemberHoldsIsReadThoughThatMemberHasNotSaidItIsDue) {
-  Runtime runtime;
+constexpr int kTrials = 12;  // per stream
+
+struct TrialsRead {
+  int valid = 0;                 // trials the relay let go in time
+  std::vector<int> trials_lost;  // messages only A held, never read, in valid trials
+  std::vector<int> others_lost;  // every other message never read
+  std::vector<int> read_twice;
+};
+
+// One stream of kTrials trials.
+void streamTrials(TrialsRead& out) {
   constexpr int kLatencyMs = 120;
   constexpr auto kPacing = 3ms;
-  constexpr int kFirstTrial = 100, kTrialEvery = 40, kTrials = 12, kHeldUp = 10;
+  constexpr int kFirstTrial = 100, kTrialEvery = 40, kHeldUp = 10;
   const int total = kFirstTrial + kTrialEvery * kTrials;
   auto trialAt = [&](int i) {  // the trial whose message is i, or whose A hold-up covers i
     return i >= kFirstTrial && i < total ? (i - kFirstTrial) / kTrialEvery : -1;
@@ -249,24 +258,46 @@ TEST(SrtGroupRead, APacketOnlyOneMemberHoldsIsReadThoughThatMemberHasNotSaidItIs
       void_trials.insert(*r.index);
     }
   }
-  std::vector<int> trials_lost, others_lost;
   for (int i = 0; i < total; ++i) {
     if (counts[i] == 0 && !void_trials.contains(i)) {
-      (isTrialMessage(i) ? trials_lost : others_lost).push_back(i);
+      (isTrialMessage(i) ? out.trials_lost : out.others_lost).push_back(i);
     }
-    EXPECT_LE(counts[i], 1) << "message " << i << " read twice";
+    if (counts[i] > 1) {
+      out.read_twice.push_back(i);
+    }
   }
-  std::cout << "messages sent " << total << ", trial messages never read " << trials_lost.size()
-            << " of " << kTrials - static_cast<int>(void_trials.size()) << " ("
-            << void_trials.size() << " let go late by the relay), others never read "
-            << others_lost.size() << "\n";
-  EXPECT_LE(void_trials.size(), static_cast<std::size_t>(kTrials / 2))
-      << "the relay let most trials go late: this machine was too busy to test";
-  EXPECT_TRUE(trials_lost.empty())
-      << trials_lost.size() << " of " << kTrials - void_trials.size()
-      << " messages only member A held were never read, the first " << trials_lost.front();
-  EXPECT_TRUE(others_lost.empty())
-      << others_lost.size() << " other messages never read, the first " << others_lost.front();
+  out.valid = kTrials - static_cast<int>(void_trials.size());
+  std::cout << "messages sent " << total << ", trial messages never read " << out.trials_lost.size()
+            << " of " << out.valid << " (" << void_trials.size()
+            << " let go late by the relay), others never read " << out.others_lost.size() << "\n";
+}
+
+// A stream whose relay let most of its trials go late ran on a machine too busy to test
+// (the other threads of the stream were held up too: with 12 busy loops beside it, a trial
+// the relay let go in time was lost in such a stream); it does not count, and another
+// runs, up to four, until one counts (beside an ASan rebuild, one stream had 10 of 12
+// trials let go late).
+TEST(SrtGroupRead, APacketOnlyOneMemberHoldsIsReadThoughThatMemberHasNotSaidItIsDue) {
+  Runtime runtime;
+  constexpr int kStreams = 4;
+  bool counted = false;
+  for (int stream = 0; stream < kStreams && !counted; ++stream) {
+    TrialsRead r;
+    ASSERT_NO_FATAL_FAILURE(streamTrials(r));
+    EXPECT_TRUE(r.read_twice.empty()) << "message " << r.read_twice.front() << " read twice";
+    counted = r.valid >= kTrials / 2;
+    if (!counted) {
+      continue;
+    }
+    EXPECT_TRUE(r.trials_lost.empty())
+        << r.trials_lost.size() << " of " << r.valid
+        << " messages only member A held were never read, the first " << r.trials_lost.front();
+    EXPECT_TRUE(r.others_lost.empty())
+        << r.others_lost.size() << " other messages never read, the first "
+        << r.others_lost.front();
+  }
+  EXPECT_TRUE(counted) << "the relay let most trials go late in each of " << kStreams
+                       << " streams: this machine was too busy to test";
 }
 
 }  // namespace
