@@ -22,7 +22,8 @@ struct SchedulerConfig {
   // Re-sends are paid from the same credit and may run it into debt (the debt holds extra
   // copies back until the budget has earned it back), but only so far: copies re-sent
   // because their link went silent or saturated (rescue) down to -rescue_debt_bytes, a
-  // failed link's copies down to -resend_debt_bytes; past that they are refused too, so
+  // failed link's copies and a lossy link's hole at its last chance (known losses, where
+  // the rescues are guesses) down to -resend_debt_bytes; past that they are refused too, so
   // that links failing under overload do not feed it. 900 kB for rescues: what an 8
   // Mbit/s stream sends in about a second; the simulator's demo links lost 24-47 packets
   // per 30 s run at 300 kB, none at 900 kB. Failures get 450 kB more, so that a link that

@@ -326,13 +326,16 @@ void LatencyAwarePolicy::rescueLate(TimePoint now, std::vector<Resend>& out) {
 // second loss leaves no round trip before the deadline (the demo's cell-B: 125 ms RTT, 2-4%
 // loss, about 250 ms for repairs). So when the earliest other link that meets the deadline
 // without being saturated would only just make it (within two of the 10 ms ticks that call
-// this), the hole goes again there, from the rescues' credit. Only the hole: the copies
-// behind it are most likely delivered. Simulator, missed payloads summed over seeds
-// (`bondcast sim --no-bounds --seed N`), before -> after: demo 199 -> 173 (80 seeds; 42 ->
-// 52 of them clean), S1 26 -> 21, S3a 117 -> 100, S6 at 300 ms 905 -> 796 (8 seeds each),
-// S2, S4 and S5 unchanged. Without the lost-lately condition a copy that is only queued
-// counts as a hole (S4: +632 and +888 missed at 8 Mbit/s); with only spare links as targets
-// the demo gained nothing.
+// this), the hole goes again there. Only the hole: the copies behind it are most likely
+// delivered. Simulator, missed payloads summed over seeds (`bondcast sim --no-bounds --seed
+// N`), before -> after: demo 199 -> 173 (80 seeds; 42 -> 52 of them clean), S1 26 -> 21,
+// S3a 117 -> 100, S6 at 300 ms 905 -> 796 (8 seeds each), S2, S4 and S5 unchanged. Without
+// the lost-lately condition a copy that is only queued counts as a hole (S4: +632 and +888
+// missed at 8 Mbit/s); with only spare links as targets the demo gained nothing.
+// A hole is a known loss, like a failed link's copies, and borrows as far as they do
+// (resend_debt_bytes), past the limit of step 6's guesses: in the real demo those held the
+// credit at their own limit in most ticks, and the holes behind them were lost
+// (docs/playout.md, "Holes behind the rescues' debt").
 void LatencyAwarePolicy::rescueHoles(TimePoint now, std::vector<Resend>& out) {
   constexpr Micros kLead{std::chrono::milliseconds(20)};
   for (const LinkModel& link : models()) {
@@ -346,7 +349,7 @@ void LatencyAwarePolicy::rescueHoles(TimePoint now, std::vector<Resend>& out) {
       if (!record.hasCopyOn(id) || record.link_index[id] != link.ackedBelow()) {
         continue;
       }
-      if (coveredElsewhere(record, id) || !canBorrow(record.packet, config().rescue_debt_bytes)) {
+      if (coveredElsewhere(record, id) || !canBorrow(record.packet, config().resend_debt_bytes)) {
         break;
       }
       const std::optional<Option> target = bestMeeting(record.packet, id, Room::kUnsaturated, now);
