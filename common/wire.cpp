@@ -1,15 +1,19 @@
 // SPDX-License-Identifier: MPL-2.0
 #include "common/wire.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <cstring>
+#include <limits>
+#include <utility>
 
 namespace bondcast::wire {
 namespace {
 
 constexpr std::uint8_t kMagic0 = 'B';
 constexpr std::uint8_t kMagic1 = 'C';
+constexpr std::uint8_t kReceiptMagic1 = 'R';
 constexpr std::uint32_t kMaxLinkIndex = 255;
 constexpr std::uint32_t kMaxLatencyMs = 60000;
 
@@ -106,12 +110,15 @@ ParseResult parse(std::span<const std::uint8_t> packet) {
 }
 
 std::string linkStreamId(std::string_view user_stream, std::uint32_t session, std::uint32_t link,
-                         std::uint32_t latency_ms) {
+                         std::uint32_t latency_ms, bool receipts) {
   char keys[64];
   std::snprintf(keys, sizeof keys, "bcs=%08x,bcl=%u", session, link);
   if (latency_ms > 0) {
     std::snprintf(keys + std::strlen(keys), sizeof keys - std::strlen(keys), ",bclat=%u",
                   latency_ms);
+  }
+  if (receipts) {
+    std::snprintf(keys + std::strlen(keys), sizeof keys - std::strlen(keys), ",bcr=1");
   }
   std::string out;
   if (user_stream.starts_with("#!::")) {
@@ -160,7 +167,85 @@ LinkIdentityResult parseLinkStreamId(std::string_view stream_id) {
       return r;
     }
   }
+  if (const auto receipts = accessControlValue(stream_id, "bcr")) {
+    if (*receipts != "1") {
+      r.error = "stream id bcr='" + std::string(*receipts) + "' is not 1";
+      return r;
+    }
+    id.receipts = true;
+  }
   r.identity = id;
+  return r;
+}
+
+std::string_view toString(ReceiptError e) {
+  switch (e) {
+    case ReceiptError::kTooShort:
+      return "shorter than a receipt's header";
+    case ReceiptError::kBadMagic:
+      return "not a bondcast receipt";
+    case ReceiptError::kBadVersion:
+      return "unsupported receipt version";
+    case ReceiptError::kBadLength:
+      return "bitmap length does not match the packet, or runs past the last sequence number";
+  }
+  return "?";
+}
+
+void encodeReceipt(const Receipt& receipt, std::vector<std::uint8_t>& out) {
+  std::uint32_t bits = 0;
+  for (const std::uint64_t seq : receipt.received) {
+    if (seq >= receipt.below && seq - receipt.below < kMaxReceiptBits) {
+      bits = std::max(bits, static_cast<std::uint32_t>(seq - receipt.below) / 8 * 8 + 8);
+    }
+  }
+  out.assign(kReceiptHeaderBytes + bits / 8, 0);
+  out[0] = kMagic0;
+  out[1] = kReceiptMagic1;
+  out[2] = kVersion;
+  putBigEndian(out.data() + 4, receipt.session);
+  putBigEndian(out.data() + 8, receipt.below);
+  putBigEndian(out.data() + 16, static_cast<std::uint16_t>(bits));
+  for (const std::uint64_t seq : receipt.received) {
+    if (seq >= receipt.below && seq - receipt.below < bits) {
+      const std::uint64_t i = seq - receipt.below;
+      out[kReceiptHeaderBytes + i / 8] |= static_cast<std::uint8_t>(0x80U >> (i % 8));
+    }
+  }
+}
+
+ReceiptResult parseReceipt(std::span<const std::uint8_t> packet) {
+  ReceiptResult r;
+  if (packet.size() < kReceiptHeaderBytes) {
+    r.error = ReceiptError::kTooShort;
+    return r;
+  }
+  if (packet[0] != kMagic0 || packet[1] != kReceiptMagic1) {
+    r.error = ReceiptError::kBadMagic;
+    return r;
+  }
+  if (packet[2] != kVersion) {
+    r.error = ReceiptError::kBadVersion;
+    return r;
+  }
+  Receipt receipt;
+  receipt.session = getBigEndian<std::uint32_t>(packet.data() + 4);
+  receipt.below = getBigEndian<std::uint64_t>(packet.data() + 8);
+  const auto bits = getBigEndian<std::uint16_t>(packet.data() + 16);
+  if (bits % 8 != 0 || bits > kMaxReceiptBits || packet.size() != kReceiptHeaderBytes + bits / 8U ||
+      receipt.below > std::numeric_limits<std::uint64_t>::max() - bits) {
+    r.error = ReceiptError::kBadLength;
+    return r;
+  }
+  for (std::uint32_t byte = 0; byte < bits / 8U; ++byte) {
+    const std::uint8_t b = packet[kReceiptHeaderBytes + byte];
+    for (std::uint32_t bit = 0; b != 0 && bit < 8; ++bit) {
+      if (b & (0x80U >> bit)) {
+        receipt.received.push_back(receipt.below + byte * 8 + bit);
+      }
+    }
+  }
+  r.receipt = std::move(receipt);
   return r;
 }
 

@@ -26,6 +26,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace bondcast::wire {
 
@@ -77,8 +78,10 @@ ParseResult parse(std::span<const std::uint8_t> packet);
 // bclat is the sender's latency: the receiver plays the session out with the larger of
 // its own and this (as SRT's handshake does; the links' SRT connections have TSBPD off
 // and carry no latency of their own). 0 leaves it out.
+// With `receipts`, bcr=1 says that the sender reads receipts (below) on this link; the
+// receiver sends them only then, so that an older sender's receive buffers never fill.
 std::string linkStreamId(std::string_view user_stream, std::uint32_t session, std::uint32_t link,
-                         std::uint32_t latency_ms = 0);
+                         std::uint32_t latency_ms = 0, bool receipts = false);
 
 // What a link's stream id says: nullopt when it is not an adaptive link (no bcs/bcl),
 // an error text when bcs, bcl or bclat is present but malformed.
@@ -86,11 +89,51 @@ struct LinkIdentity {
   std::uint32_t session = 0;
   std::uint32_t link = 0;
   std::uint32_t latency_ms = 0;  // 0: not given
+  bool receipts = false;         // bcr=1: the sender reads receipts
 };
 struct LinkIdentityResult {
   std::optional<LinkIdentity> identity;
   std::string error;  // non-empty: the stream id claims to be a link but is malformed
 };
 LinkIdentityResult parseLinkStreamId(std::string_view stream_id);
+
+// A receipt: what the receiver of a session holds, sent back on each of its links every
+// 10 ms so that the sender re-sends only what did not arrive (SRT acknowledges a link's
+// packets up to its first gap only, and not at all what arrived on another link).
+// Big-endian; kReceiptHeaderBytes, then the bitmap:
+//
+//    0        1        2        3        4        5        6        7
+//  +--------+--------+--------+--------+--------+--------+--------+--------+
+//  |  'B'   |  'R'   |version |reserved|            session id             |
+//  +--------+--------+--------+--------+--------+--------+--------+--------+
+//  |       below: every sequence number below it was played out or given up   |
+//  +--------+--------+-----------------------------------------------------+
+//  |  bits (u16)     |  bitmap, bits / 8 bytes: bit i (most significant bit
+//  +--------+--------+  first) set when below + i has arrived and waits to play out
+//
+// bits is a multiple of 8, at most kMaxReceiptBits, and the packet is exactly as long as
+// it says. The reserved byte is sent as 0 and ignored.
+inline constexpr std::size_t kReceiptHeaderBytes = 18;
+inline constexpr std::uint32_t kMaxReceiptBits = 8192;  // 1042 bytes in all
+
+struct Receipt {
+  std::uint32_t session = 0;
+  std::uint64_t below = 0;
+  // Sequence numbers from `below` on that have arrived, ascending.
+  std::vector<std::uint64_t> received;
+};
+
+// Writes `receipt` into `out` (replacing what it held). Sequence numbers below `below` or
+// kMaxReceiptBits or more beyond it are left out; the bitmap ends at the last one kept.
+void encodeReceipt(const Receipt& receipt, std::vector<std::uint8_t>& out);
+
+enum class ReceiptError : std::uint8_t { kTooShort, kBadMagic, kBadVersion, kBadLength };
+std::string_view toString(ReceiptError e);
+
+struct ReceiptResult {
+  std::optional<Receipt> receipt;
+  ReceiptError error = ReceiptError::kTooShort;  // meaningful when !receipt
+};
+ReceiptResult parseReceipt(std::span<const std::uint8_t> packet);
 
 }  // namespace bondcast::wire

@@ -33,6 +33,16 @@ def wire_header(seq, source_us, flags=0, session=SESSION, version=1, magic=b"BC"
     return magic + bytes([version, flags]) + struct.pack(">IQQ", session, seq, source_us)
 
 
+def receipt(below, received, session=SESSION):
+    """A receipt (common/wire.h): what the receiver holds, as it sends it to the sender."""
+    bits = (max(received) - below) // 8 * 8 + 8 if received else 0
+    bitmap = bytearray(bits // 8)
+    for seq in received:
+        i = seq - below
+        bitmap[i // 8] |= 0x80 >> (i % 8)
+    return b"BR" + bytes([1, 0]) + struct.pack(">IQH", session, below, bits) + bytes(bitmap)
+
+
 # --- MPEG-TS -------------------------------------------------------------------------
 
 def crc32_mpeg(data):
@@ -225,6 +235,9 @@ def main():
     write("wire", "stream_id_link", "#!::r=cam1,bcs=0b0dca57,bcl=2,bclat=500")
     write("wire", "stream_id_plain", "#!::r=cam1,m=publish")
     write("wire", "stream_id_bad", "#!::bcs=12,bcl=300")
+    write("wire", "stream_id_receipts", "#!::r=cam1,bcs=0b0dca57,bcl=2,bclat=500,bcr=1")
+    write("wire", "receipt", receipt(1000, [1000, 1003, 1009]))
+    write("wire", "receipt_empty", receipt(77, []))
 
     # ts: 3 option bytes (fallback bitrate, max jump, restart packet), then the stream
     real = ffmpeg_ts()

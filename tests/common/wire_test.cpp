@@ -211,12 +211,106 @@ TEST(ParseLinkStreamId, RefusesALinkIndexOutOfRangeOrNotANumber) {
   EXPECT_EQ(top.identity->link, 255u);
 }
 
+TEST(LinkStreamId, SaysWhetherTheSenderReadsReceipts) {
+  const std::string id = linkStreamId("cam1", 0x0A, 2, 300, true);
+  EXPECT_EQ(id, "#!::r=cam1,bcs=0000000a,bcl=2,bclat=300,bcr=1");
+  const LinkIdentityResult r = parseLinkStreamId(id);
+  ASSERT_TRUE(r.identity.has_value()) << r.error;
+  EXPECT_TRUE(r.identity->receipts);
+  EXPECT_EQ(r.identity->latency_ms, 300u);
+  EXPECT_FALSE(parseLinkStreamId(linkStreamId("cam1", 0x0A, 2, 300)).identity->receipts);
+  const LinkIdentityResult bad = parseLinkStreamId("#!::bcs=0000000a,bcl=2,bcr=yes");
+  EXPECT_FALSE(bad.identity.has_value());
+  EXPECT_NE(bad.error.find("bcr='yes'"), std::string::npos) << bad.error;
+}
+
 TEST(ParseLinkStreamId, RefusesAStreamIdWithOnlyOneOfTheTwoKeys) {
   for (const char* id : {"#!::r=cam1,bcs=01234567", "#!::r=cam1,bcl=1"}) {
     const LinkIdentityResult r = parseLinkStreamId(id);
     EXPECT_FALSE(r.identity.has_value()) << id;
     EXPECT_NE(r.error.find("only one of bcs= and bcl="), std::string::npos)
         << id << " -> \"" << r.error << "\"";
+  }
+}
+
+// --- receipt ----------------------------------------------------------------------------
+
+TEST(WireReceipt, WritesTheDocumentedLayout) {
+  Receipt r;
+  r.session = 0x01020304;
+  r.below = 0x1122334455667788;
+  r.received = {r.below, r.below + 9, r.below + 15};
+  Bytes out;
+  encodeReceipt(r, out);
+  const Bytes expected = {
+      0x42, 0x52, 0x01, 0x00,                          // 'B' 'R' version reserved
+      0x01, 0x02, 0x03, 0x04,                          // session
+      0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88,  // below
+      0x00, 0x10,                                      // 16 bits
+      0x80, 0x41,                                      // below + 0; below + 9, + 15
+  };
+  EXPECT_EQ(out, expected);
+}
+
+TEST(WireReceipt, RoundTripsAndLeavesOutWhatIsOutOfRange) {
+  Receipt r;
+  r.session = 7;
+  r.below = 1000;
+  r.received = {999, 1000, 1001, 1000 + kMaxReceiptBits - 1, 1000 + kMaxReceiptBits};
+  Bytes out;
+  encodeReceipt(r, out);
+  EXPECT_EQ(out.size(), kReceiptHeaderBytes + kMaxReceiptBits / 8);
+  const ReceiptResult back = parseReceipt(out);
+  ASSERT_TRUE(back.receipt.has_value()) << toString(back.error);
+  EXPECT_EQ(back.receipt->session, 7u);
+  EXPECT_EQ(back.receipt->below, 1000u);
+  EXPECT_EQ(back.receipt->received,
+            (std::vector<std::uint64_t>{1000, 1001, 1000 + kMaxReceiptBits - 1}));
+  // Nothing waiting: the header alone.
+  r.received.clear();
+  encodeReceipt(r, out);
+  EXPECT_EQ(out.size(), kReceiptHeaderBytes);
+  const ReceiptResult empty = parseReceipt(out);
+  ASSERT_TRUE(empty.receipt.has_value());
+  EXPECT_TRUE(empty.receipt->received.empty());
+}
+
+TEST(WireReceipt, RefusesWhatIsNotAWholeReceiptNamingWhy) {
+  Receipt r;
+  r.below = 5;
+  r.received = {5, 20};
+  Bytes good;
+  encodeReceipt(r, good);
+  ASSERT_TRUE(parseReceipt(good).receipt.has_value());
+  auto refused = [](const Bytes& b) {
+    const ReceiptResult res = parseReceipt(b);
+    EXPECT_FALSE(res.receipt.has_value());
+    return res.error;
+  };
+  EXPECT_EQ(refused(Bytes(good.begin(), good.begin() + 17)), ReceiptError::kTooShort);
+  Bytes header = good;
+  header[1] = 'C';  // a data packet's header
+  EXPECT_EQ(refused(header), ReceiptError::kBadMagic);
+  Bytes version = good;
+  version[2] = 2;
+  EXPECT_EQ(refused(version), ReceiptError::kBadVersion);
+  EXPECT_EQ(refused(Bytes(good.begin(), good.end() - 1)), ReceiptError::kBadLength);
+  Bytes longer = good;
+  longer.push_back(0);
+  EXPECT_EQ(refused(longer), ReceiptError::kBadLength);
+  Bytes odd = good;
+  odd[17] = 12;  // not a multiple of 8
+  EXPECT_EQ(refused(odd), ReceiptError::kBadLength);
+  // A bitmap running past the last sequence number.
+  Receipt top;
+  top.below = std::numeric_limits<std::uint64_t>::max() - 3;
+  top.received = {top.below};
+  Bytes wraps;
+  encodeReceipt(top, wraps);
+  EXPECT_EQ(refused(wraps), ReceiptError::kBadLength);
+  for (ReceiptError e : {ReceiptError::kTooShort, ReceiptError::kBadMagic,
+                         ReceiptError::kBadVersion, ReceiptError::kBadLength}) {
+    EXPECT_FALSE(toString(e).empty());
   }
 }
 
