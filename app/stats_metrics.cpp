@@ -180,6 +180,11 @@ void addSenderLinks(Exposition& e, const json& record, const Labels& session) {
                    "Extra copies of payloads sent on this link (adaptive mode)."},
                   {"copies_refused", "bondcast_link_copies_refused_total", Type::kCounter,
                    "Extra copies not sent on this link: over the redundancy budget."},
+                  {"receipts", "bondcast_link_receipts_total", Type::kCounter,
+                   "The receiver's receipts that came back over this link (adaptive)."},
+                  {"bad_receipts", "bondcast_link_bad_receipts_total", Type::kCounter,
+                   "Messages from the receiver over this link that were not receipts of this "
+                   "session: dropped."},
                   {"cost", "bondcast_link_cost", Type::kGauge, "The link's cost= (adaptive)."},
               });
     const json model = link.value("model", json::object());
@@ -283,6 +288,10 @@ void addReceiverStream(Exposition& e, const json& s) {
                    "Malformed packets that came over this link."},
                   {"foreign_session", "bondcast_stream_link_foreign_session_total", c,
                    "Packets of another session that came over this link."},
+                  {"receipts", "bondcast_stream_link_receipts_total", c,
+                   "Receipts (what the receiver holds) sent back over this link."},
+                  {"receipts_refused", "bondcast_stream_link_receipts_refused_total", c,
+                   "Receipts this link's send buffer refused."},
                   {"connections", "bondcast_stream_link_connections_total", c,
                    "Times this link connected."},
                   {"base_delay_ms", "bondcast_stream_link_base_delay_seconds", g,
@@ -341,6 +350,8 @@ std::string senderMetrics(const StatsView& view) {
                      "Payloads held back and sent later."},
                     {"link_failures", "bondcast_scheduler_link_failures_total", c,
                      "Link failures the scheduler saw."},
+                    {"receipts", "bondcast_scheduler_receipts_total", c,
+                     "Receipts from the receiver taken (what it holds: never re-sent)."},
                 });
     }
     addSenderLinks(e, r, session);

@@ -17,13 +17,10 @@ nlohmann::json toJson(const SchedulerStats& stats) {
                      {"duplicated_bytes", c.duplicated_bytes},
                      {"resent_bytes", c.resent_bytes}});
   }
-  return {{"policy", stats.policy},
-          {"packets", stats.packets},
-          {"unsendable", stats.unsendable},
-          {"dropped_late", stats.dropped_late},
-          {"sent_later", stats.sent_later},
-          {"link_failures", stats.link_failures},
-          {"links", links}};
+  return {{"policy", stats.policy},         {"packets", stats.packets},
+          {"unsendable", stats.unsendable}, {"dropped_late", stats.dropped_late},
+          {"sent_later", stats.sent_later}, {"link_failures", stats.link_failures},
+          {"receipts", stats.receipts},     {"links", links}};
 }
 
 }  // namespace bondcast::sched

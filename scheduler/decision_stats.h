@@ -29,6 +29,7 @@ struct SchedulerStats {
   std::uint64_t dropped_late = 0;   // not sent: no link could deliver it by its deadline
   std::uint64_t sent_later = 0;     // first judged too late by pick(), then sent by takeResends()
   std::uint64_t link_failures = 0;  // Up -> Stalled/Down transitions seen
+  std::uint64_t receipts = 0;       // receipts from the receiver taken (onReceipt)
   std::vector<LinkDecisionCounters> links;  // indexed by LinkId
 };
 

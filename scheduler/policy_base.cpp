@@ -45,6 +45,12 @@ void PolicyBase::onSendFailed(LinkId link, const Packet& packet, TimePoint now) 
   links_.at(link).onSendFailed(packet.size_bytes, now);
 }
 
+void PolicyBase::onReceipt(std::uint64_t below, std::span<const std::uint64_t> received,
+                           TimePoint /*now*/) {
+  ++stats_.receipts;
+  history_.markReceived(below, received);
+}
+
 void PolicyBase::noteTransition(LinkId link, LinkModel::Transition transition) {
   if (transition != LinkModel::Transition::kFailed)
     return;
@@ -133,11 +139,11 @@ void PolicyBase::resendRecord(SentHistory::Record& record, const LinkSet& target
 }
 
 // The failed link still holds its copies from ackedBelow() on. A packet is re-sent
-// unless another link that is up carries a copy too.
+// unless another link that is up carries a copy too, or the receiver has it.
 void PolicyBase::resendHeldBy(LinkId failed, TimePoint now, std::vector<Resend>& out) {
   const std::uint64_t held_from = links_[failed].ackedBelow();
   for (SentHistory::Record& record : history_.records()) {
-    if (!record.hasCopyOn(failed) || record.link_index[failed] < held_from)
+    if (!record.hasCopyOn(failed) || record.link_index[failed] < held_from || record.received)
       continue;
     if (coveredElsewhere(record, failed))
       continue;

@@ -25,6 +25,8 @@ class PolicyBase : public Scheduler {
   void setLinkCost(LinkId link, double cost) override;
   void onLinkStats(LinkId link, const LinkFeedback& stats, TimePoint now) override;
   void onSendFailed(LinkId link, const Packet& packet, TimePoint now) override;
+  void onReceipt(std::uint64_t below, std::span<const std::uint64_t> received,
+                 TimePoint now) override;
   [[nodiscard]] LinkSet pick(const Packet& packet, TimePoint now) override;
   [[nodiscard]] std::vector<Resend> takeResends(TimePoint now) override;
   const SchedulerStats& stats() const override { return stats_; }

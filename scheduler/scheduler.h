@@ -13,6 +13,8 @@
 // Create one by name with makeScheduler() (scheduler/factory.h).
 #pragma once
 
+#include <cstdint>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -53,6 +55,12 @@ class Scheduler {
   // A send result: srt_sendmsg2 refused `packet` on `link` (buffer full or broken).
   // The scheduler forgets that copy; a broken connection is reported with kDown.
   virtual void onSendFailed(LinkId link, const Packet& packet, TimePoint now) = 0;
+  // A receipt from the receiver (common/wire.h, on any link, in any order): every packet
+  // below `below` was played out or given up, and the packets in `received` (ascending)
+  // arrived. Such packets are never re-sent: a failed, silent or saturated link's copy of
+  // one is not at risk after all.
+  virtual void onReceipt(std::uint64_t below, std::span<const std::uint64_t> received,
+                         TimePoint now) = 0;
 
   // Per packet, in stream order: the links to send it on, primary first. The caller
   // sends one copy on each. Empty when no link is connected, or when the policy knows

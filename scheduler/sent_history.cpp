@@ -17,6 +17,24 @@ void SentHistory::recordCopy(const Packet& packet, LinkId link, std::uint64_t li
   record->link_index[link] = link_index;
 }
 
+// One pass over both (each in seq order): a receipt comes every 10 ms on every link and
+// lists every packet the receiver holds.
+void SentHistory::markReceived(std::uint64_t below, std::span<const std::uint64_t> received) {
+  auto next = received.begin();
+  for (Record& record : records_) {
+    const std::uint64_t seq = record.packet.seq;
+    if (seq < below) {
+      record.received = true;
+      continue;
+    }
+    next = std::lower_bound(next, received.end(), seq);
+    if (next == received.end())
+      break;
+    if (*next == seq)
+      record.received = true;
+  }
+}
+
 void SentHistory::prune(TimePoint now) {
   // Deadlines grow with seq in a live stream, so the front holds the oldest.
   while (!records_.empty() && records_.front().packet.deadline < now)

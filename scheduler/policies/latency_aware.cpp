@@ -163,6 +163,9 @@ void LatencyAwarePolicy::addProbes(Decision& decision, TimePoint now) {
 //    copy, one that is not saturated itself: neither feeds an overload. Failing that, a
 //    saturated link's copy goes on any link that meets its deadline while the credit is
 //    in hand.
+//    With receipts from the receiver (onReceipt), a copy it already has is never re-sent:
+//    the link is slow to acknowledge it, or the copy's hole-free prefix ends before it
+//    (SRT acknowledges up to a link's first gap), or another link delivered the packet.
 // 7. A link's hole at its last chance (rescueHoles): the copy a lossy link's
 //    acknowledgements stop at goes again on another link when that link would only just
 //    make its deadline.
@@ -279,7 +282,7 @@ void LatencyAwarePolicy::rescueLate(TimePoint now, std::vector<Resend>& out) {
     }
     const LinkId id = link.id();
     for (SentHistory::Record& record : history().records()) {
-      if (!record.hasCopyOn(id) || record.link_index[id] < link.ackedBelow()) {
+      if (!record.hasCopyOn(id) || record.link_index[id] < link.ackedBelow() || record.received) {
         continue;
       }
       if (silent
@@ -349,7 +352,8 @@ void LatencyAwarePolicy::rescueHoles(TimePoint now, std::vector<Resend>& out) {
       if (!record.hasCopyOn(id) || record.link_index[id] != link.ackedBelow()) {
         continue;
       }
-      if (coveredElsewhere(record, id) || !canBorrow(record.packet, config().resend_debt_bytes)) {
+      if (record.received || coveredElsewhere(record, id) ||
+          !canBorrow(record.packet, config().resend_debt_bytes)) {
         break;
       }
       const std::optional<Option> target = bestMeeting(record.packet, id, Room::kUnsaturated, now);

@@ -83,6 +83,7 @@ json adaptiveSenderRecord() {
             {"dropped_late", 2},
             {"sent_later", 0},
             {"link_failures", 1},
+            {"receipts", 42},
             {"links", {decisions, decisions}}}},
           {"links",
            {link(std::string("srt://127.0.0.1:9000?passphrase=") + kSecret, "up", 25.0, 200),
@@ -267,6 +268,9 @@ TEST(SenderMetrics, AreWellFormedWithBaseUnitsPerLinkAndMode) {
   EXPECT_EQ(
       value(e, R"(bondcast_scheduler_dropped_late_total{mode="adaptive",policy="latency-aware",})"),
       2);
+  EXPECT_EQ(
+      value(e, R"(bondcast_scheduler_receipts_total{mode="adaptive",policy="latency-aware",})"),
+      42);
   EXPECT_DOUBLE_EQ(value(e, "bondcast_stats_age_seconds{}"), 0.4);
 }
 
