@@ -135,6 +135,17 @@ void Merger::flush(const Deliver& deliver, const Lost& lost) {
   }
 }
 
+bool Merger::receipt(std::uint64_t& below, std::vector<std::uint64_t>& waiting,
+                     std::size_t max) const {
+  waiting.clear();
+  if (!started_)
+    return false;
+  below = next_;
+  for (auto it = waiting_.begin(); it != waiting_.end() && waiting.size() < max; ++it)
+    waiting.push_back(it->first);
+  return true;
+}
+
 std::optional<TimePoint> Merger::nextDeadline() const {
   if (!started_) {
     return first_arrival_ ? std::optional(*first_arrival_ + options_.startup_hold) : std::nullopt;

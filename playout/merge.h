@@ -93,6 +93,11 @@ class Merger {
   // When release() will next deliver without a new packet; nullopt: nothing waits.
   std::optional<TimePoint> nextDeadline() const;
   std::size_t buffered() const { return waiting_.size(); }
+  // What a receipt says (common/wire.h): false before the start (the stream's first
+  // sequence number is not known yet); else every sequence number below `below` was
+  // delivered or given up, and `waiting` gets those that arrived and wait for their
+  // playout time, ascending, at most `max` of them (it is cleared first).
+  bool receipt(std::uint64_t& below, std::vector<std::uint64_t>& waiting, std::size_t max) const;
   const Stats& stats() const { return stats_; }
   const PlayoutClock& clock() const { return clock_; }
 
@@ -117,5 +122,21 @@ class Merger {
 // receiver and the simulator: the start-up hold is 100 ms (enough for the links' first
 // packets to come in over delays that differ by up to 100 ms), at most half the latency.
 Merger::Options sessionOptions(Micros latency);
+
+// A session's receipts (common/wire.h, receipt()), for the receiver and the simulator alike:
+// one round every kReceiptInterval, on the fastest link heard within kReceiptLinkAlive
+// (the first to bring it back), and every kReceiptAllLinksEvery-th round on every link
+// (another way back when the fastest dies unseen). Each receipt costs the link one SRT
+// acknowledgement back from the sender; all links every round cost the 12 Mbit/s test
+// over 10 + 6 Mbit/s (tests/e2e/adaptive_test.cpp) half a point more wire overhead, and
+// in the simulator won nothing over this.
+inline constexpr Micros kReceiptInterval{std::chrono::milliseconds(10)};
+inline constexpr Micros kReceiptLinkAlive{std::chrono::milliseconds(50)};
+inline constexpr std::uint64_t kReceiptAllLinksEvery = 5;
+// Whether round `round` goes on `link`; `fastest` from fastestLinkHeardWithin() (none
+// heard lately: every link).
+inline bool receiptGoesOn(int link, std::optional<int> fastest, std::uint64_t round) {
+  return !fastest || link == *fastest || round % kReceiptAllLinksEvery == 0;
+}
 
 }  // namespace bondcast::playout

@@ -46,6 +46,21 @@ std::optional<std::int64_t> PlayoutClock::fastestFloor(TimePoint now) const {
   return fastest;
 }
 
+std::optional<int> PlayoutClock::fastestLinkHeardWithin(TimePoint now, Micros within) const {
+  std::optional<int> fastest;
+  std::int64_t fastest_floor = 0;
+  for (const auto& [link, l] : links_) {
+    if (now - l.last_seen > within) {
+      continue;
+    }
+    if (!fastest || l.floor_us.get() < fastest_floor) {
+      fastest = link;
+      fastest_floor = l.floor_us.get();
+    }
+  }
+  return fastest;
+}
+
 void PlayoutClock::start() {
   const std::optional<std::int64_t> floor = fastestFloor(last_arrival_);
   if (!floor) {

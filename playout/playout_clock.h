@@ -81,6 +81,9 @@ class PlayoutClock {
   std::int64_t movedUs() const { return offsetUs() - start_offset_us_; }
   Micros latency() const { return options_.latency; }
   std::vector<LinkDelay> linkDelays(TimePoint now) const;
+  // The link with the smallest floor among those heard within `within` before `now`: the
+  // fastest link still alive (a receipt's way back to the sender); nullopt if none was.
+  std::optional<int> fastestLinkHeardWithin(TimePoint now, Micros within) const;
 
  private:
   struct LinkFloor {

@@ -101,6 +101,8 @@ struct LinkCounters {
   std::uint64_t resent = 0;      // flagged re-sent by the sender
   std::uint64_t bad_headers = 0;
   std::uint64_t foreign_session = 0;
+  std::uint64_t receipts = 0;          // receipts sent on it
+  std::uint64_t receipts_refused = 0;  // ... that its send buffer refused
   srt::LinkStats srt;
 };
 
@@ -116,6 +118,7 @@ struct Receiver::Session {
   // honest across hosts, unlike output time - source time).
   Histogram margin_us;
   std::map<std::uint32_t, LinkCounters> links;
+  std::uint64_t receipt_rounds = 0;  // sendReceipts() calls that found the merge started
   bool active() const {
     return !ended && std::any_of(links.begin(), links.end(),
                                  [](const auto& l) { return l.second.connected; });
@@ -126,6 +129,7 @@ struct Receiver::LinkConn {
   srt::Socket sock;
   Session* session = nullptr;  // owned by sessions_
   std::uint32_t link = 0;
+  bool receipts = false;  // its sender reads receipts (bcr=1)
 };
 
 Receiver::Receiver(ReceiverOptions o) : options_(std::move(o)) {}
@@ -564,6 +568,13 @@ void Receiver::acceptLink(srt::Socket sock, const std::string& stream_id,
   conn->sock = std::move(sock);
   conn->session = &sess;
   conn->link = link;
+  conn->receipts = identity.receipts;
+  // Receipts are sent from the receiver thread: a full send buffer must not hold it.
+  if (auto st = srt::setOption(s, SRTO_SNDSYN, false, "non-blocking send"); !st) {
+    spdlog::warn("adaptive session {:08x}: link {}: {}; no receipts on it", session, link,
+                 st.error().message);
+    conn->receipts = false;
+  }
   if (auto st = epoll_.add(s, SRT_EPOLL_IN | SRT_EPOLL_ERR); !st) {
     spdlog::warn("adaptive session {:08x}: link {}: {}; closing it", session, link,
                  st.error().message);
@@ -649,6 +660,59 @@ void Receiver::endLink(LinkConn& c, const std::string& why) {
 
 // mu_ held. What the session's merge releases at `now` (everything, with `flush`) goes
 // to pending_, for writePending() to write without mu_.
+// A receipt goes at most this long after what it says: re-sending it later is of no use,
+// the next one says more.
+constexpr std::chrono::milliseconds kReceiptTtl{100};
+
+// Encoded under mu_, sent without it: libsrt calls onListen, which takes mu_, from its own
+// threads, and srt_sendmsg2 takes libsrt's locks (as srt_close does: run()).
+void Receiver::sendReceipts() {
+  struct Send {
+    SRTSOCKET sock;
+    Session* session;  // sessions_ never lets one go
+    std::uint32_t link;
+    std::size_t receipt;  // index into `encoded`
+    bool sent = false;
+  };
+  std::vector<std::vector<std::uint8_t>> encoded;
+  std::vector<Send> sends;
+  {
+    std::lock_guard lock(mu_);
+    const auto now = Clock::now();
+    wire::Receipt r;
+    for (auto& [id, sess] : sessions_) {
+      if (sess->ended || !sess->merger.receipt(r.below, r.received, wire::kMaxReceiptBits))
+        continue;
+      r.session = sess->id;
+      const std::optional<int> fastest =
+          sess->merger.clock().fastestLinkHeardWithin(now, playout::kReceiptLinkAlive);
+      const std::uint64_t round = sess->receipt_rounds++;
+      bool any = false;
+      for (auto& [sock, c] : links_) {
+        if (c->session == sess.get() && c->receipts && c->sock.valid() &&
+            playout::receiptGoesOn(static_cast<int>(c->link), fastest, round)) {
+          sends.push_back({sock, sess.get(), c->link, encoded.size()});
+          any = true;
+        }
+      }
+      if (any) {
+        wire::encodeReceipt(r, encoded.emplace_back());
+      }
+    }
+  }
+  for (Send& send : sends) {
+    const std::vector<std::uint8_t>& bytes = encoded[send.receipt];
+    SRT_MSGCTRL mc = srt::adaptiveMessageControl(kReceiptTtl);
+    send.sent = srt_sendmsg2(send.sock, reinterpret_cast<const char*>(bytes.data()),
+                             static_cast<int>(bytes.size()), &mc) != SRT_ERROR;
+  }
+  std::lock_guard lock(mu_);
+  for (const Send& send : sends) {
+    LinkCounters& counters = send.session->links[send.link];
+    ++(send.sent ? counters.receipts : counters.receipts_refused);
+  }
+}
+
 void Receiver::releaseSession(Session& s, Clock::time_point now, bool flush) {
   auto deliver = [&](const Merger::Packet& p) {
     s.margin_us.add(static_cast<std::uint64_t>(
@@ -754,6 +818,8 @@ nlohmann::json Receiver::sessionJson(Session& s) {
     j["resent"] = c.resent;
     j["bad_headers"] = c.bad_headers;
     j["foreign_session"] = c.foreign_session;
+    j["receipts"] = c.receipts;
+    j["receipts_refused"] = c.receipts_refused;
     for (const auto& d : delays) {
       if (d.link == static_cast<int>(index))
         j["base_delay_ms"] = d.above_fastest.count() / 1000.0;  // over the fastest link's
@@ -915,11 +981,23 @@ void Receiver::pollStreams() {
 Status Receiver::run() {
   auto next_stats = Clock::now() + options_.stats_interval;
   auto next_group_poll = Clock::now() + kGroupPollInterval;
+  auto next_receipts = Clock::now() + playout::kReceiptInterval;
   std::vector<SRT_EPOLL_EVENT> events(64);
   std::vector<srt::Socket> closing;
   std::thread playout([this] { playoutLoop(); });
   while (!stopping_) {
-    int n = srt_epoll_uwait(epoll_.id(), events.data(), static_cast<int>(events.size()), 100);
+    // Woken for the receipts while adaptive links are connected.
+    bool receipts_due = false;
+    {
+      std::lock_guard lock(mu_);
+      receipts_due = !links_.empty();
+    }
+    const auto wait =
+        receipts_due
+            ? std::chrono::duration_cast<std::chrono::milliseconds>(next_receipts - Clock::now())
+            : std::chrono::milliseconds(100);
+    int n = srt_epoll_uwait(epoll_.id(), events.data(), static_cast<int>(events.size()),
+                            std::clamp<std::int64_t>(wait.count(), 0, 100));
     for (int i = 0; i < n; ++i) {
       SRTSOCKET fd = events[i].fd;
       bool is_listener = std::any_of(listeners_.begin(), listeners_.end(),
@@ -948,6 +1026,10 @@ Status Receiver::run() {
     if (Clock::now() >= next_group_poll) {
       next_group_poll = Clock::now() + kGroupPollInterval;
       pollStreams();
+    }
+    if (Clock::now() >= next_receipts) {
+      next_receipts = Clock::now() + playout::kReceiptInterval;
+      sendReceipts();
     }
     {
       std::lock_guard lock(mu_);

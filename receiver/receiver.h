@@ -136,6 +136,11 @@ class Receiver {
     std::vector<std::uint8_t> payload;
   };
   void releaseSession(Session& s, Clock::time_point now, bool flush);
+  // Each adaptive session's receipt (common/wire.h) on the links playout::receiptGoesOn()
+  // picks among those whose sender reads them (receiver thread, every
+  // playout::kReceiptInterval): what its merge holds, so that the sender re-sends only what
+  // did not arrive.
+  void sendReceipts();
   void writePending(std::vector<PendingWrite>& pending);
   void playoutLoop();
   void endSession(Session& s, const std::string& why);

@@ -102,7 +102,9 @@ struct AdaptiveSender::Link {
   std::int64_t connected_srt_us = 0;  // libsrt's clock when the connection was seen up
   std::uint64_t copies = 0;
   std::uint64_t refused = 0;
-  srt::LinkStats last_stats;  // for the stats record
+  std::uint64_t receipts = 0;      // from the receiver, taken
+  std::uint64_t bad_receipts = 0;  // malformed, or another session's
+  srt::LinkStats last_stats;       // for the stats record
   // setLinks() left it out then; from drain_from on the scheduler has it down; once
   // closed, the slot stays (ids index links_) but the link is gone.
   std::optional<Clock::time_point> removed_at;
@@ -234,7 +236,8 @@ void AdaptiveSender::startConnect(Link& link, sched::TimePoint now) {
   };
   srt::CommonOptions o = srt::withUri(config_.srt, link.spec.srt);
   o.stream_id = wire::linkStreamId(config_.srt.stream_id, config_.session, link.id,
-                                   static_cast<std::uint32_t>(config_.srt.latency.count()));
+                                   static_cast<std::uint32_t>(config_.srt.latency.count()),
+                                   /*receipts=*/true);
   if (auto st = srt::applyCommonOptions(
           s, o, fmt::format("link {} ({})", link.id, maskSecrets(link.spec.text)));
       !st) {
@@ -374,6 +377,7 @@ void AdaptiveSender::pollLink(Link& link, sched::TimePoint now) {
   }
   const bool was_up = scheduler_->link(link.id).state() == LinkState::kUp;
   scheduler_->onLinkStats(link.id, feedbackFrom(bs), now);
+  readReceipts(link, now);
   const sched::LinkModel& model = scheduler_->link(link.id);
   const bool up = model.state() == LinkState::kUp;
   if (was_up && !up) {
@@ -473,6 +477,31 @@ void AdaptiveSender::sendResends(sched::TimePoint now) {
       transmit(*s, link, wire::kFlagResent, now);
       ++resent_;
     }
+  }
+}
+
+// The receiver's receipts (common/wire.h) that came on this link since the last tick.
+// Every link carries them; each says everything the merge holds, so any one will do and
+// their order does not matter.
+void AdaptiveSender::readReceipts(Link& link, sched::TimePoint now) {
+  std::array<std::uint8_t, 1500> buf;
+  for (;;) {
+    SRT_MSGCTRL mc = srt_msgctrl_default;
+    const int n = srt_recvmsg2(link.sock.get(), reinterpret_cast<char*>(buf.data()),
+                               static_cast<int>(buf.size()), &mc);
+    if (n <= 0) {
+      return;  // nothing more (a broken connection shows in the next poll)
+    }
+    const wire::ReceiptResult r = wire::parseReceipt({buf.data(), static_cast<std::size_t>(n)});
+    if (!r.receipt || r.receipt->session != config_.session) {
+      if (link.bad_receipts++ == 0) {
+        spdlog::warn("link {}: dropped a message from the receiver: {}", link.spec.text,
+                     r.receipt ? "another session's receipt" : wire::toString(r.error));
+      }
+      continue;
+    }
+    ++link.receipts;
+    scheduler_->onReceipt(r.receipt->below, r.receipt->received, now);
   }
 }
 
@@ -600,6 +629,8 @@ nlohmann::json AdaptiveSender::statsJson(bool clear_interval) {
     nlohmann::json j = srt::toJson(ls);
     j["copies"] = link->copies;
     j["copies_refused"] = link->refused;
+    j["receipts"] = link->receipts;
+    j["bad_receipts"] = link->bad_receipts;
     j["cost"] = link->spec.cost;
     j["model"] = {{"state", std::string(toString(m.state()))},
                   {"min_rtt_ms", m.minRtt().count() / 1000.0},

@@ -82,6 +82,7 @@ class AdaptiveSender final : public Transport {
   void workerLoop();
   void tick(sched::TimePoint now);
   void pollLink(Link& link, sched::TimePoint now);
+  void readReceipts(Link& link, sched::TimePoint now);
   void startConnect(Link& link, sched::TimePoint now);
   void linkFailed(Link& link, const std::string& why, sched::TimePoint now);
   // A link for `spec` (its addresses resolved, its device checked); no id yet.

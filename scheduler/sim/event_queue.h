@@ -19,6 +19,7 @@ enum class EventKind : std::uint8_t {
   kAck,        // the sender learns copies below `a` arrived; `b` = the receiver's RTT, `x` = bw
   kAckAck,     // the receiver gets the reply to its ACK sent at `b` (an RTT sample)
   kTick,       // periodic: receivers acknowledge, senders report stats to the scheduler
+  kReceipt,    // the sender gets the merge's receipt `a` (simulator.cpp) over link `link`
 };
 
 struct Event {

@@ -3,10 +3,12 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <map>
 #include <memory>
 
 #include <nlohmann/json.hpp>
 
+#include "common/wire.h"
 #include "playout/merge.h"
 #include "scheduler/deadline.h"
 #include "scheduler/factory.h"
@@ -83,6 +85,9 @@ class Simulator {
       case EventKind::kTick:
         tick(e.t_us);
         break;
+      case EventKind::kReceipt:
+        takeReceipt(e.a, e.t_us);
+        break;
     }
   }
 
@@ -119,7 +124,41 @@ class Simulator {
         sendCopy(r.packet, link, now);
       }
     }
+    sendReceipt(now);
     events_.push(now + scenario_.stats_period.count(), EventKind::kTick);
+  }
+
+  // The receiver's receipt (common/wire.h), as `bondcast recv` sends it: what the merge
+  // holds, on the links playout::receiptGoesOn() picks, reaching the sender a reverse
+  // delay later unless its link is down. Sent at the ticks (every 10 ms, as
+  // playout::kReceiptInterval).
+  void sendReceipt(SimTime now) {
+    Receipt r;
+    if (!merger_.receipt(r.below, r.received, wire::kMaxReceiptBits))
+      return;
+    std::erase_if(r.received,
+                  [&](std::uint64_t seq) { return seq - r.below >= wire::kMaxReceiptBits; });
+    const std::optional<int> fastest =
+        merger_.clock().fastestLinkHeardWithin(at(now), playout::kReceiptLinkAlive);
+    for (std::uint32_t i = 0; i < links_.size(); ++i) {
+      if (!playout::receiptGoesOn(static_cast<int>(i), fastest, next_receipt_)) {
+        continue;
+      }
+      if (!links_[i]->path().downAt(now)) {
+        events_.push(now + links_[i]->path().revDelayUs(), EventKind::kReceipt, i, next_receipt_);
+        ++r.in_flight;
+      }
+    }
+    if (r.in_flight > 0)
+      receipts_.emplace(next_receipt_, std::move(r));
+    ++next_receipt_;
+  }
+
+  void takeReceipt(std::uint64_t id, SimTime now) {
+    auto it = receipts_.find(id);
+    scheduler_->onReceipt(it->second.below, it->second.received, at(now));
+    if (--it->second.in_flight == 0)
+      receipts_.erase(it);
   }
 
   // The receiver: every copy goes through the same merge and playout clock as in
@@ -156,6 +195,13 @@ class Simulator {
   std::vector<std::uint16_t> copies_;
   std::vector<bool> on_time_;
   std::uint64_t next_ = 0;
+  struct Receipt {
+    std::uint64_t below = 0;
+    std::vector<std::uint64_t> received;
+    int in_flight = 0;  // its kReceipt events not handled yet
+  };
+  std::map<std::uint64_t, Receipt> receipts_;  // by id
+  std::uint64_t next_receipt_ = 0;
 };
 
 }  // namespace

@@ -140,6 +140,12 @@ TEST_F(AdaptiveIntrusion,
   EXPECT_EQ(link7["bad_headers"], 3);
   EXPECT_EQ(link7["foreign_session"], 1);
   EXPECT_EQ(link7["packets"], 0);
+  // Receipts go only where the sender said it reads them (bcr=1): the real sender's links,
+  // not this one, whose messages would pile up unread.
+  EXPECT_EQ(link7["receipts"], 0);
+  const auto link0 = linkStats(final, 0);
+  ASSERT_TRUE(link0.is_object()) << final.dump();
+  EXPECT_GT(link0["receipts"].get<int>(), 0);
   EXPECT_GE(final["refused"]["wrong_passphrase"].get<int>(), 1);
   EXPECT_GE(final["refused"]["malformed_stream_id"].get<int>(), 1);
 }

@@ -198,7 +198,10 @@ TEST_F(Adaptive, CarriesTwelveMbitOverTenAndSixMbitLinksWhereBroadcastCannot) {
   // payloads came too late in 18 runs (99.83% to 100%): a 99.9% bound failed 6 of them.
   // Broadcast, below, delivers under 90%.
   EXPECT_GE(delivered, 0.995);
-  EXPECT_LE(overhead, 0.10);
+  // The wire overhead: extra copies (the 4% budget), SRT's retransmissions and headers
+  // (about 9.85% in all), and since receipts (common/wire.h), SRT's acknowledgement of each
+  // (44 bytes, about 120 a second here: 0.35% of this stream). Measured 10.01-10.41%.
+  EXPECT_LE(overhead, 0.11);
   const auto recv = finalLine(path("adaptive-recv.jsonl"));
   ASSERT_TRUE(recv.is_object());
   ASSERT_EQ(recv["streams"].size(), 1u);
@@ -244,6 +247,23 @@ TEST_F(Adaptive, OutputIsByteIdenticalWhenOneLinkDiesForGoodAndAnotherFlaps) {
             << "\n";
   EXPECT_GE(send["scheduler"]["link_failures"].get<int>(), 1);
   EXPECT_NE(send["links"][0]["state"], "up");
+  // The receiver's receipts (common/wire.h) came back every 10 ms on the fastest link
+  // alive, every 50 ms on each, and the scheduler took them: the link never cut carried
+  // them the whole run.
+  std::cout << "sender links: " << send["links"].dump() << "\n";
+  EXPECT_GT(send["scheduler"]["receipts"].get<int>(), 100);
+  ASSERT_EQ(send["links"].size(), 3u);
+  EXPECT_GT(send["links"][2]["receipts"].get<int>(), 20);
+  EXPECT_EQ(send["links"][2]["bad_receipts"].get<int>(), 0);
+  const auto recv = finalLine(path("failover-recv.jsonl"));
+  ASSERT_TRUE(recv.is_object());
+  ASSERT_EQ(recv["streams"].size(), 1u);
+  int sent = 0;
+  for (const auto& link : recv["streams"][0]["links"]) {
+    if (link["index"] == 2)
+      sent = link["receipts"].get<int>();
+  }
+  EXPECT_GE(sent, send["links"][2]["receipts"].get<int>()) << "the sender took more than was sent";
 }
 
 // Every datagram a UDP socket of the test's receives, with the time it came (the steady

@@ -153,6 +153,34 @@ TEST(Merger, HoldsTheStartThenStartsAtTheLowestSequenceSeen) {
   EXPECT_EQ(m.push(2, 2000, 0, payload, due3 + 2ms), Verdict::kLate) << "before the start";
 }
 
+// What a receipt to the sender says: nothing before the start; then every sequence number
+// below the next to leave is settled (delivered or given up), and those waiting are listed.
+TEST(Merger, SaysWhatItHoldsForAReceipt) {
+  Merger m(options());
+  const TimePoint t0{std::chrono::seconds(50)};
+  std::vector<std::uint8_t> payload(4, 1);
+  std::uint64_t below = 99;
+  std::vector<std::uint64_t> waiting{42};
+  m.push(3, 3000, 0, payload, t0);
+  m.push(5, 5000, 0, payload, t0);
+  EXPECT_FALSE(m.receipt(below, waiting, 100)) << "before the start";
+  EXPECT_TRUE(waiting.empty());
+  m.push(4, 4000, 0, payload, t0 + 1ms);
+  m.push(7, 7000, 1, payload, t0 + 2ms);
+  m.push(9, 9000, 1, payload, t0 + 2ms);
+  m.release(t0 + Micros(kHoldUs), nullptr, nullptr);
+  ASSERT_TRUE(m.receipt(below, waiting, 100));
+  EXPECT_EQ(below, 3u);
+  EXPECT_EQ(waiting, (std::vector<std::uint64_t>{3, 4, 5, 7, 9}));
+  ASSERT_TRUE(m.receipt(below, waiting, 2));
+  EXPECT_EQ(waiting, (std::vector<std::uint64_t>{3, 4})) << "at most max";
+  // 3, 4 and 5 leave, 6 is given up when 7 leaves.
+  m.release(m.clock().playoutTime(7000), nullptr, nullptr);
+  ASSERT_TRUE(m.receipt(below, waiting, 100));
+  EXPECT_EQ(below, 8u);
+  EXPECT_EQ(waiting, (std::vector<std::uint64_t>{9}));
+}
+
 TEST(Merger, SendsTheOldestEarlyWhenMoreThanMaxBufferedWait) {
   Merger::Options o = options();
   o.max_buffered = 3;

@@ -180,5 +180,40 @@ TEST(PlayoutClock, WhenTheFastestLinkGoesQuietTheOffsetStays) {
   EXPECT_TRUE(delays[1].recent);
 }
 
+// A receipt goes back on the fastest link heard lately; when it goes quiet, the next
+// fastest takes over; every fifth round goes on every link, and so does every round when
+// no link was heard lately.
+TEST(PlayoutClock, ReceiptsGoBackOnTheFastestLinkStillHeard) {
+  PlayoutClock clock({.latency = Micros(kLatencyUs)});
+  const TimePoint t0{std::chrono::seconds(10)};
+  EXPECT_EQ(clock.fastestLinkHeardWithin(t0, kReceiptLinkAlive), std::nullopt);
+  for (int ms = 0; ms < 100; ++ms) {  // link 2: 20 ms, link 0: 60 ms, link 1: 40 ms
+    const int link = ms % 3;
+    clock.observe(link, static_cast<std::uint64_t>(ms) * 1000,
+                  t0 + std::chrono::milliseconds(ms) +
+                      (link == 2   ? 20ms
+                       : link == 0 ? 60ms
+                                   : 40ms));
+  }
+  const TimePoint heard_all = t0 + 160ms;
+  EXPECT_EQ(clock.fastestLinkHeardWithin(heard_all, kReceiptLinkAlive), 2);
+  // Link 2 goes quiet: 50 ms later link 1 takes over.
+  for (int ms = 100; ms < 200; ++ms) {
+    const int link = ms % 3;
+    if (link != 2) {
+      clock.observe(link, static_cast<std::uint64_t>(ms) * 1000,
+                    t0 + std::chrono::milliseconds(ms) + (link == 0 ? 60ms : 40ms));
+    }
+  }
+  EXPECT_EQ(clock.fastestLinkHeardWithin(t0 + 118ms + 50ms, kReceiptLinkAlive), 2);
+  EXPECT_EQ(clock.fastestLinkHeardWithin(t0 + 118ms + 51ms, kReceiptLinkAlive), 1);
+  EXPECT_EQ(clock.fastestLinkHeardWithin(t0 + 10s, kReceiptLinkAlive), std::nullopt);
+
+  EXPECT_TRUE(receiptGoesOn(1, 1, 1));
+  EXPECT_FALSE(receiptGoesOn(0, 1, 1));
+  EXPECT_TRUE(receiptGoesOn(0, 1, kReceiptAllLinksEvery));
+  EXPECT_TRUE(receiptGoesOn(0, std::nullopt, 1));
+}
+
 }  // namespace
 }  // namespace bondcast::playout

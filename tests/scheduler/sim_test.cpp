@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "playout/merge.h"
 #include "scheduler/factory.h"
 #include "scheduler/sim/link_sim.h"
 #include "scheduler/sim/simulator.h"
@@ -289,6 +290,22 @@ TEST(Simulator, OverTracesTheOracleCountsEachLinksOwnDelay) {
     ASSERT_TRUE(r.ok());
     EXPECT_LE(r->on_time, oracle.on_time) << policy;
   }
+}
+
+// The simulated receiver sends its merge's receipt as `bondcast recv` does: every tick
+// (10 ms) on the fastest link heard lately, every fifth on both. 10 s and a little more of
+// ticks, link 0 (the faster) dark for a second: about one receipt per tick, the fastest
+// link's (link 1's while link 0 is dark), and link 1's every fifth tick besides.
+TEST(Simulator, TheReceiverSendsAReceiptEveryTickOnTheFastestLinkAndEveryFifthOnBoth) {
+  const SimSetup s = parse(twoLinks());
+  ASSERT_EQ(s.stats_period, playout::kReceiptInterval);
+  auto r = runPolicy(s, "latency-aware");
+  ASSERT_TRUE(r.ok());
+  ASSERT_TRUE(r->scheduler.has_value());
+  const std::uint64_t receipts = r->scheduler->receipts;
+  std::printf("receipts %llu\n", static_cast<unsigned long long>(receipts));
+  EXPECT_GE(receipts, 1000u - 10 - 5);   // less the start-up hold and the dark link's first
+  EXPECT_LE(receipts, 1100u * 13 / 10);  // both links every tick would be about 2,000
 }
 
 TEST(Simulator, RetransmitsLossesOnTheLinkUntilTheyArrive) {

@@ -2,16 +2,19 @@
 // AdaptiveSender's threading (sender/adaptive_sender.h): send() schedules each payload and
 // hands its copies to the links' SRT connections on the caller's thread, before it returns;
 // the worker only polls the links and sends re-sends. A real libsrt connection on loopback
-// to a listener that never accepts (libsrt completes the handshake without it).
+// to a listener that never accepts (libsrt completes the handshake without it), or that
+// accepts and sends receipts back.
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/srt/srt.h"
+#include "common/wire.h"
 #include "sender/adaptive_sender.h"
 #include "tests/support/group_listener.h"
 
@@ -43,6 +46,69 @@ TEST(AdaptiveSenderSend, EachPayloadsCopyIsWithItsLinkWhenSendReturns) {
     ASSERT_EQ(stats["copies_sent"].get<std::uint64_t>(), i) << "after payload " << i;
     ASSERT_EQ(stats["links"][0]["copies"].get<std::uint64_t>(), i) << "after payload " << i;
   }
+}
+
+// The receiver's receipts (common/wire.h) come back on each link: the sender announces that
+// it reads them (bcr=1 in the link's stream id), hands its session's to the scheduler, and
+// counts and drops what is not one (bad input from the network never reaches the scheduler).
+TEST(AdaptiveSenderReceipts, TakesItsSessionsReceiptsAndCountsWhatIsNotOne) {
+  srt::Runtime runtime;
+  srt::Socket listener(srt_create_socket());
+  std::optional<srt::SockAddr> to;
+  ASSERT_NO_FATAL_FAILURE(test::listenOnLoopback(listener.get(), 4, to));
+
+  AdaptiveSenderConfig config;
+  auto link = parseLinkSpec("srt://127.0.0.1:" + std::to_string(srt::boundPort(listener.get())));
+  ASSERT_TRUE(link) << link.error().message;
+  config.links = {*link};
+  config.session = 0x00C0FFEE;
+  config.srt.latency = std::chrono::milliseconds(1000);
+  auto sender = AdaptiveSender::create(config);
+  ASSERT_TRUE(sender) << sender.error().message;
+  auto connected = (*sender)->connect(std::chrono::seconds(10), nullptr);
+  ASSERT_TRUE(connected) << connected.error().message;
+  // The handshake is done: the connection waits in the backlog.
+  srt::Socket accepted(srt_accept(listener.get(), nullptr, nullptr));
+  ASSERT_TRUE(accepted.valid()) << srt_getlasterror_str();
+  char stream_id[512] = {};
+  int len = sizeof stream_id;
+  ASSERT_NE(srt_getsockflag(accepted.get(), SRTO_STREAMID, stream_id, &len), SRT_ERROR);
+  const auto identity = wire::parseLinkStreamId(std::string(stream_id, len));
+  ASSERT_TRUE(identity.identity) << stream_id;
+  EXPECT_TRUE(identity.identity->receipts) << stream_id;
+
+  auto sendMessage = [&](const std::vector<std::uint8_t>& bytes) {
+    SRT_MSGCTRL mc = srt_msgctrl_default;
+    ASSERT_NE(srt_sendmsg2(accepted.get(), reinterpret_cast<const char*>(bytes.data()),
+                           static_cast<int>(bytes.size()), &mc),
+              SRT_ERROR)
+        << srt_getlasterror_str();
+  };
+  wire::Receipt receipt;
+  receipt.session = config.session;
+  receipt.below = 0;
+  receipt.received = {3};
+  std::vector<std::uint8_t> ours, other, truncated;
+  wire::encodeReceipt(receipt, ours);
+  receipt.session = 0x0BADF00D;
+  wire::encodeReceipt(receipt, other);
+  truncated.assign(ours.begin(), ours.end() - 1);
+  for (const auto& m : {ours, other, truncated, std::vector<std::uint8_t>{'h', 'i'}}) {
+    ASSERT_NO_FATAL_FAILURE(sendMessage(m));
+  }
+
+  nlohmann::json stats;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  do {
+    stats = (*sender)->statsJson(false);
+    if (stats["links"][0]["receipts"] == 1 && stats["links"][0]["bad_receipts"] == 3)
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));  // polling, bounded above
+  } while (std::chrono::steady_clock::now() < deadline);
+  EXPECT_EQ(stats["links"][0]["receipts"], 1) << stats["links"][0].dump();
+  EXPECT_EQ(stats["links"][0]["bad_receipts"], 3) << stats["links"][0].dump();
+  EXPECT_EQ(stats["scheduler"]["receipts"], 1);
+  EXPECT_EQ(stats["links"][0]["state"], "up") << "bad messages broke the link";
 }
 
 }  // namespace
