@@ -658,8 +658,6 @@ void Receiver::endLink(LinkConn& c, const std::string& why) {
   to_close_.push_back(std::move(c.sock));
 }
 
-// mu_ held. What the session's merge releases at `now` (everything, with `flush`) goes
-// to pending_, for writePending() to write without mu_.
 // A receipt goes at most this long after what it says: re-sending it later is of no use,
 // the next one says more.
 constexpr std::chrono::milliseconds kReceiptTtl{100};
@@ -713,6 +711,8 @@ void Receiver::sendReceipts() {
   }
 }
 
+// mu_ held. What the session's merge releases at `now` (everything, with `flush`) goes
+// to pending_, for writePending() to write without mu_.
 void Receiver::releaseSession(Session& s, Clock::time_point now, bool flush) {
   auto deliver = [&](const Merger::Packet& p) {
     s.margin_us.add(static_cast<std::uint64_t>(

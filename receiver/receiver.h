@@ -19,8 +19,10 @@
 //
 // One thread runs run(): non-blocking sockets and srt_epoll_uwait (a blocking
 // srt_recvmsg2 on a group spins at 100% CPU when a member breaks in libsrt 1.5.1); it
-// reads every link and feeds the merges. A playout thread, started by run(), writes each
-// adaptive session's packets at their playout times. stop() may be called from any thread.
+// reads every link, feeds the merges and sends each adaptive session's receipts back to
+// its sender (what the merge holds, every 10 ms). A playout thread, started by run(),
+// writes each adaptive session's packets at their playout times. stop() may be called from
+// any thread.
 #pragma once
 
 #include <array>

@@ -480,9 +480,9 @@ void AdaptiveSender::sendResends(sched::TimePoint now) {
   }
 }
 
-// The receiver's receipts (common/wire.h) that came on this link since the last tick.
-// Every link carries them; each says everything the merge holds, so any one will do and
-// their order does not matter.
+// The receiver's receipts (common/wire.h) that came on this link since the last tick. The
+// receiver sends them on its fastest link and now and then on every link; each says
+// everything its merge holds, so any one will do and their order does not matter.
 void AdaptiveSender::readReceipts(Link& link, sched::TimePoint now) {
   std::array<std::uint8_t, 1500> buf;
   for (;;) {
