@@ -78,7 +78,7 @@ class PolicyBase : public Scheduler {
   std::vector<LinkModel> links_;
   SchedulerStats stats_;
   SentHistory history_;
-  std::vector<LinkId> failed_;  // links whose held packets await takeResends()
+  std::vector<LinkId> failed_;  // failed links, until up again: takeResends() re-sends what they held
 };
 
 }  // namespace bondcast::sched

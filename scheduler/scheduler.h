@@ -70,7 +70,9 @@ class Scheduler {
   [[nodiscard]] virtual LinkSet pick(const Packet& packet, TimePoint now) = 0;
 
   // Packets to send now, each with its links: what a link which failed (kDown, or found
-  // stalled) still held unacknowledged and can still meet its deadline, oldest first;
+  // stalled) still held unacknowledged and can still meet its deadline, oldest first (what
+  // no link could deliver in time when it failed is tried again at every call while it
+  // stays down);
   // and, for latency-aware, copies a silent or saturated link holds that are now at
   // risk, and packets pick() returned empty for (too late) that a link is now expected
   // to deliver in time. Call after setLinkState/onLinkStats; usually empty.

@@ -397,6 +397,29 @@ TEST(LatencyAware, ResendsWhatAFailedLinkStillHolds) {
   EXPECT_TRUE(f.s->takeResends(at(7)).empty());
 }
 
+// What a failed link held that no other link could deliver in time when it failed (the
+// other's queue, as its model read it, was seconds long) goes again as soon as one can, at
+// a later takeResends() while the link stays down.
+TEST(LatencyAware, AFailedLinksCopiesGoAgainOnceALinkCanMakeTheirDeadline) {
+  Fixture f("latency-aware", {{20, 10e6}, {40, 10e6}});
+  for (std::uint64_t seq = 0; seq < 4; ++seq)
+    EXPECT_EQ(f.pick(seq, at(0), at(300)), (Ids{0}));
+  LinkFeedback queued = healthyStats(40, 10e6, 2000);  // 2.1 s of queue
+  queued.send_buffer_bytes = 2000 * 1316;
+  f.s->onLinkStats(1, queued, at(5));
+  f.s->setLinkState(0, LinkState::kDown, at(6));
+  EXPECT_TRUE(f.s->takeResends(at(6)).empty()) << "link 1 could make no deadline";
+  f.s->onLinkStats(1, healthyStats(40, 10e6), at(20));  // its queue drained
+  std::vector<std::uint64_t> resent;
+  for (const Resend& r : f.s->takeResends(at(20))) {
+    ASSERT_EQ(r.links.size(), 1u);
+    EXPECT_EQ(r.links[0], 1u);
+    resent.push_back(r.packet.seq);
+  }
+  EXPECT_EQ(resent, (std::vector<std::uint64_t>{0, 1, 2, 3}));
+  EXPECT_TRUE(f.s->takeResends(at(30)).empty()) << "each goes again once";
+}
+
 // A loaded link whose capacity collapses (10 -> 1 Mbit/s) will deliver the copies at the
 // back of its queue after their deadline: they go again on a link with capacity to spare,
 // even with no credit in hand (as a dead link's would), the front ones stay.

@@ -58,7 +58,10 @@ TEST(OutageScenario, LatencyAwareMissesNothingWithinThirtyPercentOverhead) {
 // time. Over 80 seeds, what the outage cost: 127 payloads in 12 seeds while a link was
 // stalled only after an RTT and its variation beyond its oldest copy's due time; 33 in 3
 // since one whose loss reports stopped too is stalled half an RTT sooner (LinkModel::
-// stallThreshold); 26 in 16 if told of the outage at its first instant.
+// stallThreshold); 26 in 16 if told of the outage at its first instant; 13 in 4 with the
+// receiver's receipts (no re-send of what it has: credit left for what it lacks); 3 in 2
+// since a failed link's copies that no link could deliver in time when it failed are
+// tried again while it stays down (the others' queue estimates clear a moment later).
 TEST(DemoScenario, ALinkDroppingOutMidKeyframeCostsFewPayloadsOverEightySeeds) {
   SimSetup s = load("demo");
   s.duration = std::chrono::seconds(12);  // the outage's second is settled by then
@@ -74,8 +77,8 @@ TEST(DemoScenario, ALinkDroppingOutMidKeyframeCostsFewPayloadsOverEightySeeds) {
   }
   std::printf("  at the outage: %llu payloads missed, in %d of 80 seeds\n",
               static_cast<unsigned long long>(at_outage), seeds_hit);
-  EXPECT_LE(at_outage, 60u);
-  EXPECT_LE(seeds_hit, 6);
+  EXPECT_LE(at_outage, 8u);
+  EXPECT_LE(seeds_hit, 3);
 }
 
 // TMobile-LTE-short.up +40 ms and Verizon-LTE-short.up +50 ms, 8 Mbit/s, 300 ms, 140 s.
