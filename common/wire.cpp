@@ -241,7 +241,7 @@ ReceiptResult parseReceipt(std::span<const std::uint8_t> packet) {
     const std::uint8_t b = packet[kReceiptHeaderBytes + byte];
     for (std::uint32_t bit = 0; b != 0 && bit < 8; ++bit) {
       if (b & (0x80U >> bit)) {
-        receipt.received.push_back(receipt.below + byte * 8 + bit);
+        receipt.received.push_back(receipt.below + std::uint64_t{byte} * 8 + bit);
       }
     }
   }

@@ -679,8 +679,9 @@ void Receiver::sendReceipts() {
     const auto now = Clock::now();
     wire::Receipt r;
     for (auto& [id, sess] : sessions_) {
-      if (sess->ended || !sess->merger.receipt(r.below, r.received, wire::kMaxReceiptBits))
+      if (sess->ended || !sess->merger.receipt(r.below, r.received, wire::kMaxReceiptBits)) {
         continue;
+      }
       r.session = sess->id;
       const std::optional<int> fastest =
           sess->merger.clock().fastestLinkHeardWithin(now, playout::kReceiptLinkAlive);

@@ -147,8 +147,9 @@ void PolicyBase::resendRecord(SentHistory::Record& record, const LinkSet& target
 void PolicyBase::resendHeldBy(LinkId failed, TimePoint now, std::vector<Resend>& out) {
   const std::uint64_t held_from = links_[failed].ackedBelow();
   for (SentHistory::Record& record : history_.records()) {
-    if (!record.hasCopyOn(failed) || record.link_index[failed] < held_from || record.received)
+    if (!record.hasCopyOn(failed) || record.link_index[failed] < held_from || record.received) {
       continue;
+    }
     if (coveredElsewhere(record, failed))
       continue;
     resendRecord(record, resendTargets(record.packet, failed, now), now, out);

@@ -28,10 +28,12 @@ void SentHistory::markReceived(std::uint64_t below, std::span<const std::uint64_
       continue;
     }
     next = std::lower_bound(next, received.end(), seq);
-    if (next == received.end())
+    if (next == received.end()) {
       break;
-    if (*next == seq)
+    }
+    if (*next == seq) {
       record.received = true;
+    }
   }
 }
 

@@ -134,8 +134,9 @@ class Simulator {
   // playout::kReceiptInterval).
   void sendReceipt(SimTime now) {
     Receipt r;
-    if (!merger_.receipt(r.below, r.received, wire::kMaxReceiptBits))
+    if (!merger_.receipt(r.below, r.received, wire::kMaxReceiptBits)) {
       return;
+    }
     std::erase_if(r.received,
                   [&](std::uint64_t seq) { return seq - r.below >= wire::kMaxReceiptBits; });
     const std::optional<int> fastest =
@@ -149,16 +150,18 @@ class Simulator {
         ++r.in_flight;
       }
     }
-    if (r.in_flight > 0)
+    if (r.in_flight > 0) {
       receipts_.emplace(next_receipt_, std::move(r));
+    }
     ++next_receipt_;
   }
 
   void takeReceipt(std::uint64_t id, SimTime now) {
     auto it = receipts_.find(id);
     scheduler_->onReceipt(it->second.below, it->second.received, at(now));
-    if (--it->second.in_flight == 0)
+    if (--it->second.in_flight == 0) {
       receipts_.erase(it);
+    }
   }
 
   // The receiver: every copy goes through the same merge and playout clock as in

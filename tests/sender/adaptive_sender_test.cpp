@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <thread>
@@ -21,28 +22,38 @@
 namespace bondcast::sender {
 namespace {
 
+// A sender of session `session` (0: a random one) with one link, to `listener` (which
+// listens on loopback), connected: the handshake is done. Fails the test (fatally: call it
+// in ASSERT_NO_FATAL_FAILURE) when it does not come up.
+void connectOneLink(const srt::Socket& listener, std::uint32_t session,
+                    std::unique_ptr<AdaptiveSender>& sender) {
+  AdaptiveSenderConfig config;
+  auto link = parseLinkSpec("srt://127.0.0.1:" + std::to_string(srt::boundPort(listener.get())));
+  ASSERT_TRUE(link) << link.error().message;
+  config.links = {*link};
+  config.session = session;
+  config.srt.latency = std::chrono::milliseconds(1000);
+  auto created = AdaptiveSender::create(config);
+  ASSERT_TRUE(created) << created.error().message;
+  sender = std::move(created).value();
+  auto connected = sender->connect(std::chrono::seconds(10), nullptr);
+  ASSERT_TRUE(connected) << connected.error().message;
+}
+
 TEST(AdaptiveSenderSend, EachPayloadsCopyIsWithItsLinkWhenSendReturns) {
   srt::Runtime runtime;
   srt::Socket listener(srt_create_socket());
   std::optional<srt::SockAddr> to;
   ASSERT_NO_FATAL_FAILURE(test::listenOnLoopback(listener.get(), 4, to));
-
-  AdaptiveSenderConfig config;
-  auto link = parseLinkSpec("srt://127.0.0.1:" + std::to_string(srt::boundPort(listener.get())));
-  ASSERT_TRUE(link) << link.error().message;
-  config.links = {*link};
-  config.srt.latency = std::chrono::milliseconds(1000);
-  auto sender = AdaptiveSender::create(config);
-  ASSERT_TRUE(sender) << sender.error().message;
-  auto connected = (*sender)->connect(std::chrono::seconds(10), nullptr);
-  ASSERT_TRUE(connected) << connected.error().message;
+  std::unique_ptr<AdaptiveSender> sender;
+  ASSERT_NO_FATAL_FAILURE(connectOneLink(listener, 0, sender));
 
   // One link, first up: latency-aware sends one copy per payload (no extra copies, no
   // probes). Handed to a worker instead, the copies would lag behind send().
   const std::vector<std::uint8_t> payload(1316, 0x47);
   for (std::uint64_t i = 1; i <= 20; ++i) {
-    (*sender)->send({payload, std::chrono::steady_clock::now(), sched::Importance::kNone});
-    const nlohmann::json stats = (*sender)->statsJson(false);
+    sender->send({payload, std::chrono::steady_clock::now(), sched::Importance::kNone});
+    const nlohmann::json stats = sender->statsJson(false);
     ASSERT_EQ(stats["copies_sent"].get<std::uint64_t>(), i) << "after payload " << i;
     ASSERT_EQ(stats["links"][0]["copies"].get<std::uint64_t>(), i) << "after payload " << i;
   }
@@ -56,17 +67,9 @@ TEST(AdaptiveSenderReceipts, TakesItsSessionsReceiptsAndCountsWhatIsNotOne) {
   srt::Socket listener(srt_create_socket());
   std::optional<srt::SockAddr> to;
   ASSERT_NO_FATAL_FAILURE(test::listenOnLoopback(listener.get(), 4, to));
-
-  AdaptiveSenderConfig config;
-  auto link = parseLinkSpec("srt://127.0.0.1:" + std::to_string(srt::boundPort(listener.get())));
-  ASSERT_TRUE(link) << link.error().message;
-  config.links = {*link};
-  config.session = 0x00C0FFEE;
-  config.srt.latency = std::chrono::milliseconds(1000);
-  auto sender = AdaptiveSender::create(config);
-  ASSERT_TRUE(sender) << sender.error().message;
-  auto connected = (*sender)->connect(std::chrono::seconds(10), nullptr);
-  ASSERT_TRUE(connected) << connected.error().message;
+  constexpr std::uint32_t kSession = 0x00C0FFEE;
+  std::unique_ptr<AdaptiveSender> sender;
+  ASSERT_NO_FATAL_FAILURE(connectOneLink(listener, kSession, sender));
   // The handshake is done: the connection waits in the backlog.
   srt::Socket accepted(srt_accept(listener.get(), nullptr, nullptr));
   ASSERT_TRUE(accepted.valid()) << srt_getlasterror_str();
@@ -85,7 +88,7 @@ TEST(AdaptiveSenderReceipts, TakesItsSessionsReceiptsAndCountsWhatIsNotOne) {
         << srt_getlasterror_str();
   };
   wire::Receipt receipt;
-  receipt.session = config.session;
+  receipt.session = kSession;
   receipt.below = 0;
   receipt.received = {3};
   std::vector<std::uint8_t> ours, other, truncated;
@@ -100,7 +103,7 @@ TEST(AdaptiveSenderReceipts, TakesItsSessionsReceiptsAndCountsWhatIsNotOne) {
   nlohmann::json stats;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   do {
-    stats = (*sender)->statsJson(false);
+    stats = sender->statsJson(false);
     if (stats["links"][0]["receipts"] == 1 && stats["links"][0]["bad_receipts"] == 3)
       break;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));  // polling, bounded above
