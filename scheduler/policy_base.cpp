@@ -99,7 +99,7 @@ std::vector<Resend> PolicyBase::takeResends(TimePoint now) {
   // A failed link's copies that found no link able to deliver them in time are tried again
   // at every call while it stays down: the others' models may clear a moment later (in the
   // simulated demo, cell-A's queue estimate read 6.9 s for the 80 ms around cell-B's
-  // outage, and cell-B's last copies, 120 ms from their deadline, were never sent again).
+  // outage, and cell-B's last copies, 170-210 ms from their deadline, never went again).
   for (LinkId failed : failed_)
     resendHeldBy(failed, now, out);
   std::erase_if(failed_, [&](LinkId l) { return links_[l].isUp(); });
