@@ -136,13 +136,13 @@ void Merger::flush(const Deliver& deliver, const Lost& lost) {
 }
 
 bool Merger::receipt(std::uint64_t& below, std::vector<std::uint64_t>& waiting,
-                     std::size_t max) const {
+                     std::uint64_t span) const {
   waiting.clear();
   if (!started_) {
     return false;
   }
   below = next_;
-  for (auto it = waiting_.begin(); it != waiting_.end() && waiting.size() < max; ++it) {
+  for (auto it = waiting_.begin(); it != waiting_.end() && it->first - below < span; ++it) {
     waiting.push_back(it->first);
   }
   return true;

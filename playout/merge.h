@@ -95,9 +95,9 @@ class Merger {
   std::size_t buffered() const { return waiting_.size(); }
   // What a receipt says (common/wire.h): false before the start (the stream's first
   // sequence number is not known yet); else every sequence number below `below` was
-  // delivered or given up, and `waiting` gets those that arrived and wait for their
-  // playout time, ascending, at most `max` of them (it is cleared first).
-  bool receipt(std::uint64_t& below, std::vector<std::uint64_t>& waiting, std::size_t max) const;
+  // delivered or given up, and `waiting` gets those under below + `span` that arrived and
+  // wait for their playout time, ascending (it is cleared first).
+  bool receipt(std::uint64_t& below, std::vector<std::uint64_t>& waiting, std::uint64_t span) const;
   const Stats& stats() const { return stats_; }
   const PlayoutClock& clock() const { return clock_; }
 

@@ -78,7 +78,8 @@ class PolicyBase : public Scheduler {
   std::vector<LinkModel> links_;
   SchedulerStats stats_;
   SentHistory history_;
-  std::vector<LinkId> failed_;  // failed links, until up again: takeResends() re-sends what they held
+  // Failed links, until up again: takeResends() re-sends what they held.
+  std::vector<LinkId> failed_;
 };
 
 }  // namespace bondcast::sched

@@ -17,8 +17,8 @@ void SentHistory::recordCopy(const Packet& packet, LinkId link, std::uint64_t li
   record->link_index[link] = link_index;
 }
 
-// One pass over both (each in seq order): a receipt comes every 10 ms on every link and
-// lists every packet the receiver holds.
+// One pass over both (each in seq order): a receipt comes every 10 ms and lists every
+// packet the receiver holds.
 void SentHistory::markReceived(std::uint64_t below, std::span<const std::uint64_t> received) {
   auto next = received.begin();
   for (Record& record : records_) {

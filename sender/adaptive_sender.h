@@ -8,8 +8,9 @@
 // worker thread connects and reconnects links (backoff 250 ms doubling to 5 s:
 // sender/link_engine.h), reads every link's srt_bistats and the receiver's receipts
 // (common/wire.h: what arrived) each feedback interval (10 ms) into the scheduler and sends
-// what the scheduler re-sends (packets a failed or stalled link still held). Both hold mu_ while they work; every link's socket is non-blocking.
-// statsJson() and setLinks() may be called from any thread.
+// what the scheduler re-sends (packets a failed or stalled link still held). Both hold mu_
+// while they work; every link's socket is non-blocking. statsJson() and setLinks() may be
+// called from any thread.
 //
 // setLinks() adds links to the scheduler (at most sched::kMaxLinks ids; a closed link's id
 // goes to a new link once its copies are all past their deadline) and removes links in

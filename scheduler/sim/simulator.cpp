@@ -137,8 +137,6 @@ class Simulator {
     if (!merger_.receipt(r.below, r.received, wire::kMaxReceiptBits)) {
       return;
     }
-    std::erase_if(r.received,
-                  [&](std::uint64_t seq) { return seq - r.below >= wire::kMaxReceiptBits; });
     const std::optional<int> fastest =
         merger_.clock().fastestLinkHeardWithin(at(now), playout::kReceiptLinkAlive);
     for (std::uint32_t i = 0; i < links_.size(); ++i) {

@@ -173,7 +173,7 @@ TEST(Merger, SaysWhatItHoldsForAReceipt) {
   EXPECT_EQ(below, 3u);
   EXPECT_EQ(waiting, (std::vector<std::uint64_t>{3, 4, 5, 7, 9}));
   ASSERT_TRUE(m.receipt(below, waiting, 2));
-  EXPECT_EQ(waiting, (std::vector<std::uint64_t>{3, 4})) << "at most max";
+  EXPECT_EQ(waiting, (std::vector<std::uint64_t>{3, 4})) << "only under below + span";
   // 3, 4 and 5 leave, 6 is given up when 7 leaves.
   m.release(m.clock().playoutTime(7000), nullptr, nullptr);
   ASSERT_TRUE(m.receipt(below, waiting, 100));
